@@ -1,0 +1,55 @@
+using System.Text.RegularExpressions;
+
+namespace HaTangSo.Telemetry.Contracts;
+
+/// <summary>MQTT topic names of the public contract (<c>shared/CONTRACT.md</c>).</summary>
+public static partial class Topics
+{
+    /// <summary>The prefix under which every probe publishes; the broker ACL lets a probe write only below its own.</summary>
+    public const string ProbesPrefix = "hts/v1/probes/";
+
+    /// <summary>Shared-subscription group of the server (MQTT 5, section 4.8.2): instances split the load.</summary>
+    public const string IngestShareGroup = "hts-ingest";
+
+    /// <summary>What the server subscribes to for results.</summary>
+    public const string ResultsSharedSubscription = "$share/" + IngestShareGroup + "/" + ProbesPrefix + "+/results";
+
+    /// <summary>What the server subscribes to for probe status (retained).</summary>
+    public const string StatusSubscription = ProbesPrefix + "+/status";
+
+    /// <summary>The topic a probe publishes results on (QoS 1, not retained).</summary>
+    public static string Results(string probeId) => ProbesPrefix + probeId + "/results";
+
+    /// <summary>The topic a probe publishes its status on (QoS 1, retained; the last will marks it offline).</summary>
+    public static string Status(string probeId) => ProbesPrefix + probeId + "/status";
+
+    /// <summary>Whether <paramref name="probeId"/> is a valid probe id (<c>^[a-z0-9][a-z0-9-]{2,63}$</c>).</summary>
+    public static bool IsValidProbeId(string? probeId) => probeId is not null && ProbeIdRegex().IsMatch(probeId);
+
+    /// <summary>
+    /// Extracts the probe id from <c>hts/v1/probes/{probeId}/{kind}</c>; returns false for any other topic.
+    /// </summary>
+    public static bool TryParse(string topic, out string probeId, out string kind)
+    {
+        probeId = string.Empty;
+        kind = string.Empty;
+        if (!topic.StartsWith(ProbesPrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var rest = topic.AsSpan(ProbesPrefix.Length);
+        var slash = rest.IndexOf('/');
+        if (slash <= 0 || rest[(slash + 1)..].Contains('/'))
+        {
+            return false;
+        }
+
+        probeId = rest[..slash].ToString();
+        kind = rest[(slash + 1)..].ToString();
+        return IsValidProbeId(probeId);
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{2,63}$", RegexOptions.CultureInvariant)]
+    private static partial Regex ProbeIdRegex();
+}
