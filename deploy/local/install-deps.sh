@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the local stack and the tests need, from Debian's archive; does nothing when it is there.
+set -euo pipefail
+need=()
+[[ -x /usr/sbin/mosquitto ]] || need+=(mosquitto)
+command -v mosquitto_pub >/dev/null || need+=(mosquitto-clients)
+[[ -x /usr/bin/influxd ]] || need+=(influxdb)
+command -v influx >/dev/null || need+=(influxdb-client)
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+command -v iperf3 >/dev/null || need+=(iperf3)
+command -v curl >/dev/null || need+=(curl)
+command -v setpriv >/dev/null || need+=(util-linux)
+command -v ip >/dev/null || need+=(iproute2)
+command -v tc >/dev/null || need+=(iproute2)
+command -v iptables >/dev/null || need+=(iptables)
+if ((${#need[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "Missing Debian packages: ${need[*]}. Run as root, or: sudo apt-get install ${need[*]}" >&2
+    exit 1
+  fi
+  echo "Installing ${need[*]} ..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # Debian starts the packaged services; ours run on their own ports with their own data, so stop those.
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  for s in mosquitto influxdb postgresql; do
+    (systemctl stop "$s" 2>/dev/null || service "$s" stop 2>/dev/null) >/dev/null 2>&1 || true
+  done
+fi

@@ -1,0 +1,48 @@
+using HaTangSo.Telemetry.Server.Ingestion;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace HaTangSo.Telemetry.Server.Diagnostics;
+
+/// <summary>OpenTelemetry metrics and traces, Prometheus scraping, and the health endpoint.</summary>
+internal static class DiagnosticsExtensions
+{
+    public static IHostApplicationBuilder AddServerDiagnostics(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IngestionMetrics>();
+        var otlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("hts-server", serviceVersion: typeof(Log).Assembly.GetName().Version?.ToString()))
+            .WithMetrics(m =>
+            {
+                m.AddMeter(IngestionMetrics.MeterName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddPrometheusExporter();
+                if (otlp)
+                {
+                    m.AddOtlpExporter();
+                }
+            })
+            .WithTracing(t =>
+            {
+                t.AddSource(IngestionMetrics.MeterName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
+                if (otlp)
+                {
+                    t.AddOtlpExporter();
+                }
+            });
+        builder.Services.AddHealthChecks()
+            .AddCheck<MqttHealthCheck>("mqtt")
+            .AddCheck<InfluxHealthCheck>("influxdb")
+            .AddCheck<PostgresHealthCheck>("postgresql");
+        return builder;
+    }
+
+    public static WebApplication MapServerDiagnostics(this WebApplication app)
+    {
+        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+}

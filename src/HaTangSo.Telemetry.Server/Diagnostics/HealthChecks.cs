@@ -1,0 +1,87 @@
+using System.Text.Json;
+using HaTangSo.Telemetry.InfluxDb;
+using HaTangSo.Telemetry.Server.Ingestion;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+
+namespace HaTangSo.Telemetry.Server.Diagnostics;
+
+/// <summary>Broker connection state of the ingestion client.</summary>
+internal sealed class MqttHealthCheck(MqttConnectionState state, IngestionQueue queue) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var data = new Dictionary<string, object> { ["unacknowledged"] = queue.Unacknowledged };
+        return Task.FromResult(state.IsConnected
+            ? HealthCheckResult.Healthy("connected", data)
+            : HealthCheckResult.Unhealthy("not connected to the broker", data: data));
+    }
+}
+
+/// <summary>InfluxDB answers <c>/ping</c>.</summary>
+internal sealed class InfluxHealthCheck(InfluxDbClient client) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var version = await client.PingAsync(cancellationToken);
+            return HealthCheckResult.Healthy("InfluxDB " + version);
+        }
+        catch (Exception ex) when (ex is InfluxDbException or HttpRequestException or TaskCanceledException)
+        {
+            return HealthCheckResult.Unhealthy("InfluxDB unreachable: " + ex.Message);
+        }
+    }
+}
+
+/// <summary>PostgreSQL answers a query.</summary>
+internal sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var command = dataSource.CreateCommand("SELECT 1");
+            await command.ExecuteScalarAsync(cancellationToken);
+            return HealthCheckResult.Healthy("PostgreSQL reachable");
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            return HealthCheckResult.Unhealthy("PostgreSQL unreachable: " + ex.Message);
+        }
+    }
+}
+
+/// <summary>Writes the health report as JSON: overall status and each dependency's.</summary>
+internal static class HealthResponse
+{
+    public static Task WriteAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json; charset=utf-8";
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("status", report.Status.ToString());
+            json.WriteStartObject("checks");
+            foreach (var (name, entry) in report.Entries)
+            {
+                json.WriteStartObject(name);
+                json.WriteString("status", entry.Status.ToString());
+                json.WriteString("description", entry.Description);
+                foreach (var (key, value) in entry.Data)
+                {
+                    json.WriteString(key, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture));
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        return context.Response.Body.WriteAsync(buffer.ToArray()).AsTask();
+    }
+}

@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using HaTangSo.Telemetry.Server.Ingestion;
+
+namespace HaTangSo.Telemetry.Server.Diagnostics;
+
+/// <summary>
+/// The ingestion pipeline's instruments (OpenTelemetry naming: lower.dot, UCUM units). One meter per
+/// component, created once through <see cref="IMeterFactory"/>.
+/// </summary>
+internal sealed class IngestionMetrics
+{
+    public const string MeterName = "HaTangSo.Telemetry.Server";
+
+    private readonly Counter<long> _received;
+    private readonly Counter<long> _written;
+    private readonly Counter<long> _quarantined;
+    private readonly Counter<long> _retries;
+    private readonly Histogram<int> _batchSize;
+    private readonly Histogram<double> _writeDuration;
+
+    public IngestionMetrics(IMeterFactory meterFactory, IngestionQueue queue)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _received = meter.CreateCounter<long>("hts.ingest.messages.received", "{message}", "Messages taken from the broker.");
+        _written = meter.CreateCounter<long>("hts.ingest.points.written", "{point}", "Points InfluxDB accepted.");
+        _quarantined = meter.CreateCounter<long>("hts.ingest.messages.quarantined", "{message}", "Messages refused and kept in quarantine.");
+        _retries = meter.CreateCounter<long>("hts.ingest.write.retries", "{retry}", "Writes retried because InfluxDB or PostgreSQL was unavailable.");
+        _batchSize = meter.CreateHistogram<int>("hts.ingest.batch.size", "{message}", "Messages per batch.",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 10, 100, 500, 1000, 2000, 5000, 10000, 20000] });
+        _writeDuration = meter.CreateHistogram<double>("hts.ingest.write.duration", "s", "Time to make one batch durable (InfluxDB write and quarantine).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+        meter.CreateObservableUpDownCounter("hts.ingest.unacknowledged", () => queue.Unacknowledged, "{message}",
+            "Messages received and not yet acknowledged to the broker.");
+    }
+
+    public void Received(bool status) => _received.Add(1, new KeyValuePair<string, object?>("kind", status ? "status" : "result"));
+
+    public void Written(int points) => _written.Add(points);
+
+    public void Quarantined(string kind) => _quarantined.Add(1, new KeyValuePair<string, object?>("reason", kind));
+
+    public void Retry(string target) => _retries.Add(1, new KeyValuePair<string, object?>("target", target));
+
+    public void Batch(int size, TimeSpan duration)
+    {
+        _batchSize.Record(size);
+        _writeDuration.Record(duration.TotalSeconds);
+    }
+}
+
+/// <summary>The server's activity source (traces).</summary>
+internal static class ServerActivity
+{
+    public static readonly ActivitySource Source = new(IngestionMetrics.MeterName);
+}

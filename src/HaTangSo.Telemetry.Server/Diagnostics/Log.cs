@@ -1,0 +1,56 @@
+namespace HaTangSo.Telemetry.Server.Diagnostics;
+
+/// <summary>
+/// Every log line of the server (source-generated). Event ids by area: 1xxx MQTT, 2xxx InfluxDB,
+/// 3xxx jobs and the registry, 4xxx API. Payloads, passwords and tokens are never logged.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(1000, LogLevel.Information, "Connected to MQTT broker {Host}:{Port} (session present: {SessionPresent})")]
+    public static partial void MqttConnected(this ILogger logger, string host, int port, bool sessionPresent);
+
+    [LoggerMessage(1001, LogLevel.Warning, "Disconnected from the MQTT broker ({Reason}): {Error}")]
+    public static partial void MqttDisconnected(this ILogger logger, string reason, string? error);
+
+    [LoggerMessage(1002, LogLevel.Warning, "Could not connect to MQTT broker {Host}:{Port}, retrying in {Delay}: {Error}")]
+    public static partial void MqttConnectFailed(this ILogger logger, string host, int port, TimeSpan delay, string error);
+
+    [LoggerMessage(1003, LogLevel.Error, "The broker refused the subscription to {Topic}: {Reason}")]
+    public static partial void MqttSubscriptionRefused(this ILogger logger, string topic, string reason);
+
+    [LoggerMessage(1004, LogLevel.Debug, "Acknowledgement not sent (the connection that delivered the message is gone; the broker will redeliver): {Error}")]
+    public static partial void MqttAckFailed(this ILogger logger, string error);
+
+    [LoggerMessage(1005, LogLevel.Warning, "Message on {Topic} quarantined: {Reason}")]
+    public static partial void MessageQuarantined(this ILogger logger, string topic, string reason);
+
+    [LoggerMessage(2000, LogLevel.Information, "InfluxDB {Version} at {Address}: database {Database} ready")]
+    public static partial void InfluxReady(this ILogger logger, string? version, Uri address, string database);
+
+    [LoggerMessage(2001, LogLevel.Warning, "Write to {Target} failed, retrying in {Delay}: {Error}")]
+    public static partial void WriteRetry(this ILogger logger, string target, TimeSpan delay, string error);
+
+    [LoggerMessage(2002, LogLevel.Debug, "Batch of {Count} messages durable: {Points} points written, {Quarantined} quarantined in {Elapsed}")]
+    public static partial void BatchWritten(this ILogger logger, int count, int points, int quarantined, TimeSpan elapsed);
+
+    [LoggerMessage(2003, LogLevel.Warning, "InfluxDB is not reachable at start-up, retrying in {Delay}: {Error}")]
+    public static partial void InfluxUnavailableAtStartup(this ILogger logger, TimeSpan delay, string error);
+
+    [LoggerMessage(3000, LogLevel.Information, "Applied database migration {Version} ({Name})")]
+    public static partial void MigrationApplied(this ILogger logger, int version, string name);
+
+    [LoggerMessage(3001, LogLevel.Information, "Region catalogue loaded: {Provinces} provinces, {Districts} districts, {Communes} communes")]
+    public static partial void CatalogSeeded(this ILogger logger, int provinces, int districts, int communes);
+
+    [LoggerMessage(3002, LogLevel.Debug, "Probe registry reloaded: {Count} probes")]
+    public static partial void RegistryReloaded(this ILogger logger, int count);
+
+    [LoggerMessage(3003, LogLevel.Warning, "Lost the registry change notifications, retrying in {Delay}")]
+    public static partial void RegistryListenFailed(this ILogger logger, Exception exception, TimeSpan delay);
+
+    [LoggerMessage(3004, LogLevel.Warning, "PostgreSQL is not reachable at start-up, retrying in {Delay}")]
+    public static partial void DatabaseUnavailableAtStartup(this ILogger logger, Exception exception, TimeSpan delay);
+
+    [LoggerMessage(4000, LogLevel.Information, "Probe {ProbeId} registered in commune {CommuneCode} with {Links} links")]
+    public static partial void ProbeRegistered(this ILogger logger, string probeId, string communeCode, int links);
+}

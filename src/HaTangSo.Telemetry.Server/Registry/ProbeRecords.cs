@@ -1,0 +1,41 @@
+namespace HaTangSo.Telemetry.Server.Registry;
+
+/// <summary>A link of a registered probe.</summary>
+/// <param name="Name">The probe's name for the link (as in its results).</param>
+/// <param name="Access"><c>fixed</c> or <c>mobile</c>.</param>
+/// <param name="Operator">The operator selling the line.</param>
+/// <param name="Technology"><c>ftth</c>, <c>xdsl</c>, <c>4g</c>, <c>5g</c>, ...</param>
+/// <param name="AdvertisedDownloadMbps">The contracted download speed (for QCVN 34:2022/BTTTT).</param>
+/// <param name="AdvertisedUploadMbps">The contracted upload speed.</param>
+public sealed record ProbeLink(
+    string Name,
+    string Access,
+    string Operator,
+    string Technology,
+    double? AdvertisedDownloadMbps,
+    double? AdvertisedUploadMbps);
+
+/// <summary>A probe as registered: where it sits and what it measures.</summary>
+/// <param name="Id">The probe id (also its MQTT username).</param>
+/// <param name="CommuneCode">General Statistics Office code of the commune.</param>
+/// <param name="Description">Free text (the office's address, the contact).</param>
+/// <param name="ScheduleInterval">How often the probe tests each link; silence beyond twice this raises an alert.</param>
+/// <param name="Enabled">False once revoked: its results are refused.</param>
+/// <param name="Links">The office's links.</param>
+public sealed record ProbeRegistration(
+    string Id,
+    string CommuneCode,
+    string? Description,
+    TimeSpan ScheduleInterval,
+    bool Enabled,
+    IReadOnlyList<ProbeLink> Links);
+
+/// <summary>A registered probe with its place in the region hierarchy, as ingestion needs it.</summary>
+public sealed record ProbeLocation(
+    string ProbeId,
+    string ProvinceCode,
+    string DistrictCode,
+    string CommuneCode,
+    bool Enabled,
+    TimeSpan ScheduleInterval,
+    IReadOnlyList<ProbeLink> Links);

@@ -1,0 +1,122 @@
+using Npgsql;
+
+namespace HaTangSo.Telemetry.Server.Registry;
+
+/// <summary>Reads and writes the probe registry in PostgreSQL.</summary>
+internal sealed class RegistryStore(NpgsqlDataSource dataSource)
+{
+    private const string LocationQuery = """
+        SELECT p.id, d.province_code, c.district_code, p.commune_code, p.enabled, p.schedule_interval, p.description,
+               l.name, l.access, l.operator, l.technology, l.advertised_download_mbps, l.advertised_upload_mbps
+        FROM probes p
+        JOIN communes c ON c.code = p.commune_code
+        JOIN districts d ON d.code = c.district_code
+        LEFT JOIN probe_links l ON l.probe_id = p.id
+        """;
+
+    /// <summary>Registers a probe or replaces its registration (commune, links, schedule) in one transaction.</summary>
+    /// <exception cref="RegistryException">The commune does not exist.</exception>
+    public async Task UpsertProbeAsync(ProbeRegistration probe, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var exists = new NpgsqlCommand("SELECT 1 FROM communes WHERE code = $1", connection, transaction))
+        {
+            exists.Parameters.Add(new() { Value = probe.CommuneCode });
+            if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+            {
+                throw new RegistryException($"Unknown commune code '{probe.CommuneCode}'.");
+            }
+        }
+
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        batch.BatchCommands.Add(Command(
+            """
+            INSERT INTO probes (id, commune_code, description, schedule_interval, enabled) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (id) DO UPDATE SET commune_code = excluded.commune_code, description = excluded.description,
+                schedule_interval = excluded.schedule_interval, enabled = excluded.enabled, updated_at = now()
+            """,
+            probe.Id, probe.CommuneCode, probe.Description, probe.ScheduleInterval, probe.Enabled));
+        batch.BatchCommands.Add(Command("DELETE FROM probe_links WHERE probe_id = $1", probe.Id));
+        foreach (var link in probe.Links)
+        {
+            batch.BatchCommands.Add(Command(
+                "INSERT INTO probe_links (probe_id, name, access, operator, technology, advertised_download_mbps, advertised_upload_mbps) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                probe.Id, link.Name, link.Access, link.Operator, link.Technology, link.AdvertisedDownloadMbps, link.AdvertisedUploadMbps));
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Enables or disables (revokes) a probe; false when there is no such probe.</summary>
+    public async Task<bool> SetEnabledAsync(string probeId, bool enabled, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("UPDATE probes SET enabled = $2, updated_at = now() WHERE id = $1");
+        command.Parameters.Add(new() { Value = probeId });
+        command.Parameters.Add(new() { Value = enabled });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Every probe with its place in the hierarchy.</summary>
+    public async Task<IReadOnlyList<ProbeLocation>> LoadLocationsAsync(CancellationToken cancellationToken)
+    {
+        var (locations, _) = await LoadAsync(null, cancellationToken);
+        return locations;
+    }
+
+    /// <summary>One probe's registration, or null.</summary>
+    public async Task<(ProbeLocation Location, string? Description)?> FindAsync(string probeId, CancellationToken cancellationToken)
+    {
+        var (locations, descriptions) = await LoadAsync(probeId, cancellationToken);
+        return locations.Count == 0 ? null : (locations[0], descriptions[probeId]);
+    }
+
+    private async Task<(List<ProbeLocation>, Dictionary<string, string?>)> LoadAsync(string? probeId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            LocationQuery + (probeId is null ? string.Empty : " WHERE p.id = $1") + " ORDER BY p.id, l.name");
+        if (probeId is not null)
+        {
+            command.Parameters.Add(new() { Value = probeId });
+        }
+
+        var locations = new List<ProbeLocation>();
+        var descriptions = new Dictionary<string, string?>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var id = reader.GetString(0);
+            if (locations.Count == 0 || locations[^1].ProbeId != id)
+            {
+                locations.Add(new ProbeLocation(id, reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetBoolean(4), reader.GetFieldValue<TimeSpan>(5), []));
+                descriptions[id] = reader.IsDBNull(6) ? null : reader.GetString(6);
+            }
+
+            if (!reader.IsDBNull(7))
+            {
+                var link = new ProbeLink(
+                    reader.GetString(7), reader.GetString(8), reader.GetString(9), reader.GetString(10),
+                    reader.IsDBNull(11) ? null : reader.GetDouble(11),
+                    reader.IsDBNull(12) ? null : reader.GetDouble(12));
+                locations[^1] = locations[^1] with { Links = [.. locations[^1].Links, link] };
+            }
+        }
+
+        return (locations, descriptions);
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params object?[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+        }
+
+        return command;
+    }
+}
+
+/// <summary>A registry change that cannot be made (unknown commune, invalid link).</summary>
+public sealed class RegistryException(string message) : Exception(message);

@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Text;
+
+namespace HaTangSo.Telemetry.Testing;
+
+/// <summary>Settings for a test broker.</summary>
+public sealed class MosquittoBrokerOptions
+{
+    /// <summary>Lines appended to the generated mosquitto.conf (ACLs, password files, TLS listeners).</summary>
+    public string? ExtraConfig { get; init; }
+
+    /// <summary>Whether clients may connect without a username; true unless a test sets up credentials.</summary>
+    public bool AllowAnonymous { get; init; } = true;
+}
+
+/// <summary>
+/// A real Mosquitto 2.0 broker on a free loopback port with persistence in a temporary directory, so a
+/// test can stop it and start it again with its sessions and queued messages intact.
+/// </summary>
+public sealed class MosquittoBroker : IAsyncDisposable
+{
+    /// <summary>Where Debian installs the broker.</summary>
+    public const string Executable = "/usr/sbin/mosquitto";
+
+    private readonly TempDirectory _directory;
+    private TestProcess? _process;
+
+    private MosquittoBroker(TempDirectory directory, int port, string configPath)
+    {
+        _directory = directory;
+        Port = port;
+        ConfigPath = configPath;
+    }
+
+    /// <summary>Always the loopback address.</summary>
+    public string Host => "127.0.0.1";
+
+    /// <summary>The listener's port.</summary>
+    public int Port { get; }
+
+    /// <summary>The generated configuration file.</summary>
+    public string ConfigPath { get; }
+
+    /// <summary>The broker's directory (persistence, config); readable by the broker's user.</summary>
+    public string DirectoryPath => _directory.Path;
+
+    /// <summary>The broker's log so far.</summary>
+    public string Output => _process?.Output ?? string.Empty;
+
+    /// <summary>Writes a config and starts the broker; returns when it accepts connections.</summary>
+    public static async Task<MosquittoBroker> StartAsync(
+        MosquittoBrokerOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (!File.Exists(Executable))
+        {
+            throw new InvalidOperationException(
+                $"{Executable} not found: run tests/run.sh (it installs mosquitto with apt-get).");
+        }
+
+        options ??= new MosquittoBrokerOptions();
+        var directory = new TempDirectory("hts-mosquitto");
+        var port = FreePort.Next();
+        var config = new StringBuilder()
+            .AppendLine(CultureInfo.InvariantCulture, $"listener {port} 127.0.0.1")
+            .AppendLine(CultureInfo.InvariantCulture, $"allow_anonymous {(options.AllowAnonymous ? "true" : "false")}")
+            .AppendLine("persistence true")
+            .AppendLine(CultureInfo.InvariantCulture, $"persistence_location {directory.Path}/")
+            // Sessions of the server hold thousands of unacknowledged results while InfluxDB is down:
+            // the default queue of 1000 would drop the rest (mosquitto.conf(5), max_queued_messages).
+            .AppendLine("max_queued_messages 0")
+            .AppendLine("max_inflight_messages 0")
+            .AppendLine("log_dest stdout")
+            .AppendLine("log_type error")
+            .AppendLine("log_type warning")
+            .AppendLine("log_type notice")
+            .AppendLine(options.ExtraConfig ?? string.Empty)
+            .ToString();
+        var configPath = Path.Combine(directory.Path, "mosquitto.conf");
+        await File.WriteAllTextAsync(configPath, config, cancellationToken);
+
+        var broker = new MosquittoBroker(directory, port, configPath);
+        await broker.StartAgainAsync(cancellationToken);
+        return broker;
+    }
+
+    /// <summary>Starts the broker (again) on the same port with the same data.</summary>
+    public async Task StartAgainAsync(CancellationToken cancellationToken = default)
+    {
+        if (_process is { HasExited: false })
+        {
+            throw new InvalidOperationException("The broker is already running.");
+        }
+
+        if (_process is not null)
+        {
+            await _process.DisposeAsync();
+        }
+
+        _process = TestProcess.Start("mosquitto", Executable, ["-c", ConfigPath]);
+        await _process.WaitForPortAsync(Port, TimeSpan.FromSeconds(30), cancellationToken);
+    }
+
+    /// <summary>Stops the broker with SIGTERM: it saves its persistence file first.</summary>
+    public Task StopAsync() => _process?.StopAsync(TimeSpan.FromSeconds(20)) ?? Task.CompletedTask;
+
+    /// <summary>Kills the broker with SIGKILL (nothing saved since the last autosave).</summary>
+    public Task KillAsync() => _process?.KillAsync() ?? Task.CompletedTask;
+
+    /// <summary>Asks the broker to reload its configuration (SIGHUP): password file and ACL changes.</summary>
+    public async Task ReloadAsync()
+    {
+        if (_process is null)
+        {
+            return;
+        }
+
+        using var kill = System.Diagnostics.Process.Start("kill", ["-HUP", _process.Id.ToString(CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is not null)
+        {
+            await _process.DisposeAsync();
+        }
+
+        _directory.Dispose();
+    }
+}
