@@ -16,7 +16,6 @@ namespace HaTangSo.Telemetry.Server.Ingestion;
 internal sealed class IngestionPipeline(
     ResultValidator validator,
     ProbeDirectory directory,
-    ResultPoints points,
     InfluxPointWriter influx,
     QuarantineStore quarantine,
     ProbeStatusHandler statuses,
@@ -75,7 +74,7 @@ internal sealed class IngestionPipeline(
             }
             else
             {
-                lines.Add(new PendingLine(message, result.ResultId, points.Format(result, location)));
+                lines.Add(new PendingLine(message, result.ResultId, ResultPoints.Format(result, location)));
             }
         }
 
@@ -130,7 +129,7 @@ internal sealed class IngestionPipeline(
         }
     }
 
-    private QuarantineEntry Refuse(ReceivedMessage message, string? probeId, string? resultId, string reason) =>
+    private static QuarantineEntry Refuse(ReceivedMessage message, string? probeId, string? resultId, string reason) =>
         new(message.ReceivedAt, message.Topic, probeId, resultId, reason, message.Payload);
 
     // A low-cardinality label for the metric: the reason up to its first variable part.

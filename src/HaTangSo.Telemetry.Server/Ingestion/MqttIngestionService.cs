@@ -1,3 +1,4 @@
+using System.Buffers;
 using HaTangSo.Telemetry.Contracts;
 using HaTangSo.Telemetry.Server.Diagnostics;
 using Microsoft.Extensions.Options;

@@ -17,7 +17,6 @@ namespace HaTangSo.Telemetry.Server.Ingestion;
 internal sealed class ProbeStatusHandler(
     NpgsqlDataSource dataSource,
     ProbeDirectory directory,
-    ResultPoints points,
     DurableRetry retry)
 {
     private const string UpsertSql = """
@@ -67,7 +66,7 @@ internal sealed class ProbeStatusHandler(
         }
 
         await retry.RunAsync("PostgreSQL probe status", ct => UpsertAsync(accepted, ct), cancellationToken);
-        return [.. accepted.Select(a => new PendingLine(a.Message, null, points.FormatStatus(a.Status, a.Location, a.Message.ReceivedAt)))];
+        return [.. accepted.Select(a => new PendingLine(a.Message, null, ResultPoints.FormatStatus(a.Status, a.Location, a.Message.ReceivedAt)))];
     }
 
     internal static (StatusMessage? Status, string? Reason) Parse(ReadOnlyMemory<byte> payload, string topicProbeId)
@@ -96,7 +95,7 @@ internal sealed class ProbeStatusHandler(
         }
     }
 
-    private async Task UpsertAsync(IReadOnlyList<(ReceivedMessage Message, StatusMessage Status, ProbeLocation Location)> accepted, CancellationToken cancellationToken)
+    private async Task UpsertAsync(List<(ReceivedMessage Message, StatusMessage Status, ProbeLocation Location)> accepted, CancellationToken cancellationToken)
     {
         if (accepted.Count == 0)
         {

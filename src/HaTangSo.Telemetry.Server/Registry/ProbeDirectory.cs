@@ -12,7 +12,7 @@ internal sealed class ProbeDirectory(
     RegistryStore store,
     TimeProvider timeProvider,
     IOptions<RegistryOptions> options,
-    ILogger<ProbeDirectory> logger)
+    ILogger<ProbeDirectory> logger) : IDisposable
 {
     private readonly SemaphoreSlim _reloadLock = new(1, 1);
     private FrozenDictionary<string, ProbeLocation> _probes = FrozenDictionary<string, ProbeLocation>.Empty;
@@ -43,6 +43,8 @@ internal sealed class ProbeDirectory(
             _reloadLock.Release();
         }
     }
+
+    public void Dispose() => _reloadLock.Dispose();
 
     /// <summary>
     /// Reloads unless a reload happened within <see cref="RegistryOptions.MissReloadInterval"/>; returns

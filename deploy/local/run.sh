@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Runs the whole system on this machine, on loopback, with its data under .local/ in the repository:
+# PostgreSQL, InfluxDB 1.x, Mosquitto, the HaTangSo.Telemetry server (and, where built, the speed-test
+# server and a demo probe). Installs what is missing first. Ctrl-C stops everything. Safe to run twice.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+deploy/local/install-deps.sh
+
+state="$root/.local"
+mkdir -p "$state"/{postgres,influxdb,mosquitto,logs}
+PG_PORT=${HTS_PG_PORT:-15432}
+INFLUX_PORT=${HTS_INFLUX_PORT:-18086}
+INFLUX_RPC_PORT=${HTS_INFLUX_RPC_PORT:-18088}
+MQTT_PORT=${HTS_MQTT_PORT:-11883}
+SERVER_URL=${HTS_SERVER_URL:-http://127.0.0.1:8080}
+# A development-only operator key for the local stack; production keys are set through the environment.
+API_KEY=${HTS_API_KEY:-local-dev-operator-key}
+pids=()
+
+stop() {
+  trap - INT TERM EXIT
+  echo; echo "Stopping ..."
+  for ((i=${#pids[@]}-1; i>=0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "Stopped. Data stays in $state (delete it to start afresh)."
+}
+trap stop INT TERM EXIT
+
+as_postgres() { if [[ $(id -u) -eq 0 ]]; then setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; else "$@"; fi; }
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+
+echo "== PostgreSQL on 127.0.0.1:$PG_PORT"
+[[ $(id -u) -eq 0 ]] && chown -R postgres:postgres "$state/postgres"
+if [[ ! -f $state/postgres/data/PG_VERSION ]]; then
+  as_postgres "$pgbin/initdb" -D "$state/postgres/data" -A trust -U postgres -E UTF8 --no-locale >"$state/logs/initdb.log"
+fi
+as_postgres "$pgbin/postgres" -D "$state/postgres/data" -p "$PG_PORT" -k "$state/postgres" \
+  -c listen_addresses=127.0.0.1 >"$state/logs/postgres.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do as_postgres "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" && break; sleep 0.2; done
+as_postgres "$pgbin/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='hatangso'" | grep -q 1 \
+  || as_postgres "$pgbin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres hatangso
+
+echo "== InfluxDB on 127.0.0.1:$INFLUX_PORT"
+cat >"$state/influxdb/influxdb.conf" <<CONF
+reporting-disabled = true
+bind-address = "127.0.0.1:$INFLUX_RPC_PORT"
+[meta]
+  dir = "$state/influxdb/meta"
+[data]
+  dir = "$state/influxdb/data"
+  wal-dir = "$state/influxdb/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:$INFLUX_PORT"
+  log-enabled = false
+[monitor]
+  store-enabled = false
+CONF
+influxd -config "$state/influxdb/influxdb.conf" >"$state/logs/influxdb.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$INFLUX_PORT/ping" >/dev/null && break; sleep 0.2; done
+
+echo "== Mosquitto on 127.0.0.1:$MQTT_PORT"
+chmod 777 "$state/mosquitto"
+{ cat deploy/mosquitto/mosquitto.conf | grep -v '^allow_anonymous'
+  echo "listener $MQTT_PORT 127.0.0.1"
+  echo "persistence_location $state/mosquitto/"
+  echo "allow_anonymous true"; } >"$state/mosquitto/mosquitto.conf"
+mosquitto -c "$state/mosquitto/mosquitto.conf" >"$state/logs/mosquitto.log" 2>&1 &
+pids+=($!)
+
+echo "== Building"
+dotnet build HaTangSo.Telemetry.sln -c Release -nologo -v quiet -clp:ErrorsOnly
+
+echo "== Server on $SERVER_URL"
+key_hash=$(printf %s "$API_KEY" | sha256sum | cut -d' ' -f1)
+ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=hatangso" \
+Influx__Url="http://127.0.0.1:$INFLUX_PORT" Mqtt__Port="$MQTT_PORT" \
+Api__Keys__0__Name=local-operator Api__Keys__0__Role=operator Api__Keys__0__Sha256="$key_hash" \
+ASPNETCORE_URLS="$SERVER_URL" \
+  dotnet src/HaTangSo.Telemetry.Server/bin/Release/net10.0/HaTangSo.Telemetry.Server.dll 2>&1 | tee "$state/logs/server.log" &
+pids+=($!)
+for _ in $(seq 150); do curl -sf "$SERVER_URL/health" >/dev/null && break; sleep 0.2; done
+
+# A demo probe in Thạch Hà (Hà Tĩnh) with a fixed line and a 4G modem.
+curl -sf -X PUT "$SERVER_URL/api/probes/demo-probe-01" -H "X-Api-Key: $API_KEY" -H 'Content-Type: application/json' -d '{
+  "communeCode": "18409", "description": "Local demo probe (Xã Tân Lộc, Thạch Hà)", "scheduleMinutes": 1,
+  "links": [
+    {"name": "fixed", "access": "fixed", "operator": "VNPT", "technology": "ftth", "advertisedDownloadMbps": 150, "advertisedUploadMbps": 150},
+    {"name": "modem", "access": "mobile", "operator": "Viettel", "technology": "4g"}
+  ]}' && echo "Registered probe demo-probe-01."
+
+if [[ -x deploy/local/run-probe.sh ]]; then
+  deploy/local/run-probe.sh "$MQTT_PORT" "$state" &
+  pids+=($!)
+fi
+
+cat <<INFO
+
+HaTangSo.Telemetry is running:
+  health     $SERVER_URL/health
+  metrics    $SERVER_URL/metrics
+  probes     curl -H "X-Api-Key: $API_KEY" $SERVER_URL/api/probes
+  InfluxDB   influx -port $INFLUX_PORT -database hatangso -execute 'SELECT * FROM speedtest ORDER BY time DESC LIMIT 5'
+  logs       $state/logs/
+Press Ctrl-C to stop.
+INFO
+wait

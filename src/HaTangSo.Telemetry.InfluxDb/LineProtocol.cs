@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text;
+
+namespace HaTangSo.Telemetry.InfluxDb;
+
+/// <summary>
+/// Escaping rules of the InfluxDB line protocol
+/// (https://docs.influxdata.com/influxdb/v1/write_protocols/line_protocol_reference/). What cannot be written
+/// correctly throws <see cref="ArgumentException"/> instead of silently becoming something else.
+/// </summary>
+public static class LineProtocol
+{
+    /// <summary>Appends a measurement name: commas and spaces are escaped.</summary>
+    public static void AppendMeasurement(StringBuilder builder, string name) =>
+        AppendIdentifier(builder, name, "measurement", escapeEquals: false);
+
+    /// <summary>Appends a tag key, tag value or field key: commas, equals signs and spaces are escaped.</summary>
+    public static void AppendKey(StringBuilder builder, string value, string what) =>
+        AppendIdentifier(builder, value, what, escapeEquals: true);
+
+    /// <summary>Appends a string field value in double quotes: double quotes and backslashes are escaped.</summary>
+    public static void AppendStringField(StringBuilder builder, string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        builder.Append('"');
+        foreach (var c in value)
+        {
+            if (c is '"' or '\\')
+            {
+                builder.Append('\\');
+            }
+
+            builder.Append(c);
+        }
+
+        builder.Append('"');
+    }
+
+    /// <summary>Appends a float field value, shortest round-trip form; NaN and infinities are refused.</summary>
+    public static void AppendFloat(StringBuilder builder, double value, string fieldKey)
+    {
+        if (!double.IsFinite(value))
+        {
+            throw new ArgumentException($"Field '{fieldKey}' is {value}: InfluxDB stores only finite floats.", nameof(value));
+        }
+
+        // "R" gives the shortest string that parses back to the same double; an integer-looking float such as
+        // "5" stays a float in InfluxDB because integers need the i suffix.
+        builder.Append(value.ToString("R", CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Appends an integer field value with its <c>i</c> suffix.</summary>
+    public static void AppendInteger(StringBuilder builder, long value) =>
+        builder.Append(value.ToString(CultureInfo.InvariantCulture)).Append('i');
+
+    private static void AppendIdentifier(StringBuilder builder, string value, string what, bool escapeEquals)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            throw new ArgumentException($"The {what} is empty.", nameof(value));
+        }
+
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (c is '\n' or '\r')
+            {
+                throw new ArgumentException($"The {what} '{Printable(value)}' contains a line break, which line protocol cannot carry.", nameof(value));
+            }
+
+            if (c == '\\')
+            {
+                // InfluxDB's parser takes "\x" as an escape of x and does not unescape "\\": a backslash at the
+                // end or before a character that needs escaping has no correct encoding.
+                var next = i + 1 < value.Length ? value[i + 1] : '\0';
+                if (i + 1 == value.Length || next is ',' or ' ' or '\\' || (escapeEquals && next == '='))
+                {
+                    throw new ArgumentException($"The {what} '{Printable(value)}' has a backslash that line protocol cannot represent.", nameof(value));
+                }
+            }
+
+            if (c is ',' or ' ' || (escapeEquals && c == '='))
+            {
+                builder.Append('\\');
+            }
+
+            builder.Append(c);
+        }
+    }
+
+    private static string Printable(string value) => value.Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal);
+}

@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using HaTangSo.Telemetry.Testing;
+
+namespace HaTangSo.Telemetry.IntegrationTests;
+
+/// <summary>Where a test's server instance connects, and how it is tuned.</summary>
+internal sealed record ServerSettings(
+    string PostgresConnectionString,
+    Uri InfluxUrl,
+    string InfluxDatabase,
+    int MqttPort,
+    string ClientId = "hts-server-test")
+{
+    public const string OperatorKey = "integration-test-operator-key";
+
+    public IDictionary<string, string?> Extra { get; init; } = new Dictionary<string, string?>();
+}
+
+/// <summary>
+/// The real server, built by the solution, run as a child process (<c>dotnet HaTangSo.Telemetry.Server.dll</c>)
+/// so that a test can SIGKILL it mid-stream and start it again.
+/// </summary>
+internal sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly ServerSettings _settings;
+    private TestProcess? _process;
+
+    private ServerProcess(ServerSettings settings)
+    {
+        _settings = settings;
+        Port = FreePort.Next();
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}") };
+        Http.DefaultRequestHeaders.Add("X-Api-Key", ServerSettings.OperatorKey);
+    }
+
+    public int Port { get; }
+
+    public HttpClient Http { get; }
+
+    public string Output => _process?.Output ?? string.Empty;
+
+    public static async Task<ServerProcess> StartAsync(ServerSettings settings, CancellationToken cancellationToken)
+    {
+        var server = new ServerProcess(settings);
+        await server.StartAgainAsync(cancellationToken);
+        return server;
+    }
+
+    public async Task StartAgainAsync(CancellationToken cancellationToken)
+    {
+        if (_process is not null)
+        {
+            await _process.DisposeAsync();
+        }
+
+        var environment = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_URLS"] = Http.BaseAddress!.ToString(),
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["ConnectionStrings__Postgres"] = _settings.PostgresConnectionString,
+            ["Influx__Url"] = _settings.InfluxUrl.ToString(),
+            ["Influx__Database"] = _settings.InfluxDatabase,
+            ["Mqtt__Host"] = "127.0.0.1",
+            ["Mqtt__Port"] = _settings.MqttPort.ToString(CultureInfo.InvariantCulture),
+            ["Mqtt__ClientId"] = _settings.ClientId,
+            ["Mqtt__ReconnectInitialDelay"] = "00:00:00.200",
+            ["Mqtt__ReconnectMaxDelay"] = "00:00:02",
+            ["Ingestion__FlushInterval"] = "00:00:00.200",
+            ["Ingestion__RetryInitialDelay"] = "00:00:00.100",
+            ["Ingestion__RetryMaxDelay"] = "00:00:01",
+            ["Registry__MissReloadInterval"] = "00:00:00.500",
+            ["Api__Keys__0__Name"] = "tests",
+            ["Api__Keys__0__Role"] = "operator",
+            ["Api__Keys__0__Sha256"] = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(ServerSettings.OperatorKey))),
+            ["Logging__LogLevel__Default"] = "Information",
+            ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
+        };
+        foreach (var (key, value) in _settings.Extra)
+        {
+            environment[key] = value;
+        }
+
+        _process = TestProcess.Start("hts-server", "dotnet", [ServerDll()], environment);
+        await _process.WaitUntilAsync(IsHealthyAsync, TimeSpan.FromSeconds(60), "a healthy /health", cancellationToken);
+    }
+
+    public Task KillAsync() => _process?.KillAsync() ?? Task.CompletedTask;
+
+    public Task StopAsync() => _process?.StopAsync(TimeSpan.FromSeconds(30)) ?? Task.CompletedTask;
+
+    /// <summary>Registers a probe through the API (operator key).</summary>
+    public async Task RegisterProbeAsync(string probeId, string communeCode, CancellationToken cancellationToken)
+    {
+        var body = new
+        {
+            communeCode,
+            description = "integration test",
+            scheduleMinutes = 15,
+            links = new object[]
+            {
+                new { name = "fixed", access = "fixed", @operator = "VNPT", technology = "ftth", advertisedDownloadMbps = 150.0, advertisedUploadMbps = 150.0 },
+                new { name = "modem", access = "mobile", @operator = "Viettel", technology = "4g" },
+            },
+        };
+        using var response = await Http.PutAsJsonAsync($"/api/probes/{probeId}", body, cancellationToken);
+        Assert.True(response.IsSuccessStatusCode, $"PUT /api/probes/{probeId}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is not null)
+        {
+            await _process.StopAsync(TimeSpan.FromSeconds(10));
+            await _process.DisposeAsync();
+        }
+
+        Http.Dispose();
+    }
+
+    private async Task<bool> IsHealthyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await Http.GetAsync("/health", cancellationToken);
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    // The server project is referenced (ReferenceOutputAssembly=false) so the solution builds it first, in the
+    // same configuration as this test assembly.
+    private static string ServerDll()
+    {
+        var testDirectory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+        var framework = testDirectory.Name;
+        var configuration = testDirectory.Parent!.Name;
+        var root = testDirectory;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "HaTangSo.Telemetry.sln")))
+        {
+            root = root.Parent;
+        }
+
+        var dll = Path.Combine(root?.FullName ?? ".", "src", "HaTangSo.Telemetry.Server", "bin", configuration, framework, "HaTangSo.Telemetry.Server.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Server not built at {dll}: run tests/run.sh (it builds the solution first).");
+    }
+}
