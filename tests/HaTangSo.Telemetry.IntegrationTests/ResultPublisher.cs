@@ -6,12 +6,19 @@ using MQTTnet.Protocol;
 namespace HaTangSo.Telemetry.IntegrationTests;
 
 /// <summary>
-/// A probe-like publisher: QoS 1, and a publish counts only once the broker's PUBACK came back; across a
-/// broker restart it reconnects and re-sends what was not acknowledged (same result id, as a probe does).
+/// A probe-like publisher: QoS 1, and a publish counts only once the broker's PUBACK came back with reason
+/// Success; across a broker restart it reconnects and re-sends what was not acknowledged (same result id, as a
+/// probe does). PUBACK reason 0x10 "no matching subscribers" (MQTT 5, 3.4.2.1) counts as not delivered:
+/// Mosquitto 2.0 does not restore shared subscriptions from persistence, so until the server has
+/// re-subscribed after a broker restart, results would be dropped by the broker.
 /// </summary>
 internal sealed class ResultPublisher(string host, int port) : IAsyncDisposable
 {
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
+    private int _notDelivered;
+
+    /// <summary>Publishes the broker acknowledged with a reason other than Success (and that were re-sent).</summary>
+    public int NotDelivered => Volatile.Read(ref _notDelivered);
 
     public async Task PublishAsync(string topicProbeId, IReadOnlyList<byte[]> payloads, CancellationToken cancellationToken, int window = 200)
     {
@@ -43,8 +50,9 @@ internal sealed class ResultPublisher(string host, int port) : IAsyncDisposable
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .Build();
         var result = await _client.PublishAsync(message, cancellationToken);
-        if (!result.IsSuccess)
+        if (result.ReasonCode != MqttClientPublishReasonCode.Success)
         {
+            Interlocked.Increment(ref _notDelivered);
             throw new InvalidOperationException($"PUBACK reason {result.ReasonCode}");
         }
     }
@@ -69,7 +77,7 @@ internal sealed class ResultPublisher(string host, int port) : IAsyncDisposable
                 await publish();
                 return;
             }
-            catch (Exception ex) when (attempt < 200 && ex is not OperationCanceledException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested && attempt < 200))
+            catch (Exception) when (attempt < 300 && !cancellationToken.IsCancellationRequested)
             {
                 // The broker is restarting: wait and re-send the whole chunk (QoS 1 allows duplicates; ids dedupe).
                 await Task.Delay(100, cancellationToken);

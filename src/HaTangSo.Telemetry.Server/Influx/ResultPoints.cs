@@ -39,6 +39,7 @@ internal static class ResultPoints
             .Field("duration_ms", result.DurationMs)
             .Field("result_id", result.ResultId)
             .Field("agent_version", result.AgentVersion)
+            .Field("error", result.Error)
             .Timestamp(WritePrecision.Nanoseconds.ToTimestamp(result.StartedAt));
         return line.ToString().TrimEnd('\n');
     }
