@@ -1,0 +1,58 @@
+using HaTangSo.Telemetry.Server.Influx;
+using HaTangSo.Telemetry.Server.Ingestion;
+using HaTangSo.Telemetry.Server.Registry;
+using HaTangSo.Telemetry.Testing;
+
+namespace HaTangSo.Telemetry.Server.Tests;
+
+public sealed class ResultPointsTests
+{
+    private static readonly ProbeLocation s_location = new("ht-xa-01", "42", "445", "18409", true, TimeSpan.FromMinutes(15), []);
+
+    [Fact]
+    public void Format_Result_ContractTagsFieldsAndTimestamp()
+    {
+        var startedAt = new DateTimeOffset(2026, 3, 1, 8, 0, 0, 123, TimeSpan.Zero);
+        var result = SampleResults.Create("ht-xa-01", 0, startedAt);
+
+        var line = ResultPoints.Format(result, s_location);
+
+        Assert.StartsWith("speedtest,access=fixed,commune=18409,district=445,link=fixed,operator=VNPT,probe=ht-xa-01,province=42,server=hts-speed-test-1,status=ok,technology=ftth ", line, StringComparison.Ordinal);
+        Assert.Contains("download_mbps=50.25,upload_mbps=20.5,", line, StringComparison.Ordinal);
+        Assert.Contains($"result_id=\"{result.ResultId}\"", line, StringComparison.Ordinal);
+        Assert.EndsWith(" 1772352000123000000", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Format_AbsentValues_LeftOutNotZero()
+    {
+        var result = SampleResults.Create("ht-xa-01", 0, DateTimeOffset.UnixEpoch) with { DownloadMbps = null, LossPct = null };
+        var line = ResultPoints.Format(result, s_location);
+        Assert.DoesNotContain("download_mbps", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("loss_pct", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Format_SameResultTwice_SameLine()
+    {
+        var result = SampleResults.Create("ht-xa-01", 5, DateTimeOffset.UnixEpoch.AddDays(20000));
+        Assert.Equal(ResultPoints.Format(result, s_location), ResultPoints.Format(result, s_location));
+    }
+
+    [Fact]
+    public void Format_SpecialCharactersInTags_Escaped()
+    {
+        var result = SampleResults.Create("ht-xa-01", 0, DateTimeOffset.UnixEpoch);
+        result = result with { Link = result.Link with { Operator = "Viettel, Hà Tĩnh=1" } };
+        Assert.Contains(@"operator=Viettel\,\ Hà\ Tĩnh\=1", ResultPoints.Format(result, s_location), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("invalid JSON or wrong type: x", "invalid_json")]
+    [InlineData("probe 'x' is not in the registry", "unknown_probe")]
+    [InlineData("probe 'x' is disabled (revoked)", "disabled_probe")]
+    [InlineData("downloadMbps is negative", "field_downloadMbps")]
+    [InlineData("InfluxDB refused the point: HTTP 400", "influxdb_refused")]
+    public void ReasonKind_LowCardinalityLabel(string reason, string kind) =>
+        Assert.Equal(kind, IngestionPipeline.ReasonKind(reason));
+}
