@@ -13,4 +13,4 @@ builder.AddApi();
 var app = builder.Build();
 app.MapServerDiagnostics();
 app.MapApi();
-app.Run();
+return ConfigurationErrors.Run(app);

@@ -135,7 +135,7 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     // The server project is referenced (ReferenceOutputAssembly=false) so the solution builds it first, in the
     // same configuration as this test assembly.
-    private static string ServerDll()
+    internal static string ServerDll()
     {
         var testDirectory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
         var framework = testDirectory.Name;
