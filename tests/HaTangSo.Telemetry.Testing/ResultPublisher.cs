@@ -1,9 +1,8 @@
 using HaTangSo.Telemetry.Contracts;
-using HaTangSo.Telemetry.Testing;
 using MQTTnet;
 using MQTTnet.Protocol;
 
-namespace HaTangSo.Telemetry.IntegrationTests;
+namespace HaTangSo.Telemetry.Testing;
 
 /// <summary>
 /// A probe-like publisher: QoS 1, and a publish counts only once the broker's PUBACK came back with reason
@@ -12,7 +11,7 @@ namespace HaTangSo.Telemetry.IntegrationTests;
 /// Mosquitto 2.0 does not restore shared subscriptions from persistence, so until the server has
 /// re-subscribed after a broker restart, results would be dropped by the broker.
 /// </summary>
-internal sealed class ResultPublisher(string host, int port) : IAsyncDisposable
+public sealed class ResultPublisher(string host, int port) : IAsyncDisposable
 {
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
     private int _notDelivered;

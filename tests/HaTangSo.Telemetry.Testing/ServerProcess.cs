@@ -2,12 +2,11 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
-using HaTangSo.Telemetry.Testing;
 
-namespace HaTangSo.Telemetry.IntegrationTests;
+namespace HaTangSo.Telemetry.Testing;
 
 /// <summary>Where a test's server instance connects, and how it is tuned.</summary>
-internal sealed record ServerSettings(
+public sealed record ServerSettings(
     string PostgresConnectionString,
     Uri InfluxUrl,
     string InfluxDatabase,
@@ -23,7 +22,7 @@ internal sealed record ServerSettings(
 /// The real server, built by the solution, run as a child process (<c>dotnet HaTangSo.Telemetry.Server.dll</c>)
 /// so that a test can SIGKILL it mid-stream and start it again.
 /// </summary>
-internal sealed class ServerProcess : IAsyncDisposable
+public sealed class ServerProcess : IAsyncDisposable
 {
     private readonly ServerSettings _settings;
     private TestProcess? _process;
@@ -106,7 +105,10 @@ internal sealed class ServerProcess : IAsyncDisposable
             },
         };
         using var response = await Http.PutAsJsonAsync($"/api/probes/{probeId}", body, cancellationToken);
-        Assert.True(response.IsSuccessStatusCode, $"PUT /api/probes/{probeId}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"PUT /api/probes/{probeId}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -135,7 +137,7 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     // The server project is referenced (ReferenceOutputAssembly=false) so the solution builds it first, in the
     // same configuration as this test assembly.
-    internal static string ServerDll()
+    public static string ServerDll()
     {
         var testDirectory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
         var framework = testDirectory.Name;

@@ -1,13 +1,13 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace HaTangSo.Telemetry.IntegrationTests;
+namespace HaTangSo.Telemetry.Testing;
 
 /// <summary>
 /// Reads InfluxDB the way a dashboard would (plain <c>/query</c>), independently of the server's adapter,
 /// so a test does not check the adapter with itself.
 /// </summary>
-internal sealed class InfluxProbe(Uri baseAddress, string database) : IDisposable
+public sealed class InfluxProbe(Uri baseAddress, string database) : IDisposable
 {
     private readonly HttpClient _http = new() { BaseAddress = baseAddress };
 
@@ -16,7 +16,10 @@ internal sealed class InfluxProbe(Uri baseAddress, string database) : IDisposabl
         var url = $"/query?db={Uri.EscapeDataString(database)}&epoch=ns&q={Uri.EscapeDataString(influxQl)}";
         using var response = await _http.GetAsync(url, cancellationToken);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
-        Assert.True(response.IsSuccessStatusCode, $"{influxQl}: {body}");
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"{influxQl}: {body}");
+        }
         return body;
     }
 
