@@ -21,13 +21,19 @@ pids=()
 stop() {
   trap - INT TERM EXIT
   echo; echo "Stopping ..."
-  for ((i=${#pids[@]}-1; i>=0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # Newest first; PostgreSQL takes SIGINT (fast shutdown: it does not wait for clients to leave).
+  for ((i=${#pids[@]}-1; i>=0; i--)); do
+    if [[ ${pids[i]} == "$pg_pid" ]]; then kill -INT "${pids[i]}" 2>/dev/null || true; else kill -TERM "${pids[i]}" 2>/dev/null || true; fi
+    for _ in $(seq 100); do kill -0 "${pids[i]}" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "${pids[i]}" 2>/dev/null || true
+  done
   echo "Stopped. Data stays in $state (delete it to start afresh)."
 }
 trap stop INT TERM EXIT
 
-as_postgres() { if [[ $(id -u) -eq 0 ]]; then setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; else "$@"; fi; }
+# PostgreSQL refuses to run as root; setpriv execs in place, so $! below is postgres itself.
+pg_user=(); [[ $(id -u) -eq 0 ]] && pg_user=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+as_postgres() { "${pg_user[@]}" "$@"; }
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
 echo "== PostgreSQL on 127.0.0.1:$PG_PORT"
@@ -35,9 +41,10 @@ echo "== PostgreSQL on 127.0.0.1:$PG_PORT"
 if [[ ! -f $state/postgres/data/PG_VERSION ]]; then
   as_postgres "$pgbin/initdb" -D "$state/postgres/data" -A trust -U postgres -E UTF8 --no-locale >"$state/logs/initdb.log"
 fi
-as_postgres "$pgbin/postgres" -D "$state/postgres/data" -p "$PG_PORT" -k "$state/postgres" \
+"${pg_user[@]}" "$pgbin/postgres" -D "$state/postgres/data" -p "$PG_PORT" -k "$state/postgres" \
   -c listen_addresses=127.0.0.1 >"$state/logs/postgres.log" 2>&1 &
-pids+=($!)
+pg_pid=$!
+pids+=($pg_pid)
 for _ in $(seq 100); do as_postgres "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" && break; sleep 0.2; done
 as_postgres "$pgbin/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='hatangso'" | grep -q 1 \
   || as_postgres "$pgbin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres hatangso
@@ -79,10 +86,12 @@ key_hash=$(printf %s "$API_KEY" | sha256sum | cut -d' ' -f1)
 ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=hatangso" \
 Influx__Url="http://127.0.0.1:$INFLUX_PORT" Mqtt__Port="$MQTT_PORT" \
 Api__Keys__0__Name=local-operator Api__Keys__0__Role=operator Api__Keys__0__Sha256="$key_hash" \
-ASPNETCORE_URLS="$SERVER_URL" \
-  dotnet src/HaTangSo.Telemetry.Server/bin/Release/net10.0/HaTangSo.Telemetry.Server.dll 2>&1 | tee "$state/logs/server.log" &
+ASPNETCORE_URLS="$SERVER_URL" Logging__Console__FormatterName=simple \
+  dotnet src/HaTangSo.Telemetry.Server/bin/Release/net10.0/HaTangSo.Telemetry.Server.dll \
+  --contentRoot "$root/src/HaTangSo.Telemetry.Server/bin/Release/net10.0" >"$state/logs/server.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 150); do curl -sf "$SERVER_URL/health" >/dev/null && break; sleep 0.2; done
+for _ in $(seq 300); do curl -sf "$SERVER_URL/health" >/dev/null && break; sleep 0.2; done
+curl -sf "$SERVER_URL/health" >/dev/null || { echo "The server did not become healthy; see $state/logs/server.log:"; tail -20 "$state/logs/server.log"; exit 1; }
 
 # A demo probe in Thạch Hà (Hà Tĩnh) with a fixed line and a 4G modem.
 curl -sf -X PUT "$SERVER_URL/api/probes/demo-probe-01" -H "X-Api-Key: $API_KEY" -H 'Content-Type: application/json' -d '{
@@ -107,4 +116,6 @@ HaTangSo.Telemetry is running:
   logs       $state/logs/
 Press Ctrl-C to stop.
 INFO
+tail -n 0 -f "$state/logs/server.log" &
+pids+=($!)
 wait

@@ -82,7 +82,9 @@ public sealed class ServerProcess : IAsyncDisposable
             environment[key] = value;
         }
 
-        _process = TestProcess.Start("hts-server", "dotnet", [ServerDll()], environment);
+        // Run from its own folder, as deployed: appsettings.json is read from the content root.
+        var dll = ServerDll();
+        _process = TestProcess.Start("hts-server", "dotnet", [dll], environment, Path.GetDirectoryName(dll));
         await _process.WaitUntilAsync(IsHealthyAsync, TimeSpan.FromSeconds(60), "a healthy /health", cancellationToken);
     }
 
