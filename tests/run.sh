@@ -16,13 +16,9 @@ if ! dotnet build HaTangSo.Telemetry.sln -c "$config" -nologo -v quiet -clp:Erro
   exit 1
 fi
 
-projects=(
-  tests/HaTangSo.Telemetry.Contracts.Tests
-  tests/HaTangSo.Telemetry.InfluxDb.Tests
-  tests/HaTangSo.Telemetry.Server.Tests
-  tests/HaTangSo.Telemetry.Probe.Tests
-  tests/HaTangSo.Telemetry.IntegrationTests
-)
+# Every test project of the solution (*.Tests), in a fixed order: unit tests first, integration tests last.
+mapfile -t projects < <(dotnet sln HaTangSo.Telemetry.sln list | grep -E '^tests/.*Tests\.csproj$' | xargs -n1 dirname \
+  | awk '{ print (/Integration/ ? "2 " : "1 ") $0 }' | sort | cut -d' ' -f2)
 passed=0 failed=0 skipped=0
 log=$(mktemp)
 for project in "${projects[@]}"; do
@@ -30,20 +26,20 @@ for project in "${projects[@]}"; do
   echo "== $project"
   dotnet test "$project" -c "$config" --no-build --nologo -v quiet --logger "console;verbosity=normal" 2>&1 | tee "$log" \
     | grep -E '^\s*(Failed|Skipped) |Passed!|Failed!|error|Error Message|Assert' | head -200
-  summary=$(grep -E '(Passed|Failed)! +- +Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" | tail -1)
-  if [[ -z $summary ]] && grep -q 'No test is available' "$log"; then
-    echo "   $project: holds no tests yet."
-    continue
-  fi
-  if [[ -z $summary ]]; then
-    echo "   $project: the test run did not finish (no summary line); counted as 1 failed."
+  # "Total tests: N" then "Passed: N" / "Failed: N" / "Skipped: N" (console logger, normal verbosity).
+  if ! grep -qE '^Total tests: [0-9]+' "$log"; then
+    if grep -q 'No test is available' "$log"; then
+      echo "   $project: holds no tests yet."
+      continue
+    fi
+    echo "   $project: the test run did not finish (no summary); counted as 1 failed."
     tail -30 "$log"
     failed=$((failed + 1))
     continue
   fi
-  f=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$summary")
-  p=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$summary")
-  s=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$summary")
+  count() { sed -nE "s/^ +$1: +([0-9]+)\s*$/\1/p" "$log" | tail -1; }
+  p=$(count Passed); f=$(count Failed); s=$(count Skipped)
+  p=${p:-0} f=${f:-0} s=${s:-0}
   passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 done
 rm -f "$log"
