@@ -24,8 +24,9 @@ log=$(mktemp)
 for project in "${projects[@]}"; do
   [[ -d $project ]] || continue
   echo "== $project"
-  dotnet test "$project" -c "$config" --no-build --nologo -v quiet --logger "console;verbosity=normal" 2>&1 | tee "$log" \
-    | grep -E '^\s*(Failed|Skipped) |Passed!|Failed!|error|Error Message|Assert' | head -200
+  dotnet test "$project" -c "$config" --no-build --nologo -v quiet --logger "console;verbosity=normal" >"$log" 2>&1
+  # Failed tests with their message and stack trace (up to 40 lines each), skipped tests by name.
+  awk '/^ +Failed [A-Za-z]/ { n = 40 } /^ +Passed [A-Za-z]/ { n = 0 } n > 0 { print; n-- } /^ +Skipped [A-Za-z]/ { print }' "$log" | head -400
   # "Total tests: N" then "Passed: N" / "Failed: N" / "Skipped: N" (console logger, normal verbosity).
   if ! grep -qE '^Total tests: [0-9]+' "$log"; then
     if grep -q 'No test is available' "$log"; then
