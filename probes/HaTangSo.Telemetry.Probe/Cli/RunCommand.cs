@@ -1,0 +1,55 @@
+using System.CommandLine;
+using HaTangSo.Telemetry.Probe.Agent;
+using HaTangSo.Telemetry.Probe.Configuration;
+using HaTangSo.Telemetry.Probe.Diagnostics;
+using HaTangSo.Telemetry.Probe.Measurement;
+using HaTangSo.Telemetry.Probe.Publishing;
+using HaTangSo.Telemetry.Probe.Queue;
+using Microsoft.Extensions.Logging;
+
+namespace HaTangSo.Telemetry.Probe.Cli;
+
+/// <summary><c>run</c>: the service (systemd starts this): measure on schedule, queue durably, publish.</summary>
+internal static class RunCommand
+{
+    public static Option<string> ConfigOption() => new("--config", "-c")
+    {
+        Description = "Configuration file",
+        DefaultValueFactory = _ => "/etc/hts-probe/probe.json",
+    };
+
+    public static Command Create()
+    {
+        var config = ConfigOption();
+        var publishOnly = new Option<bool>("--publish-only") { Description = "Do not measure: only deliver the queued results (e.g. to flush a backlog)" };
+        var command = new Command("run", "Run the probe: measure every link on schedule and publish the results") { config, publishOnly };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var settings = ProbeConfigLoader.Load(parse.GetValue(config)!);
+            using var loggers = Logging.CreateFactory();
+            var logger = loggers.CreateLogger("HaTangSo.Telemetry.Probe");
+            var time = TimeProvider.System;
+            using var queue = ResultQueue.Open(settings.QueuePath, settings.QueueCapacity);
+            var status = new ProbeStatus(settings.ProbeId!, [.. settings.Links!.Select(l => l.ToLinkInfo())]);
+            using var publisher = new ResultPublisher(settings, queue, status, logger, time);
+            var agent = new ProbeAgent(settings, queue, publisher, status, new LinkActivity(time), logger, time);
+            logger.Started(settings.ProbeId!, ResultFactory.AgentVersion, settings.Links!.Count, settings.ScheduleMinutes, queue.Depth, queue.Evicted);
+
+            var publishing = publisher.RunAsync(cancellationToken);
+            if (!parse.GetValue(publishOnly))
+            {
+                try
+                {
+                    await agent.RunAsync(cancellationToken);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                }
+            }
+
+            await publishing;
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+
+namespace HaTangSo.Telemetry.Probe.Diagnostics;
+
+/// <summary>The probe's log events (5xxx).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(5000, LogLevel.Information, "Probe {ProbeId} {Version} started: {Links} link(s), every {Minutes} min, queue {Depth} waiting ({Evicted} evicted so far)")]
+    public static partial void Started(this ILogger logger, string probeId, string version, int links, int minutes, long depth, long evicted);
+
+    [LoggerMessage(5001, LogLevel.Information, "Link {Link}: {Status}, down {Download} Mb/s, up {Upload} Mb/s, latency {Latency} ms")]
+    public static partial void Measured(this ILogger logger, string link, string status, double? download, double? upload, double? latency);
+
+    [LoggerMessage(5002, LogLevel.Warning, "Link {Link}: {Error}")]
+    public static partial void MeasurementError(this ILogger logger, string link, string error);
+
+    [LoggerMessage(5003, LogLevel.Information, "Link {Link} skipped: {Reason}")]
+    public static partial void Skipped(this ILogger logger, string link, string reason);
+
+    [LoggerMessage(5004, LogLevel.Warning, "Queue full: evicted the {Count} oldest result(s) ({Total} since the queue was created)")]
+    public static partial void Evicted(this ILogger logger, int count, long total);
+
+    [LoggerMessage(5010, LogLevel.Information, "Connected to broker {Host}:{Port} (session present: {SessionPresent}); {Depth} result(s) waiting")]
+    public static partial void Connected(this ILogger logger, string host, int port, bool sessionPresent, long depth);
+
+    [LoggerMessage(5011, LogLevel.Warning, "Cannot reach broker {Host}:{Port}: {Reason}; retrying in {Delay}")]
+    public static partial void ConnectFailed(this ILogger logger, string host, int port, string reason, TimeSpan delay);
+
+    [LoggerMessage(5012, LogLevel.Warning, "Broker did not accept result {ResultId}: {Reason}; it stays queued")]
+    public static partial void PublishRefused(this ILogger logger, string resultId, string reason);
+
+    [LoggerMessage(5013, LogLevel.Information, "Published {Count} result(s); {Depth} waiting")]
+    public static partial void Published(this ILogger logger, int count, long depth);
+
+    [LoggerMessage(5014, LogLevel.Warning, "Disconnected from broker: {Reason}")]
+    public static partial void Disconnected(this ILogger logger, string reason);
+
+    [LoggerMessage(5020, LogLevel.Error, "Unexpected error in {Component}; continuing")]
+    public static partial void Unexpected(this ILogger logger, Exception exception, string component);
+}

@@ -1,0 +1,78 @@
+namespace HaTangSo.Telemetry.Probe.Measurement;
+
+/// <summary>One point of a transfer: bytes moved since it began, at a time since it began.</summary>
+internal readonly record struct ThroughputSample(TimeSpan Elapsed, long Bytes);
+
+/// <summary>
+/// Counts the bytes of all streams of one transfer and samples the count at a fixed interval, so the warm-up
+/// (TCP slow start) can be left out and the rest divided by its own exact duration.
+/// </summary>
+internal sealed class ThroughputMeter
+{
+    private readonly List<ThroughputSample> _samples = [];
+    private long _bytes;
+
+    /// <summary>Bytes so far.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>The samples taken so far.</summary>
+    public IReadOnlyList<ThroughputSample> Samples
+    {
+        get
+        {
+            lock (_samples)
+            {
+                return [.. _samples];
+            }
+        }
+    }
+
+    /// <summary>Called by the streams as data arrives or leaves.</summary>
+    public void Add(int bytes) => Interlocked.Add(ref _bytes, bytes);
+
+    /// <summary>Samples the count every <paramref name="interval"/> until cancelled (one sample at the start).</summary>
+    public async Task SampleAsync(TimeProvider time, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        var start = time.GetTimestamp();
+        Record(TimeSpan.Zero);
+        using var timer = new PeriodicTimer(interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                Record(time.GetElapsedTime(start));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Record(time.GetElapsedTime(start));
+        }
+    }
+
+    /// <summary>
+    /// Mb/s (10^6 bit/s) between the first sample at or after <paramref name="warmup"/> and the last sample;
+    /// null when less than half a second or no byte remains after the warm-up.
+    /// </summary>
+    public static double? MbpsAfterWarmup(IReadOnlyList<ThroughputSample> samples, TimeSpan warmup)
+    {
+        var index = samples.Count < 2 ? -1 : samples.ToList().FindIndex(s => s.Elapsed >= warmup);
+        if (index < 0)
+        {
+            return null;
+        }
+
+        var first = samples[index];
+        var last = samples[^1];
+        var seconds = (last.Elapsed - first.Elapsed).TotalSeconds;
+        var bytes = last.Bytes - first.Bytes;
+        return seconds < 0.5 || bytes <= 0 ? null : bytes * 8 / seconds / 1e6;
+    }
+
+    private void Record(TimeSpan elapsed)
+    {
+        lock (_samples)
+        {
+            _samples.Add(new ThroughputSample(elapsed, Bytes));
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+
+namespace HaTangSo.Telemetry.Probe.Measurement;
+
+/// <summary>Loss and jitter over UDP: round-trip loss in percent and the RTT statistics of the echoes.</summary>
+/// <param name="LossPct">Datagrams without an echo, in percent of those sent (both directions together).</param>
+/// <param name="RttMs">Round-trip times of the echoes, in sending order.</param>
+internal sealed record UdpEchoResult(double LossPct, IReadOnlyList<double> RttMs);
+
+/// <summary>
+/// Sends numbered, timestamped datagrams to the server's echo responder at a steady pace and matches the
+/// echoes (the method of SamKnows' UDP latency and loss test, on a short schedule).
+/// </summary>
+internal sealed class UdpEchoTest(LinkEndpoint endpoint, MeasurementSettings settings, TimeProvider time)
+{
+    /// <summary>"HTSU": marks the probe's datagrams, so stray packets are not taken for echoes.</summary>
+    public const uint Magic = 0x48545355;
+
+    /// <summary>Magic, sequence number, send timestamp, padding.</summary>
+    public const int DatagramBytes = 64;
+
+    /// <summary>Runs the test; throws <see cref="TimeoutException"/> when not a single echo came back.</summary>
+    public async Task<UdpEchoResult> RunAsync(CancellationToken cancellationToken)
+    {
+        using var socket = endpoint.NewUdpSocket();
+        await socket.ConnectAsync(new IPEndPoint(endpoint.Address, settings.UdpPort), cancellationToken);
+        var received = new double?[settings.UdpPackets];
+        using var stopReceiving = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var receiver = ReceiveAsync(socket, received, stopReceiving.Token);
+
+        var datagram = new byte[DatagramBytes];
+        for (var sequence = 0; sequence < settings.UdpPackets; sequence++)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(datagram, Magic);
+            BinaryPrimitives.WriteInt32BigEndian(datagram.AsSpan(4), sequence);
+            BinaryPrimitives.WriteInt64BigEndian(datagram.AsSpan(8), time.GetTimestamp());
+            try
+            {
+                await socket.SendAsync(datagram, SocketFlags.None, cancellationToken);
+            }
+            catch (SocketException)
+            {
+                // ICMP unreachable from an earlier datagram: this one counts as lost.
+            }
+
+            await Task.Delay(settings.UdpInterval, time, cancellationToken);
+        }
+
+        await Task.Delay(settings.UdpWait, time, cancellationToken);
+        await stopReceiving.CancelAsync();
+        await receiver;
+
+        var rtts = received.Where(r => r.HasValue).Select(r => r!.Value).ToList();
+        if (rtts.Count == 0)
+        {
+            throw new TimeoutException(
+                $"no UDP echo from {endpoint.Address}:{settings.UdpPort} (is the echo responder running and the port open?)");
+        }
+
+        return new UdpEchoResult(100.0 * (settings.UdpPackets - rtts.Count) / settings.UdpPackets, rtts);
+    }
+
+    private async Task ReceiveAsync(Socket socket, double?[] received, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[2048];
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            int length;
+            try
+            {
+                length = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue;
+            }
+
+            var now = time.GetTimestamp();
+            if (length < 16 || BinaryPrimitives.ReadUInt32BigEndian(buffer) != Magic)
+            {
+                continue;
+            }
+
+            var sequence = BinaryPrimitives.ReadInt32BigEndian(buffer.AsSpan(4));
+            var sent = BinaryPrimitives.ReadInt64BigEndian(buffer.AsSpan(8));
+            if (sequence >= 0 && sequence < received.Length && received[sequence] is null)
+            {
+                // A duplicate echo is not a second delivery; the first one counts.
+                received[sequence] = time.GetElapsedTime(sent, now).TotalMilliseconds;
+            }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+using System.Text.Json;
+using HaTangSo.Telemetry.Contracts;
+using HaTangSo.Telemetry.Probe.Configuration;
+using HaTangSo.Telemetry.Probe.Diagnostics;
+using HaTangSo.Telemetry.Probe.Queue;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Exceptions;
+
+namespace HaTangSo.Telemetry.Probe.Publishing;
+
+/// <summary>
+/// Drains the durable queue to the broker: QoS 1, a result leaves the queue only after a PUBACK with reason
+/// Success (MQTT 5, 3.4.2.1: "No matching subscribers" means the broker dropped it, so it stays queued).
+/// Reconnects with backoff for as long as it takes, and keeps the retained status message fresh.
+/// </summary>
+internal sealed class ResultPublisher(
+    ProbeConfig config, ResultQueue queue, ProbeStatus status, ILogger logger, TimeProvider time) : IDisposable
+{
+    /// <summary>Results published at once (each awaits its own PUBACK), so a slow link still drains quickly.</summary>
+    private const int Window = 32;
+
+    private static readonly TimeSpan s_refusedPause = TimeSpan.FromSeconds(10);
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly string _probeId = config.ProbeId!;
+    private readonly BrokerConfig _broker = config.Broker!;
+
+    /// <summary>Tells the publisher a result was queued.</summary>
+    public void Notify()
+    {
+        if (_wake.CurrentCount == 0)
+        {
+            _wake.Release();
+        }
+    }
+
+    /// <summary>Runs until cancelled; on the way out says "offline" itself (a clean disconnect sends no will).</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        using var client = new MqttClientFactory().CreateMqttClient();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                var connected = await client.ConnectAsync(MqttConnection.Options(_probeId, _broker, time.GetUtcNow()), cancellationToken);
+                if (connected.ResultCode != MqttClientConnectResultCode.Success)
+                {
+                    throw new BrokerRefusedException("login refused: " + connected.ResultCode);
+                }
+
+                delay = TimeSpan.FromSeconds(1);
+                logger.Connected(_broker.Host!, _broker.Port, connected.IsSessionPresent, queue.Depth);
+                await PublishStatusAsync(client, ProbeState.Online, cancellationToken);
+                await DrainWhileConnectedAsync(client, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is MqttCommunicationException or MQTTnet.Adapter.MqttConnectingFailedException or BrokerRefusedException
+                                       or System.Net.Sockets.SocketException or OperationCanceledException or InvalidOperationException)
+            {
+                var reason = ex.Message;
+                status.Error("broker: " + reason);
+                logger.ConnectFailed(_broker.Host!, _broker.Port, reason, delay);
+                await DisconnectQuietlyAsync(client);
+                try
+                {
+                    await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 1000)), time, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMinutes(2).Ticks));
+            }
+        }
+
+        if (client.IsConnected)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try
+            {
+                await PublishStatusAsync(client, ProbeState.Offline, timeout.Token);
+            }
+            catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException)
+            {
+                // The will still covers it when the broker notices the connection is gone.
+            }
+
+            await DisconnectQuietlyAsync(client);
+        }
+    }
+
+    private async Task DrainWhileConnectedAsync(IMqttClient client, CancellationToken cancellationToken)
+    {
+        var statusInterval = TimeSpan.FromSeconds(_broker.StatusIntervalSeconds);
+        var nextStatus = time.GetUtcNow() + statusInterval;
+        while (client.IsConnected)
+        {
+            var batch = queue.NextBatch(Window);
+            if (batch.Count > 0)
+            {
+                var refused = await PublishBatchAsync(client, batch, cancellationToken);
+                if (refused)
+                {
+                    await Task.Delay(s_refusedPause, time, cancellationToken);
+                }
+
+                continue;
+            }
+
+            if (time.GetUtcNow() >= nextStatus)
+            {
+                await PublishStatusAsync(client, ProbeState.Online, cancellationToken);
+                nextStatus = time.GetUtcNow() + statusInterval;
+            }
+
+            // Wait for a new result, the next status refresh, or a periodic look at the connection.
+            var wait = TimeSpan.FromTicks(Math.Min((nextStatus - time.GetUtcNow()).Ticks, TimeSpan.FromSeconds(5).Ticks));
+            if (wait > TimeSpan.Zero)
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(wait);
+                try
+                {
+                    await _wake.WaitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                }
+            }
+        }
+
+        throw new MqttCommunicationException("connection lost");
+    }
+
+    /// <summary>Publishes a batch concurrently; true when the broker refused any of it.</summary>
+    private async Task<bool> PublishBatchAsync(IMqttClient client, IReadOnlyList<QueuedResult> batch, CancellationToken cancellationToken)
+    {
+        var topic = Topics.Results(_probeId);
+        var outcomes = await Task.WhenAll(batch.Select(async item =>
+        {
+            var result = await client.PublishAsync(MqttConnection.Message(topic, item.Payload), cancellationToken);
+            if (result.ReasonCode == MqttClientPublishReasonCode.Success)
+            {
+                queue.Remove(item.Sequence);
+                return true;
+            }
+
+            logger.PublishRefused(item.ResultId, result.ReasonString ?? result.ReasonCode.ToString());
+            return false;
+        }));
+        var published = outcomes.Count(ok => ok);
+        if (published > 0)
+        {
+            logger.Published(published, queue.Depth);
+        }
+
+        return published < batch.Count;
+    }
+
+    private async Task PublishStatusAsync(IMqttClient client, string state, CancellationToken cancellationToken)
+    {
+        var message = status.ToMessage(state, time.GetUtcNow(), queue.Depth, queue.Evicted);
+        var payload = JsonSerializer.SerializeToUtf8Bytes(message, ContractsJsonContext.Default.StatusMessage);
+        await client.PublishAsync(MqttConnection.Message(Topics.Status(_probeId), payload, retain: true), cancellationToken);
+    }
+
+    public void Dispose() => _wake.Dispose();
+
+    private static async Task DisconnectQuietlyAsync(IMqttClient client)
+    {
+        try
+        {
+            if (client.IsConnected)
+            {
+                await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None);
+            }
+        }
+        catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException)
+        {
+        }
+    }
+}
+
+/// <summary>The broker answered the CONNECT with a refusal (bad credentials, not authorised).</summary>
+internal sealed class BrokerRefusedException(string message) : Exception(message);
