@@ -13,6 +13,9 @@ command -v setpriv >/dev/null || need+=(util-linux)
 command -v ip >/dev/null || need+=(iproute2)
 command -v tc >/dev/null || need+=(iproute2)
 command -v iptables >/dev/null || need+=(iptables)
+# linkemu (tools/linkemu) builds its delay helper against libnetfilter_queue
+[[ -e /usr/include/libnetfilter_queue/libnetfilter_queue.h ]] || need+=(libnetfilter-queue-dev)
+command -v gcc >/dev/null || need+=(gcc)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "Missing Debian packages: ${need[*]}. Run as root, or: sudo apt-get install ${need[*]}" >&2

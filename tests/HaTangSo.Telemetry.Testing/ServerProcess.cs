@@ -139,18 +139,5 @@ public sealed class ServerProcess : IAsyncDisposable
 
     // The server project is referenced (ReferenceOutputAssembly=false) so the solution builds it first, in the
     // same configuration as this test assembly.
-    public static string ServerDll()
-    {
-        var testDirectory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-        var framework = testDirectory.Name;
-        var configuration = testDirectory.Parent!.Name;
-        var root = testDirectory;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "HaTangSo.Telemetry.sln")))
-        {
-            root = root.Parent;
-        }
-
-        var dll = Path.Combine(root?.FullName ?? ".", "src", "HaTangSo.Telemetry.Server", "bin", configuration, framework, "HaTangSo.Telemetry.Server.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Server not built at {dll}: run tests/run.sh (it builds the solution first).");
-    }
+    public static string ServerDll() => BuildOutput.File("src/HaTangSo.Telemetry.Server", "HaTangSo.Telemetry.Server.dll");
 }

@@ -10,6 +10,11 @@ internal sealed class ConsoleProgress(TextWriter output, bool interactive) : IMe
 
     public void Started(string step)
     {
+        if (!interactive)
+        {
+            return;
+        }
+
         lock (_lock)
         {
             output.Write(Row(step, "..."));

@@ -12,7 +12,7 @@ internal static class MeasureCommand
 {
     public static Command Create()
     {
-        var server = new Option<Uri>("--server") { Description = "Base URL of the speed-test server (LibreSpeed protocol), e.g. http://10.0.0.5:8090/", Required = true };
+        var server = new Option<string>("--server") { Description = "Base URL of the speed-test server (LibreSpeed protocol), e.g. http://10.0.0.5:8090/", Required = true };
         var bind = new Option<string?>("--bind") { Description = "Source address of the link to measure (every socket is bound to it)" };
         var duration = new Option<double>("--duration") { Description = "Seconds of each transfer, warm-up included (3-60)", DefaultValueFactory = _ => 10 };
         var warmup = new Option<double?>("--warmup") { Description = "Seconds left out at the start of each transfer (default: 3, or less for short durations)" };
@@ -33,6 +33,12 @@ internal static class MeasureCommand
             var seconds = parse.GetValue(duration);
             var source = parse.GetValue(bind);
             IPAddress? sourceAddress = null;
+            if (!Uri.TryCreate(parse.GetValue(server), UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            {
+                await Console.Error.WriteLineAsync($"--server: '{parse.GetValue(server)}' is not an http(s) URL");
+                return 2;
+            }
+
             if ((seconds is < 3 or > 60) || (source is not null && !IPAddress.TryParse(source, out sourceAddress)))
             {
                 await Console.Error.WriteLineAsync(seconds is < 3 or > 60 ? "--duration: must be 3-60 seconds" : $"--bind: '{source}' is not an IP address");
@@ -46,7 +52,6 @@ internal static class MeasureCommand
                 Streams = Math.Clamp(parse.GetValue(streams), 1, 32),
                 UdpPort = parse.GetValue(udpPort),
             };
-            var url = parse.GetValue(server)!;
             var asJson = parse.GetValue(json);
             IMeasurementProgress? progress = asJson ? null : new ConsoleProgress(Console.Out, !Console.IsOutputRedirected);
             if (!asJson)

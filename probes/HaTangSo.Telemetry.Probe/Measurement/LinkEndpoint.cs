@@ -30,7 +30,17 @@ internal sealed record LinkEndpoint(Uri Server, IPAddress Address, IPAddress? So
     }
 
     /// <summary>A UDP socket bound to the link.</summary>
-    public Socket NewUdpSocket() => NewSocket(SocketType.Dgram, ProtocolType.Udp);
+    public Socket NewUdpSocket()
+    {
+        var socket = NewSocket(SocketType.Dgram, ProtocolType.Udp);
+        if (Source is null)
+        {
+            // Bound now, so receiving can start before the first datagram leaves.
+            socket.Bind(new IPEndPoint(Address.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
+        }
+
+        return socket;
+    }
 
     /// <summary>
     /// An HTTP client whose connections are all bound to the link; <paramref name="connections"/> caps them

@@ -21,11 +21,16 @@ internal sealed class UdpEchoTest(LinkEndpoint endpoint, MeasurementSettings set
     /// <summary>Magic, sequence number, send timestamp, padding.</summary>
     public const int DatagramBytes = 64;
 
+    private static readonly IPEndPoint s_any = new(IPAddress.Any, 0);
+
     /// <summary>Runs the test; throws <see cref="TimeoutException"/> when not a single echo came back.</summary>
     public async Task<UdpEchoResult> RunAsync(CancellationToken cancellationToken)
     {
+        // Not connected: a responder bound to a wildcard address on a multi-homed host answers from whichever
+        // address its route picks, which a connected socket would drop. The magic, sequence and timestamp are
+        // what identify an echo.
         using var socket = endpoint.NewUdpSocket();
-        await socket.ConnectAsync(new IPEndPoint(endpoint.Address, settings.UdpPort), cancellationToken);
+        var target = new IPEndPoint(endpoint.Address, settings.UdpPort);
         var received = new double?[settings.UdpPackets];
         using var stopReceiving = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var receiver = ReceiveAsync(socket, received, stopReceiving.Token);
@@ -38,7 +43,7 @@ internal sealed class UdpEchoTest(LinkEndpoint endpoint, MeasurementSettings set
             BinaryPrimitives.WriteInt64BigEndian(datagram.AsSpan(8), time.GetTimestamp());
             try
             {
-                await socket.SendAsync(datagram, SocketFlags.None, cancellationToken);
+                await socket.SendToAsync(datagram, SocketFlags.None, target, cancellationToken);
             }
             catch (SocketException)
             {
@@ -70,7 +75,7 @@ internal sealed class UdpEchoTest(LinkEndpoint endpoint, MeasurementSettings set
             int length;
             try
             {
-                length = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+                length = (await socket.ReceiveFromAsync(buffer, SocketFlags.None, s_any, cancellationToken)).ReceivedBytes;
             }
             catch (OperationCanceledException)
             {
