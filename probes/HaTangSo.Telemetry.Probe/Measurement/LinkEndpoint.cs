@@ -46,7 +46,7 @@ internal sealed record LinkEndpoint(Uri Server, IPAddress Address, IPAddress? So
     /// An HTTP client whose connections are all bound to the link; <paramref name="connections"/> caps them
     /// (one per stream, so the streams really are parallel TCP connections).
     /// </summary>
-    public HttpClient NewHttpClient(int connections, TimeSpan timeout)
+    public HttpClient NewHttpClient(int connections, TimeSpan timeout, Action<Socket>? connected = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -60,6 +60,7 @@ internal sealed record LinkEndpoint(Uri Server, IPAddress Address, IPAddress? So
             ConnectCallback = async (context, cancellationToken) =>
             {
                 var socket = await ConnectAsync(context.DnsEndPoint.Port, cancellationToken);
+                connected?.Invoke(socket);
                 return new NetworkStream(socket, ownsSocket: true);
             },
         };

@@ -7,13 +7,16 @@ internal readonly record struct ThroughputSample(TimeSpan Elapsed, long Bytes);
 /// Counts the bytes of all streams of one transfer and samples the count at a fixed interval, so the warm-up
 /// (TCP slow start) can be left out and the rest divided by its own exact duration.
 /// </summary>
-internal sealed class ThroughputMeter
+internal sealed class ThroughputMeter(Func<long>? source = null)
 {
     private readonly List<ThroughputSample> _samples = [];
     private long _bytes;
 
-    /// <summary>Bytes so far.</summary>
-    public long Bytes => Interlocked.Read(ref _bytes);
+    /// <summary>
+    /// Bytes so far: those counted with <see cref="Add"/>, or what <c>source</c> reports when one is given
+    /// (acknowledged bytes for uploads).
+    /// </summary>
+    public long Bytes => source?.Invoke() ?? Interlocked.Read(ref _bytes);
 
     /// <summary>The samples taken so far.</summary>
     public IReadOnlyList<ThroughputSample> Samples

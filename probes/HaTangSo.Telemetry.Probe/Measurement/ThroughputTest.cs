@@ -17,8 +17,10 @@ internal sealed class ThroughputTest(LinkEndpoint endpoint, MeasurementSettings 
     public async Task<ThroughputResult> RunAsync(
         TransferDirection direction, Action<TimeSpan, double>? progress, CancellationToken cancellationToken)
     {
-        var meter = new ThroughputMeter();
-        using var http = endpoint.NewHttpClient(settings.Streams, Timeout.InfiniteTimeSpan);
+        // Uploads count what the server acknowledged, not what was handed to the send buffers.
+        var acked = direction == TransferDirection.Upload && AckedBytes.Supported ? new AckedBytes() : null;
+        var meter = new ThroughputMeter(acked is null ? null : acked.Total);
+        using var http = endpoint.NewHttpClient(settings.Streams, Timeout.InfiniteTimeSpan, acked is null ? null : acked.Track);
         using var pinger = new LatencyProbe(endpoint, time, settings.RequestTimeout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var errors = new List<string>();

@@ -1,0 +1,3 @@
+using HaTangSo.Telemetry.Testing;
+
+[assembly: AssemblyFixture(typeof(InfluxDbFixture))]
