@@ -1,8 +1,22 @@
+using System.Globalization;
 using HaTangSo.Telemetry.Benchmarks;
 
-// dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- [results] [paced-rate] [paced-seconds]
-var total = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 200_000;
-var pacedRate = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000;
-var pacedSeconds = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 20;
+// dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- [ingestion] [results] [paced-rate] [paced-seconds]
+// dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- speedtest [streams] [seconds]
+// dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- accuracy        (root: emulated links)
 using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(30));
-await IngestionBenchmark.RunAsync(total, pacedRate, pacedSeconds, cts.Token);
+var mode = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[0] : "ingestion";
+var numbers = args.SkipWhile(a => !char.IsDigit(a[0])).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray();
+int Arg(int index, int fallback) => numbers.Length > index ? numbers[index] : fallback;
+switch (mode)
+{
+    case "speedtest":
+        await SpeedTestBenchmark.RunAsync(Arg(0, 4), Arg(1, 10), cts.Token);
+        break;
+    case "accuracy":
+        await AccuracyBenchmark.RunAsync(cts.Token);
+        break;
+    default:
+        await IngestionBenchmark.RunAsync(Arg(0, 200_000), Arg(1, 1_000), Arg(2, 20), cts.Token);
+        break;
+}
