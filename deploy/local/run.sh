@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Runs the whole system on this machine, on loopback, with its data under .local/ in the repository:
-# PostgreSQL, InfluxDB 1.x, Mosquitto, the HaTangSo.Telemetry server (and, where built, the speed-test
-# server and a demo probe). Installs what is missing first. Ctrl-C stops everything. Safe to run twice.
+# PostgreSQL, InfluxDB 1.x, Mosquitto, the HaTangSo.Telemetry server, the speed-test server and a demo probe
+# with two links measuring it: as root through emulated links (tools/linkemu: a 100/40 Mb/s "fixed" line and
+# a 30/10 Mb/s "mobile" one), otherwise over loopback. Installs what is missing first. Ctrl-C stops
+# everything. Safe to run twice.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 deploy/local/install-deps.sh
 
 state="$root/.local"
-mkdir -p "$state"/{postgres,influxdb,mosquitto,logs}
+mkdir -p "$state"/{postgres,influxdb,mosquitto,logs,probe}
 PG_PORT=${HTS_PG_PORT:-15432}
 INFLUX_PORT=${HTS_INFLUX_PORT:-18086}
 INFLUX_RPC_PORT=${HTS_INFLUX_RPC_PORT:-18088}
@@ -27,6 +29,10 @@ stop() {
     for _ in $(seq 100); do kill -0 "${pids[i]}" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "${pids[i]}" 2>/dev/null || true
   done
+  if [[ -n ${lab:-} ]]; then
+    tools/linkemu/linkemu down "$lab" >/dev/null 2>&1 || true
+    ip link del hts-mgmt 2>/dev/null || true
+  fi
   echo "Stopped. Data stays in $state (delete it to start afresh)."
 }
 trap stop INT TERM EXIT
@@ -69,10 +75,35 @@ influxd -config "$state/influxdb/influxdb.conf" >"$state/logs/influxdb.log" 2>&1
 pids+=($!)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$INFLUX_PORT/ping" >/dev/null && break; sleep 0.2; done
 
+# The demo probe's links. As root: emulated links in network namespaces, the probe's box in "$lab-c", the
+# speed-test server in "$lab-s", and a management veth so the box reaches the broker (10.203.0.1).
+lab= speedtest_ip=127.0.0.1 fixed_ip=127.0.0.1 mobile_ip=127.0.0.2 broker_ip=127.0.0.1 client_ns= server_ns=
+if [[ $(id -u) -eq 0 && ${HTS_NO_LINKEMU:-} != 1 ]]; then
+  tools/linkemu/linkemu down hts >/dev/null 2>&1 || true
+  ip link del hts-mgmt 2>/dev/null || true
+  if tools/linkemu/linkemu up hts --link fixed:100mbit:40mbit:15 --link mobile:30mbit:10mbit:45 >"$state/linkemu.env" 2>"$state/logs/linkemu.log"; then
+    lab=hts
+    # shellcheck disable=SC1091
+    source "$state/linkemu.env"
+    client_ns=$LINKEMU_CLIENT_NS server_ns=$LINKEMU_SERVER_NS speedtest_ip=$LINKEMU_SERVER_IP
+    fixed_ip=$LINKEMU_LINK_FIXED_IP mobile_ip=$LINKEMU_LINK_MOBILE_IP broker_ip=10.203.0.1
+    ip link add hts-mgmt type veth peer name hts-mgmt-c
+    ip link set hts-mgmt-c netns "$client_ns"
+    ip addr add 10.203.0.1/30 dev hts-mgmt && ip link set hts-mgmt up
+    ip -n "$client_ns" addr add 10.203.0.2/30 dev hts-mgmt-c && ip -n "$client_ns" link set hts-mgmt-c up
+    echo "== Emulated links: fixed 100/40 Mb/s 15 ms ($fixed_ip), mobile 30/10 Mb/s 45 ms ($mobile_ip)"
+  else
+    echo "   linkemu could not build the links (see $state/logs/linkemu.log); the demo probe measures over loopback."
+  fi
+fi
+# For background jobs only: exec, so that $! is the program itself and stop() reaches it.
+in_ns() { local ns=$1; shift; if [[ -n $ns ]]; then exec ip netns exec "$ns" "$@"; else exec "$@"; fi; }
+
 echo "== Mosquitto on 127.0.0.1:$MQTT_PORT"
 chmod 777 "$state/mosquitto"
 { cat deploy/mosquitto/mosquitto.conf | grep -v '^allow_anonymous'
   echo "listener $MQTT_PORT 127.0.0.1"
+  [[ $broker_ip != 127.0.0.1 ]] && echo "listener $MQTT_PORT $broker_ip"
   echo "persistence_location $state/mosquitto/"
   echo "allow_anonymous true"; } >"$state/mosquitto/mosquitto.conf"
 mosquitto -c "$state/mosquitto/mosquitto.conf" >"$state/logs/mosquitto.log" 2>&1 &
@@ -95,16 +126,38 @@ curl -sf "$SERVER_URL/health" >/dev/null || { echo "The server did not become he
 
 # A demo probe in Thạch Hà (Hà Tĩnh) with a fixed line and a 4G modem.
 curl -sf -X PUT "$SERVER_URL/api/probes/demo-probe-01" -H "X-Api-Key: $API_KEY" -H 'Content-Type: application/json' -d '{
-  "communeCode": "18409", "description": "Local demo probe (Xã Tân Lộc, Thạch Hà)", "scheduleMinutes": 1,
+  "communeCode": "18409", "description": "Local demo probe (Xã Tân Lộc, Thạch Hà)", "scheduleMinutes": 2,
   "links": [
-    {"name": "fixed", "access": "fixed", "operator": "VNPT", "technology": "ftth", "advertisedDownloadMbps": 150, "advertisedUploadMbps": 150},
-    {"name": "modem", "access": "mobile", "operator": "Viettel", "technology": "4g"}
+    {"name": "fixed", "access": "fixed", "operator": "VNPT", "technology": "ftth", "advertisedDownloadMbps": 100, "advertisedUploadMbps": 40},
+    {"name": "mobile", "access": "mobile", "operator": "Viettel", "technology": "4g"}
   ]}' && echo "Registered probe demo-probe-01."
 
-if [[ -x deploy/local/run-probe.sh ]]; then
-  deploy/local/run-probe.sh "$MQTT_PORT" "$state" &
-  pids+=($!)
-fi
+echo "== Speed-test server on http://$speedtest_ip:8090 (UDP echo :9091)"
+speedtest_dir=src/HaTangSo.Telemetry.SpeedTest/bin/Release/net10.0
+in_ns "$server_ns" dotnet "$speedtest_dir/HaTangSo.Telemetry.SpeedTest.dll" --contentRoot "$root/$speedtest_dir" \
+  --urls "http://$speedtest_ip:8090" --SpeedTest:UdpBindAddress "$speedtest_ip" --SpeedTest:UdpEchoPort 9091 \
+  >"$state/logs/speedtest.log" 2>&1 &
+pids+=($!)
+
+echo "== Demo probe demo-probe-01: links fixed ($fixed_ip) and mobile ($mobile_ip), every 2 minutes"
+cat >"$state/probe/probe.json" <<JSON
+{
+  "probeId": "demo-probe-01",
+  "broker": { "host": "$broker_ip", "port": $MQTT_PORT, "statusIntervalSeconds": 60 },
+  "server": { "url": "http://$speedtest_ip:8090/", "id": "local-speedtest", "udpPort": 9091 },
+  "scheduleMinutes": 2,
+  "queuePath": "$state/probe/queue.db",
+  "test": { "durationSeconds": 8, "warmupSeconds": 2 },
+  "links": [
+    { "name": "fixed", "access": "fixed", "operator": "VNPT", "technology": "ftth", "bind": "$fixed_ip" },
+    { "name": "mobile", "access": "mobile", "operator": "Viettel", "technology": "4g", "bind": "$mobile_ip" }
+  ]
+}
+JSON
+sleep 2
+in_ns "$client_ns" dotnet probes/HaTangSo.Telemetry.Probe/bin/Release/net10.0/hts-probe.dll run --config "$state/probe/probe.json" \
+  >"$state/logs/probe.log" 2>&1 &
+pids+=($!)
 
 cat <<INFO
 
@@ -113,7 +166,8 @@ HaTangSo.Telemetry is running:
   metrics    $SERVER_URL/metrics
   probes     curl -H "X-Api-Key: $API_KEY" $SERVER_URL/api/probes
   InfluxDB   influx -port $INFLUX_PORT -database hatangso -execute 'SELECT * FROM speedtest ORDER BY time DESC LIMIT 5'
-  logs       $state/logs/
+  probe      dotnet probes/HaTangSo.Telemetry.Probe/bin/Release/net10.0/hts-probe.dll queue status --config $state/probe/probe.json
+  logs       $state/logs/   (probe.log: each link is measured within 2 minutes of start, then every 2 minutes)
 Press Ctrl-C to stop.
 INFO
 tail -n 0 -f "$state/logs/server.log" &
