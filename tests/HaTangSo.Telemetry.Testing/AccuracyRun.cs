@@ -99,9 +99,21 @@ public sealed class AccuracyRun : IAsyncDisposable
             "-O", WarmupSeconds.ToString(CultureInfo.InvariantCulture), "-t", (DurationSeconds - WarmupSeconds).ToString(CultureInfo.InvariantCulture), "-J",
             .. reverse ? new[] { "-R" } : [],
         ];
-        var json = await LinkLab.ExecAsync(_lab.ClientNamespace, "iperf3", arguments, cancellationToken);
-        var report = JsonNode.Parse(json)!;
-        return report["end"]!["sum_received"]!["bits_per_second"]!.GetValue<double>() / 1e6;
+        // iperf3 3.12 can wait forever on a lost control message; bound each run and try again once.
+        for (var attempt = 1; ; attempt++)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(DurationSeconds * 4));
+            try
+            {
+                var json = await LinkLab.ExecAsync(_lab.ClientNamespace, "iperf3", [.. arguments, "--connect-timeout", "5000"], timeout.Token);
+                var report = JsonNode.Parse(json)!;
+                return report["end"]!["sum_received"]!["bits_per_second"]!.GetValue<double>() / 1e6;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && attempt < 2)
+            {
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
