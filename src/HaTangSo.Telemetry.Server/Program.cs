@@ -1,16 +1,7 @@
-using HaTangSo.Telemetry.Server.Api;
-using HaTangSo.Telemetry.Server.Influx;
-using HaTangSo.Telemetry.Server.Ingestion;
-using HaTangSo.Telemetry.Server.Registry;
+using HaTangSo.Telemetry.Server;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServerDiagnostics();
-builder.AddRegistry();
-builder.AddInflux();
-builder.AddIngestion();
-builder.AddApi();
-
+builder.AddServer();
 var app = builder.Build();
-app.MapServerDiagnostics();
-app.MapApi();
+app.MapServer();
 return ConfigurationErrors.Run(app);

@@ -4,6 +4,7 @@ using HaTangSo.Telemetry.Benchmarks;
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- [ingestion] [results] [paced-rate] [paced-seconds]
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- speedtest [streams] [seconds]
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- accuracy        (root: emulated links)
+// dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- jobs [communes] [days]
 using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(30));
 var mode = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[0] : "ingestion";
 var numbers = args.SkipWhile(a => !char.IsDigit(a[0])).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray();
@@ -12,6 +13,9 @@ switch (mode)
 {
     case "speedtest":
         await SpeedTestBenchmark.RunAsync(Arg(0, 4), Arg(1, 10), cts.Token);
+        break;
+    case "jobs":
+        await JobsBenchmark.RunAsync(Arg(0, 10_000), Arg(1, 30), cts.Token);
         break;
     case "accuracy":
         await AccuracyBenchmark.RunAsync(cts.Token);

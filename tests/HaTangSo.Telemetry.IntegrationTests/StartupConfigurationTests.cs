@@ -12,6 +12,9 @@ public sealed class StartupConfigurationTests
     [InlineData("Influx__Database", "bad name;", "Influx:Database")]
     [InlineData("Api__Keys__0__Sha256", "not-a-hash", "Api:Keys:N:Sha256")]
     [InlineData("ConnectionStrings__Postgres", "", "ConnectionStrings:Postgres")]
+    [InlineData("Compliance__MinSamples", "0", "Compliance:MinSamples")]
+    [InlineData("Alerts__ConsecutiveBelow", "0", "Alerts:ConsecutiveBelow")]
+    [InlineData("Jobs__ComplianceCron", "hourly", "Jobs:ComplianceCron")]
     public async Task Start_BadSetting_ExitsNamingTheKey(string variable, string value, string key)
     {
         var environment = new Dictionary<string, string?>

@@ -15,6 +15,12 @@ internal static class ApiExtensions
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(ApiRoles.Viewer, p => p.RequireRole(ApiRoles.Viewer, ApiRoles.Operator))
             .AddPolicy(ApiRoles.Operator, p => p.RequireRole(ApiRoles.Operator));
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "HaTangSo.Telemetry API";
+            document.Info.Description = "Probes, targets, compliance, alerts and reports. Send an API key in X-Api-Key (viewer reads, operator changes).";
+            return Task.CompletedTask;
+        }));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase);
         return builder;
     }
@@ -25,6 +31,11 @@ internal static class ApiExtensions
         app.UseAuthorization();
         app.MapProbesApi();
         app.MapQuarantineApi();
+        app.MapTargetsApi();
+        app.MapComplianceApi();
+        app.MapAlertsApi();
+        app.MapReportsApi();
+        app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }
 }

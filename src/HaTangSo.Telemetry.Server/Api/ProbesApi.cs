@@ -12,6 +12,8 @@ internal static class ProbesApi
     {
         var group = routes.MapGroup("/api/probes").WithTags("Probes");
         group.MapGet("/", ListAsync).RequireAuthorization(ApiRoles.Viewer);
+        group.MapGet("/status", StatusAsync).RequireAuthorization(ApiRoles.Viewer)
+            .WithSummary("Every probe with when it was last heard of and its queue depth");
         group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiRoles.Viewer);
         group.MapPut("/{id}", PutAsync).RequireAuthorization(ApiRoles.Operator);
         return group;
@@ -19,6 +21,9 @@ internal static class ProbesApi
 
     private static async Task<Ok<IReadOnlyList<ProbeLocation>>> ListAsync(RegistryStore store, CancellationToken cancellationToken) =>
         TypedResults.Ok(await store.LoadLocationsAsync(cancellationToken));
+
+    private static async Task<Ok<List<ProbeStatusRecord>>> StatusAsync(ProbeStatusStore store, string? province, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await store.ListAsync(province, cancellationToken));
 
     private static async Task<Results<Ok<ProbeLocation>, NotFound>> GetAsync(string id, RegistryStore store, CancellationToken cancellationToken) =>
         await store.FindAsync(id, cancellationToken) is { } found ? TypedResults.Ok(found.Location) : TypedResults.NotFound();

@@ -51,6 +51,21 @@ internal static partial class Log
     [LoggerMessage(3004, LogLevel.Warning, "PostgreSQL is not reachable at start-up, retrying in {Delay}")]
     public static partial void DatabaseUnavailableAtStartup(this ILogger logger, Exception exception, TimeSpan delay);
 
+    [LoggerMessage(3100, LogLevel.Information, "Compliance evaluated for {EvaluatedAt:u}: {Rows} rows in {Elapsed}")]
+    public static partial void ComplianceEvaluated(this ILogger logger, DateTimeOffset evaluatedAt, int rows, TimeSpan elapsed);
+
+    [LoggerMessage(3101, LogLevel.Information, "Rollups {Kind} written up to {Until:u}: {Points} points in {Elapsed}")]
+    public static partial void RollupsWritten(this ILogger logger, string kind, DateTimeOffset until, int points, TimeSpan elapsed);
+
+    [LoggerMessage(3102, LogLevel.Warning, "Notification {NotificationId} over {Channel} failed (attempt {Attempt}): {Reason}")]
+    public static partial void NotificationFailed(this ILogger logger, long notificationId, string channel, int attempt, string reason);
+
+    [LoggerMessage(3103, LogLevel.Information, "Monthly report for province {Province} {Month:yyyy-MM} stored ({Rows} rows, {Silent} silent probes)")]
+    public static partial void ReportStored(this ILogger logger, string province, DateOnly month, int rows, int silent);
+
+    [LoggerMessage(3104, LogLevel.Information, "Targets loaded from {Path}: {Added} added, {Updated} updated")]
+    public static partial void TargetsImported(this ILogger logger, string path, int added, int updated);
+
     [LoggerMessage(4000, LogLevel.Information, "Probe {ProbeId} registered in commune {CommuneCode} with {Links} links")]
     public static partial void ProbeRegistered(this ILogger logger, string probeId, string communeCode, int links);
 }

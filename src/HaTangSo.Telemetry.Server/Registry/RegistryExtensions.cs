@@ -30,6 +30,7 @@ internal static class RegistryExtensions
         builder.Services.AddSingleton<CatalogSeeder>();
         builder.Services.AddSingleton<RegistryStore>();
         builder.Services.AddSingleton<ProbeDirectory>();
+        builder.Services.AddSingleton<ProbeStatusStore>();
         builder.Services.AddSingleton<QuarantineStore>();
         builder.Services.AddHostedService<RegistryStartup>();
         builder.Services.AddHostedService<RegistryListener>();

@@ -1,0 +1,52 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace HaTangSo.Telemetry.Server.Alerts;
+
+/// <summary>When alerts open and close and where they go, bound from <c>Alerts</c>.</summary>
+public sealed class AlertOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Alerts";
+
+    /// <summary>Consecutive <c>below</c> evaluations before a district alert opens (default 2).</summary>
+    [Range(1, 100)]
+    public int ConsecutiveBelow { get; set; } = 2;
+
+    /// <summary>Percent past the threshold a district must reach before its alert resolves (default 5).</summary>
+    [Range(0, 100)]
+    public double RecoveryMarginPct { get; set; } = 5;
+
+    /// <summary>A probe silent for more than this many of its schedule intervals raises an alert (default 2).</summary>
+    [Range(1, 1000)]
+    public double SilentAfterIntervals { get; set; } = 2;
+
+    /// <summary>Where alert events are POSTed as JSON; none when unset.</summary>
+    public Uri? WebhookUrl { get; set; }
+
+    /// <summary>SMTP relay for e-mail notifications; none when unset.</summary>
+    public string? SmtpHost { get; set; }
+
+    /// <summary>SMTP port (default 587, STARTTLS when offered).</summary>
+    [Range(1, 65535)]
+    public int SmtpPort { get; set; } = 587;
+
+    /// <summary>SMTP login (optional); the password comes from <c>Alerts:SmtpPassword</c> in the environment.</summary>
+    public string? SmtpUsername { get; set; }
+
+    /// <summary>SMTP password (environment or secret file only).</summary>
+    public string? SmtpPassword { get; set; }
+
+    /// <summary>Sender address.</summary>
+    public string SmtpFrom { get; set; } = "hatangso-alerts@localhost";
+
+    /// <summary>Recipients, comma-separated.</summary>
+    public string? SmtpTo { get; set; }
+
+    /// <summary>Longest wait between delivery attempts of one notification (default 1 hour).</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>Validates <see cref="AlertOptions"/> at start-up.</summary>
+[OptionsValidator]
+internal sealed partial class AlertOptionsValidator : IValidateOptions<AlertOptions>;

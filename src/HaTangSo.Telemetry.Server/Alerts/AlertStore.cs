@@ -1,0 +1,244 @@
+using HaTangSo.Telemetry.Server.Compliance;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace HaTangSo.Telemetry.Server.Alerts;
+
+/// <summary>Alert kinds.</summary>
+internal static class AlertKind
+{
+    public const string DistrictBelow = "district_below";
+    public const string ProbeSilent = "probe_silent";
+}
+
+/// <summary>
+/// Opens and resolves alerts. Every change runs in one transaction with its outbox rows (one per channel), the
+/// streak row locked (<c>FOR UPDATE</c>), and the evaluation instant remembered: a re-run or a second instance
+/// applying the same evaluation changes nothing, and the partial unique index keeps one open alert per scope.
+/// </summary>
+internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOptions> options, TimeProvider time)
+{
+    /// <summary>The channels a new alert is sent to: <c>influx</c> (annotations) always, webhook and e-mail when set.</summary>
+    public IReadOnlyList<string> Channels
+    {
+        get
+        {
+            var channels = new List<string> { NotificationChannel.Influx };
+            if (options.Value.WebhookUrl is not null)
+            {
+                channels.Add(NotificationChannel.Webhook);
+            }
+
+            if (!string.IsNullOrEmpty(options.Value.SmtpHost) && !string.IsNullOrEmpty(options.Value.SmtpTo))
+            {
+                channels.Add(NotificationChannel.Email);
+            }
+
+            return channels;
+        }
+    }
+
+    /// <summary>Applies one rolling-window evaluation of a district: counts the streak, opens or resolves.</summary>
+    public async Task ApplyComplianceAsync(DistrictCompliance row, DateTimeOffset evaluatedAt, CancellationToken cancellationToken)
+    {
+        if (row.Target is null || row.Value is null || row.Status is not (ComplianceStatus.Met or ComplianceStatus.Below))
+        {
+            return; // insufficient data or no target: neither evidence of a problem nor of recovery
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var streak = await AdvanceStreakAsync(connection, transaction, AlertKind.DistrictBelow, row.ScopeKey, row.Status == ComplianceStatus.Below, evaluatedAt, cancellationToken);
+        if (streak is null)
+        {
+            return; // this evaluation was already applied
+        }
+
+        if (row.Status == ComplianceStatus.Below && streak >= options.Value.ConsecutiveBelow)
+        {
+            var summary = FormattableString.Invariant(
+                $"District {row.DistrictCode} {row.Access}{(row.Technology.Length > 0 ? " " + row.Technology : string.Empty)} {row.Target.Metric} {row.Target.Statistic} {row.Value:0.0} is below the target {row.Target.Threshold:0.#} ({row.Samples} samples, {streak} evaluations in a row; {row.Target.Source})");
+            await OpenAsync(connection, transaction, AlertKind.DistrictBelow, row.ScopeKey, summary, row.ProvinceCode, row.DistrictCode, row.Access,
+                row.Technology, null, row.Value, row.Target.Threshold, evaluatedAt, cancellationToken);
+        }
+        else if (row.Status == ComplianceStatus.Met && row.Target.IsRecovered(row.Value.Value, options.Value.RecoveryMarginPct))
+        {
+            await ResolveAsync(connection, transaction, AlertKind.DistrictBelow, row.ScopeKey, evaluatedAt, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Opens (or keeps open) the silent-probe alert, or resolves it when the probe was heard again.</summary>
+    public async Task ApplyLivenessAsync(
+        string probeId, string provinceCode, string districtCode, bool silent, string summary, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        if (silent)
+        {
+            await OpenAsync(connection, transaction, AlertKind.ProbeSilent, probeId, summary, provinceCode, districtCode, null, null, probeId, null, null, now, cancellationToken);
+        }
+        else
+        {
+            await ResolveAsync(connection, transaction, AlertKind.ProbeSilent, probeId, now, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Acknowledges an open alert (it stays open until the condition clears).</summary>
+    public async Task<bool> AcknowledgeAsync(long id, string by, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "UPDATE alerts SET acknowledged_at = $2, acknowledged_by = $3 WHERE id = $1 AND acknowledged_at IS NULL");
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        command.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
+        command.Parameters.Add(new NpgsqlParameter { Value = by });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Alerts, newest first: open ones only, or all (history).</summary>
+    public async Task<List<AlertRecord>> ListAsync(bool openOnly, string? provinceCode, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT id, kind, scope_key, province_code, district_code, access, technology, probe_id, state, summary, value, threshold,
+                opened_at, resolved_at, acknowledged_at, acknowledged_by
+            FROM alerts WHERE (NOT $1 OR state = 'open') AND ($2::text IS NULL OR province_code = $2)
+            ORDER BY opened_at DESC, id DESC LIMIT $3
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = openOnly });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)provinceCode ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        var alerts = new List<AlertRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            alerts.Add(AlertRecord.Read(reader));
+        }
+
+        return alerts;
+    }
+
+    private static async Task<int?> AdvanceStreakAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string kind, string scope, bool below, DateTimeOffset evaluatedAt, CancellationToken cancellationToken)
+    {
+        await using (var ensure = new NpgsqlCommand(
+            "INSERT INTO alert_streaks (kind, scope_key, consecutive_below, last_evaluated_at) VALUES ($1, $2, 0, '-infinity') ON CONFLICT DO NOTHING",
+            connection, transaction))
+        {
+            ensure.Parameters.Add(new NpgsqlParameter { Value = kind });
+            ensure.Parameters.Add(new NpgsqlParameter { Value = scope });
+            await ensure.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        int streak;
+        await using (var select = new NpgsqlCommand(
+            "SELECT consecutive_below, last_evaluated_at >= $3 FROM alert_streaks WHERE kind = $1 AND scope_key = $2 FOR UPDATE", connection, transaction))
+        {
+            select.Parameters.Add(new NpgsqlParameter { Value = kind });
+            select.Parameters.Add(new NpgsqlParameter { Value = scope });
+            select.Parameters.Add(new NpgsqlParameter { Value = evaluatedAt });
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            if (reader.GetBoolean(1))
+            {
+                return null;
+            }
+
+            streak = below ? reader.GetInt32(0) + 1 : 0;
+        }
+
+        await using var update = new NpgsqlCommand(
+            "UPDATE alert_streaks SET consecutive_below = $3, last_evaluated_at = $4 WHERE kind = $1 AND scope_key = $2", connection, transaction);
+        update.Parameters.Add(new NpgsqlParameter { Value = kind });
+        update.Parameters.Add(new NpgsqlParameter { Value = scope });
+        update.Parameters.Add(new NpgsqlParameter { Value = streak });
+        update.Parameters.Add(new NpgsqlParameter { Value = evaluatedAt });
+        await update.ExecuteNonQueryAsync(cancellationToken);
+        return streak;
+    }
+
+    private async Task OpenAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string kind, string scope, string summary, string? province, string? district,
+        string? access, string? technology, string? probeId, double? value, double? threshold, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        long? id;
+        await using (var insert = new NpgsqlCommand("""
+            INSERT INTO alerts (kind, scope_key, province_code, district_code, access, technology, probe_id, state, summary, value, threshold, opened_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10, $11)
+            ON CONFLICT (kind, scope_key) WHERE state = 'open' DO NOTHING RETURNING id
+            """, connection, transaction))
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = kind });
+            insert.Parameters.Add(new NpgsqlParameter { Value = scope });
+            foreach (var text in new[] { province, district, access, technology, probeId })
+            {
+                insert.Parameters.Add(new NpgsqlParameter { Value = (object?)text ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            }
+
+            insert.Parameters.Add(new NpgsqlParameter { Value = summary });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)threshold ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double });
+            insert.Parameters.Add(new NpgsqlParameter { Value = at });
+            id = (long?)await insert.ExecuteScalarAsync(cancellationToken);
+        }
+
+        if (id is not null)
+        {
+            await QueueAsync(connection, transaction, id.Value, "opened", at, cancellationToken);
+        }
+    }
+
+    private async Task ResolveAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string kind, string scope, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        long? id;
+        await using (var update = new NpgsqlCommand(
+            "UPDATE alerts SET state = 'resolved', resolved_at = $3 WHERE kind = $1 AND scope_key = $2 AND state = 'open' RETURNING id", connection, transaction))
+        {
+            update.Parameters.Add(new NpgsqlParameter { Value = kind });
+            update.Parameters.Add(new NpgsqlParameter { Value = scope });
+            update.Parameters.Add(new NpgsqlParameter { Value = at });
+            id = (long?)await update.ExecuteScalarAsync(cancellationToken);
+        }
+
+        if (id is not null)
+        {
+            await QueueAsync(connection, transaction, id.Value, "resolved", at, cancellationToken);
+        }
+    }
+
+    private async Task QueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long alertId, string alertEvent, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        foreach (var channel in Channels)
+        {
+            await using var command = new NpgsqlCommand("""
+                INSERT INTO alert_notifications (alert_id, event, channel, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $4)
+                ON CONFLICT DO NOTHING
+                """, connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter { Value = alertId });
+            command.Parameters.Add(new NpgsqlParameter { Value = alertEvent });
+            command.Parameters.Add(new NpgsqlParameter { Value = channel });
+            command.Parameters.Add(new NpgsqlParameter { Value = at });
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+}
+
+/// <summary>An alert as stored and shown.</summary>
+public sealed record AlertRecord(
+    long Id, string Kind, string ScopeKey, string? ProvinceCode, string? DistrictCode, string? Access, string? Technology, string? ProbeId,
+    string State, string Summary, double? Value, double? Threshold, DateTimeOffset OpenedAt, DateTimeOffset? ResolvedAt,
+    DateTimeOffset? AcknowledgedAt, string? AcknowledgedBy)
+{
+    internal static AlertRecord Read(NpgsqlDataReader r, int o = 0)
+    {
+        string? S(int i) => r.IsDBNull(o + i) ? null : r.GetString(o + i);
+        double? D(int i) => r.IsDBNull(o + i) ? null : r.GetDouble(o + i);
+        DateTimeOffset? T(int i) => r.IsDBNull(o + i) ? null : r.GetFieldValue<DateTimeOffset>(o + i);
+        return new(r.GetInt64(o), r.GetString(o + 1), r.GetString(o + 2), S(3), S(4), S(5), S(6), S(7), r.GetString(o + 8), r.GetString(o + 9),
+            D(10), D(11), r.GetFieldValue<DateTimeOffset>(o + 12), T(13), T(14), S(15));
+    }
+}

@@ -1,0 +1,78 @@
+using System.Globalization;
+using HaTangSo.Telemetry.InfluxDb;
+using HaTangSo.Telemetry.Server.Registry;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace HaTangSo.Telemetry.Server.Alerts;
+
+/// <summary>
+/// Probe liveness: a probe heard of (a result in InfluxDB or a status message) less recently than
+/// <see cref="AlertOptions.SilentAfterIntervals"/> × its schedule raises a <c>probe_silent</c> alert; hearing
+/// from it again resolves the alert. A probe never heard of counts from its registration.
+/// </summary>
+internal sealed class LivenessJob(
+    RegistryStore registry, NpgsqlDataSource dataSource, InfluxDbClient influx, AlertStore alerts, IOptions<AlertOptions> options, TimeProvider time)
+{
+    /// <summary>Checks every enabled probe now.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var lastSeen = await LastSeenAsync(now, cancellationToken);
+        foreach (var probe in await registry.LoadLocationsAsync(cancellationToken))
+        {
+            if (!probe.Enabled)
+            {
+                continue;
+            }
+
+            var seen = lastSeen.GetValueOrDefault(probe.ProbeId);
+            var limit = probe.ScheduleInterval * options.Value.SilentAfterIntervals;
+            var silent = now - seen > limit;
+            var summary = string.Create(CultureInfo.InvariantCulture,
+                $"Probe {probe.ProbeId} (commune {probe.CommuneCode}) silent since {seen:yyyy-MM-dd HH:mm} UTC, more than {limit.TotalMinutes:0} min ({options.Value.SilentAfterIntervals:0.#} × its schedule)");
+            await alerts.ApplyLivenessAsync(probe.ProbeId, probe.ProvinceCode, probe.DistrictCode, silent, summary, cancellationToken);
+        }
+    }
+
+    private async Task<Dictionary<string, DateTimeOffset>> LastSeenAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var seen = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        void Saw(string probe, DateTimeOffset at)
+        {
+            if (at <= now && (!seen.TryGetValue(probe, out var known) || at > known))
+            {
+                seen[probe] = at;
+            }
+        }
+
+        await using (var command = dataSource.CreateCommand("""
+            SELECT p.id, p.created_at, s.received_at FROM probes p LEFT JOIN probe_status s ON s.probe_id = p.id
+            """))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                Saw(reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1));
+                if (!reader.IsDBNull(2))
+                {
+                    Saw(reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(2));
+                }
+            }
+        }
+
+        var query = $"SELECT last(duration_ms) FROM speedtest WHERE time >= {InfluxQl.Time(now - TimeSpan.FromDays(90))} AND time <= {InfluxQl.Time(now)} GROUP BY probe";
+        foreach (var statement in await influx.QueryAsync(query, cancellationToken))
+        {
+            foreach (var series in statement.Series ?? [])
+            {
+                if (series.Tags?.TryGetValue("probe", out var probe) == true && series.Values is [var row, ..])
+                {
+                    Saw(probe, DateTimeOffset.UnixEpoch.AddTicks(row[0].GetInt64() / 100));
+                }
+            }
+        }
+
+        return seen;
+    }
+}

@@ -1,0 +1,47 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace HaTangSo.Telemetry.Server.Compliance;
+
+/// <summary>How compliance is evaluated, bound from <c>Compliance</c>.</summary>
+public sealed class ComplianceOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Compliance";
+
+    /// <summary>Length of the rolling window, in days (default 7).</summary>
+    [Range(1, 90)]
+    public int WindowDays { get; set; } = 7;
+
+    /// <summary>
+    /// Fewer samples than this in a window gives <c>insufficient_data</c> instead of a verdict (default 200;
+    /// QCVN 34:2022 asks for 1,000 samples for an operator-level measurement).
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MinSamples { get; set; } = 200;
+
+    /// <summary>Samples a probe link needs over the window before the QCVN 34 rule judges it (default 20).</summary>
+    [Range(1, 1_000_000)]
+    public int Qcvn34MinSamples { get; set; } = 20;
+
+    /// <summary>The QCVN 34:2022/BTTTT ratio: mean download at least this share of the advertised speed.</summary>
+    [Range(0.01, 1)]
+    public double Qcvn34Ratio { get; set; } = 0.8;
+
+    /// <summary>Hours of rollups one run may catch up (default 72): the rest waits for the next run.</summary>
+    [Range(1, 24 * 90)]
+    public int RollupCatchUpHours { get; set; } = 72;
+
+    /// <summary>Seed the plans' targets (BRIEF.md) into an empty target table when no file is given (default true).</summary>
+    public bool SeedTargets { get; set; } = true;
+
+    /// <summary>
+    /// A JSON file of targets loaded at every start-up (a target with the same scope, metric, statistic and start
+    /// updates the stored one; others are added). Empty: none.
+    /// </summary>
+    public string? TargetsFile { get; set; }
+}
+
+/// <summary>Validates <see cref="ComplianceOptions"/> at start-up.</summary>
+[OptionsValidator]
+internal sealed partial class ComplianceOptionsValidator : IValidateOptions<ComplianceOptions>;

@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Text.Json;
+using HaTangSo.Telemetry.InfluxDb;
+
+namespace HaTangSo.Telemetry.Server.Compliance;
+
+/// <summary>One measured result, as the jobs need it.</summary>
+internal readonly record struct Sample(
+    long TimeNs, string District, string Commune, string Access, string Technology, string Operator, string Probe, string Link,
+    double? Download, double? Upload, double? Latency);
+
+/// <summary>
+/// Reads raw results of a province and time range from the <c>speedtest</c> measurement. The jobs compute
+/// their statistics from these in C#, so the same code serves InfluxDB 1.x, 2.x and 3.x (no continuous
+/// queries, no SELECT INTO). Only results with status ok or partial count.
+/// </summary>
+internal sealed class ResultSamples(InfluxDbClient influx)
+{
+    private const string Tags = "district, commune, access, technology, \"operator\", probe, link";
+
+    /// <summary>
+    /// The samples of <paramref name="provinceCode"/> with <c>from &lt;= time &lt; to</c>, read a day at a time so no
+    /// single response (parsed whole) grows with the window.
+    /// </summary>
+    public async Task<List<Sample>> ReadAsync(string provinceCode, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var samples = new List<Sample>();
+        for (var start = from; start < to; start += TimeSpan.FromDays(1))
+        {
+            var end = start + TimeSpan.FromDays(1) < to ? start + TimeSpan.FromDays(1) : to;
+            await ReadAsync(provinceCode, start, end, samples, cancellationToken);
+        }
+
+        return samples;
+    }
+
+    private async Task ReadAsync(string provinceCode, DateTimeOffset from, DateTimeOffset to, List<Sample> samples, CancellationToken cancellationToken)
+    {
+        var query = $"""
+            SELECT download_mbps, upload_mbps, latency_ms FROM speedtest
+            WHERE province = {InfluxQl.QuoteString(provinceCode)} AND time >= {InfluxQl.Time(from)} AND time < {InfluxQl.Time(to)}
+              AND (status = 'ok' OR status = 'partial')
+            GROUP BY {Tags}
+            """;
+        foreach (var statement in await influx.QueryAsync(query, cancellationToken))
+        {
+            foreach (var series in statement.Series ?? [])
+            {
+                var tags = series.Tags ?? new Dictionary<string, string>();
+                string Tag(string key) => tags.TryGetValue(key, out var value) ? value : string.Empty;
+                var (district, commune, access, technology, op, probe, link) =
+                    (Tag("district"), Tag("commune"), Tag("access"), Tag("technology"), Tag("operator"), Tag("probe"), Tag("link"));
+                var columns = series.Columns;
+                int Index(string name)
+                {
+                    for (var i = 0; i < columns.Count; i++)
+                    {
+                        if (columns[i] == name)
+                        {
+                            return i;
+                        }
+                    }
+
+                    return -1;
+                }
+
+                var (time, down, up, latency) = (Index("time"), Index("download_mbps"), Index("upload_mbps"), Index("latency_ms"));
+                foreach (var row in series.Values ?? [])
+                {
+                    samples.Add(new Sample(
+                        row[time].GetInt64(), district, commune, access, technology, op, probe, link,
+                        Number(row, down), Number(row, up), Number(row, latency)));
+                }
+            }
+        }
+    }
+
+    private static double? Number(IReadOnlyList<JsonElement> row, int index) =>
+        index >= 0 && index < row.Count && row[index].ValueKind == JsonValueKind.Number ? row[index].GetDouble() : null;
+
+    /// <summary>Nanoseconds since the epoch (the adapter queries with <c>epoch=ns</c>).</summary>
+    public static long ToNs(DateTimeOffset time) => (time.ToUnixTimeMilliseconds() * 1_000_000) + (time.Ticks % TimeSpan.TicksPerMillisecond * 100);
+
+    /// <summary>For messages.</summary>
+    public static string Day(DateTimeOffset time) => time.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,85 @@
+namespace HaTangSo.Telemetry.Server.Compliance;
+
+/// <summary>
+/// A plan's target: for a province (or one district), an access type (and optionally a technology), a metric
+/// and a statistic must reach a threshold while the target is in force.
+/// </summary>
+/// <param name="Id">Database id (0 before it is stored).</param>
+/// <param name="ProvinceCode">General Statistics Office code of the province.</param>
+/// <param name="DistrictCode">A single district, or null for every district of the province.</param>
+/// <param name="Access"><c>fixed</c> or <c>mobile</c>.</param>
+/// <param name="Technology">Only results of this technology (e.g. <c>5g</c>), or null for all.</param>
+/// <param name="Metric"><c>download</c>, <c>upload</c> (Mb/s, higher is better) or <c>latency</c> (ms, lower is better).</param>
+/// <param name="Statistic"><c>median</c>, <c>mean</c>, <c>pNN</c>, or <c>share_at_least</c> (percentage of samples at or above <paramref name="ShareValue"/>).</param>
+/// <param name="ShareValue">For <c>share_at_least</c>: the value a sample must reach.</param>
+/// <param name="Threshold">The figure to reach (a percentage for <c>share_at_least</c>).</param>
+/// <param name="ValidFrom">First day in force.</param>
+/// <param name="ValidTo">First day no longer in force, or null.</param>
+/// <param name="Source">Where the number comes from (the plan's number and date).</param>
+/// <param name="RetiredAt">When an operator retired it; a retired target is not applied.</param>
+public sealed record Target(
+    int Id, string ProvinceCode, string? DistrictCode, string Access, string? Technology, string Metric, string Statistic,
+    double? ShareValue, double Threshold, DateOnly ValidFrom, DateOnly? ValidTo, string Source, DateTimeOffset? RetiredAt = null)
+{
+    /// <summary>Latency targets are met from below, the others from above.</summary>
+    public bool LowerIsBetter => Metric == "latency";
+
+    /// <summary>True when the target is in force at <paramref name="time"/>.</summary>
+    public bool InForceAt(DateTimeOffset time) => RetiredAt is null && Start <= time && (End is null || time < End);
+
+    /// <summary>The instant it comes into force: 00:00 Vietnam time (UTC+7) of <see cref="ValidFrom"/>.</summary>
+    public DateTimeOffset Start => VietnamTime.StartOf(ValidFrom);
+
+    /// <summary>The instant it stops being in force, or null.</summary>
+    public DateTimeOffset? End => ValidTo is { } to ? VietnamTime.StartOf(to) : null;
+
+    /// <summary>Whether <paramref name="value"/> meets the threshold.</summary>
+    public bool IsMet(double value) => LowerIsBetter ? value <= Threshold : value >= Threshold;
+
+    /// <summary>Whether <paramref name="value"/> is back past the threshold by <paramref name="marginPct"/> percent.</summary>
+    public bool IsRecovered(double value, double marginPct) =>
+        LowerIsBetter ? value <= Threshold * (1 - (marginPct / 100)) : value >= Threshold * (1 + (marginPct / 100));
+
+    /// <summary>Problems with the target's fields, by field name (empty when valid).</summary>
+    public Dictionary<string, string[]> Validate()
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (Access is not ("fixed" or "mobile"))
+        {
+            errors["access"] = ["must be fixed or mobile"];
+        }
+
+        if (Metric is not ("download" or "upload" or "latency"))
+        {
+            errors["metric"] = ["must be download, upload or latency"];
+        }
+
+        var percentile = Statistic.Length is 2 or 3 && Statistic[0] == 'p' && int.TryParse(Statistic.AsSpan(1), out var p) && p is > 0 and < 100;
+        if (!percentile && Statistic is not ("median" or "mean" or "share_at_least"))
+        {
+            errors["statistic"] = ["must be median, mean, p1..p99 or share_at_least"];
+        }
+
+        if (Statistic == "share_at_least" && ShareValue is not > 0)
+        {
+            errors["shareValue"] = ["share_at_least needs the value a sample must reach"];
+        }
+
+        if (!double.IsFinite(Threshold) || Threshold < 0 || (Statistic == "share_at_least" && Threshold > 100))
+        {
+            errors["threshold"] = ["must be a finite number >= 0 (a percentage for share_at_least)"];
+        }
+
+        if (ValidTo is { } to && to <= ValidFrom)
+        {
+            errors["validTo"] = ["must be after validFrom"];
+        }
+
+        if (string.IsNullOrWhiteSpace(Source))
+        {
+            errors["source"] = ["name the plan the target comes from"];
+        }
+
+        return errors;
+    }
+}

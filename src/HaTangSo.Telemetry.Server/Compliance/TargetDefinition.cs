@@ -1,0 +1,63 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace HaTangSo.Telemetry.Server.Compliance;
+
+/// <summary>A target as the API and target files write it (JSON, camelCase).</summary>
+/// <param name="ProvinceCode">General Statistics Office code of the province.</param>
+/// <param name="DistrictCode">One district only, or null for the whole province.</param>
+/// <param name="Access"><c>fixed</c> or <c>mobile</c>.</param>
+/// <param name="Technology">Only this technology (<c>5g</c>, <c>ftth</c>...), or null for all.</param>
+/// <param name="Metric"><c>download</c>, <c>upload</c> or <c>latency</c>.</param>
+/// <param name="Statistic"><c>median</c>, <c>mean</c>, <c>p1</c>..<c>p99</c> or <c>share_at_least</c>.</param>
+/// <param name="ShareValue">For <c>share_at_least</c>: the value a sample must reach.</param>
+/// <param name="Threshold">The figure to reach (Mb/s, ms, or a percentage for <c>share_at_least</c>).</param>
+/// <param name="ValidFrom">First day in force (Vietnam time).</param>
+/// <param name="ValidTo">First day no longer in force, or null.</param>
+/// <param name="Source">The plan and its number.</param>
+public sealed record TargetDefinition(
+    string ProvinceCode, string? DistrictCode, string Access, string? Technology, string Metric, string Statistic,
+    double? ShareValue, double Threshold, DateOnly ValidFrom, DateOnly? ValidTo, string Source)
+{
+    /// <summary>The target with <paramref name="id"/>, empty strings read as "none".</summary>
+    public Target ToTarget(int id = 0) => new(
+        id, ProvinceCode ?? string.Empty, string.IsNullOrWhiteSpace(DistrictCode) ? null : DistrictCode, Access ?? string.Empty,
+        string.IsNullOrWhiteSpace(Technology) ? null : Technology, Metric ?? string.Empty, Statistic ?? string.Empty, ShareValue, Threshold,
+        ValidFrom, ValidTo, Source ?? string.Empty);
+
+    /// <summary>Reads a target file: a JSON array of targets. Errors name the entry and the field.</summary>
+    public static List<Target> ReadFile(string path)
+    {
+        List<TargetDefinition>? definitions;
+        try
+        {
+            using var stream = File.OpenRead(path);
+            definitions = JsonSerializer.Deserialize(stream, TargetJsonContext.Default.ListTargetDefinition);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidOperationException($"Compliance:TargetsFile '{path}' is not a JSON array of targets: {ex.Message}", ex);
+        }
+
+        var targets = new List<Target>();
+        foreach (var (definition, index) in (definitions ?? []).Select((d, i) => (d, i)))
+        {
+            var target = definition.ToTarget();
+            var errors = target.Validate();
+            if (errors.Count > 0)
+            {
+                throw new InvalidOperationException(
+                    $"Compliance:TargetsFile '{path}' entry [{index}]: " + string.Join("; ", errors.Select(e => $"{e.Key} {string.Join(", ", e.Value)}")));
+            }
+
+            targets.Add(target);
+        }
+
+        return targets;
+    }
+}
+
+/// <summary>Source-generated JSON for target files.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]
+[JsonSerializable(typeof(List<TargetDefinition>))]
+internal sealed partial class TargetJsonContext : JsonSerializerContext;

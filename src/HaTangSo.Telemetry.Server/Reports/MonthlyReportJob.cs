@@ -1,0 +1,107 @@
+using HaTangSo.Telemetry.Server.Compliance;
+using HaTangSo.Telemetry.Server.Registry;
+using Npgsql;
+
+namespace HaTangSo.Telemetry.Server.Reports;
+
+/// <summary>
+/// Builds the monthly report of a province from the raw results of the month (Vietnam time): the compliance of
+/// every district × access against the targets in force at the month's end, the probes that delivered less than
+/// half the results their schedule promises (counted from the probe's registration if it came mid-month), and a
+/// chart. The 1st of each month it reports the month before, for every province; an operator can (re)generate any
+/// month through the API.
+/// </summary>
+internal sealed class MonthlyReportJob(
+    ComplianceEvaluator evaluator, ResultSamples results, RegistryStore registry, ReportStore store, NpgsqlDataSource dataSource,
+    TimeProvider time, ILogger<MonthlyReportJob> logger)
+{
+    /// <summary>Reports the previous month of every province.</summary>
+    public async Task RunPreviousMonthAsync(CancellationToken cancellationToken)
+    {
+        var month = VietnamTime.MonthOf(time.GetUtcNow()).AddMonths(-1);
+        foreach (var province in await evaluator.ProvincesAsync(cancellationToken))
+        {
+            await GenerateAsync(province, month, cancellationToken);
+        }
+    }
+
+    /// <summary>Builds, stores and returns the report of <paramref name="provinceCode"/> for <paramref name="month"/> (up to now if it is not over).</summary>
+    public async Task<MonthlyReport> GenerateAsync(string provinceCode, DateOnly month, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var from = VietnamTime.StartOf(month);
+        var to = VietnamTime.StartOf(month.AddMonths(1));
+        if (to > now)
+        {
+            to = now;
+        }
+
+        var samples = to > from ? await results.ReadAsync(provinceCode, from, to, cancellationToken) : [];
+        var evaluated = await evaluator.EvaluateAsync(provinceCode, from, to, cancellationToken, samples);
+        var (provinceName, districtNames) = await NamesAsync(provinceCode, cancellationToken);
+        var rows = evaluated.Select(r => new ReportRow(
+            r.DistrictCode, districtNames.GetValueOrDefault(r.DistrictCode, r.DistrictCode), r.Access, r.Technology, r.Target?.Metric,
+            r.Target?.Statistic, r.Value, r.Target?.Threshold, r.Samples, r.Status, r.Target?.Source)).ToList();
+        var report = new MonthlyReport(provinceCode, provinceName, month, rows, await SilentProbesAsync(provinceCode, samples, from, to, cancellationToken));
+        var chart = report.ToChartPng();
+        await store.SaveAsync(provinceCode, month, now, report.ToCsv(), report.ToXlsx(chart), chart, cancellationToken);
+        logger.ReportStored(provinceCode, month, rows.Count, report.SilentProbes.Count);
+        return report;
+    }
+
+    private async Task<List<SilentProbe>> SilentProbesAsync(
+        string provinceCode, List<Sample> samples, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var registered = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        await using (var command = dataSource.CreateCommand("SELECT id, created_at FROM probes"))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                registered[reader.GetString(0)] = reader.GetFieldValue<DateTimeOffset>(1);
+            }
+        }
+
+        var byProbe = samples.ToLookup(s => s.Probe);
+        var silent = new List<SilentProbe>();
+        foreach (var probe in (await registry.LoadLocationsAsync(cancellationToken)).Where(p => p.ProvinceCode == provinceCode && p.Enabled))
+        {
+            var since = registered.TryGetValue(probe.ProbeId, out var created) && created > from ? created : from;
+            if (since >= to || probe.Links.Count == 0)
+            {
+                continue;
+            }
+
+            var expected = (int)((to - since) / probe.ScheduleInterval) * probe.Links.Count;
+            var delivered = byProbe[probe.ProbeId].ToList();
+            if (delivered.Count * 2 < expected || (expected == 0 && delivered.Count == 0))
+            {
+                DateTimeOffset? last = delivered.Count == 0 ? null : DateTimeOffset.UnixEpoch.AddTicks(delivered.Max(s => s.TimeNs) / 100);
+                silent.Add(new SilentProbe(probe.ProbeId, probe.CommuneCode, delivered.Count, expected, last));
+            }
+        }
+
+        return silent;
+    }
+
+    private async Task<(string Province, Dictionary<string, string> Districts)> NamesAsync(string provinceCode, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT p.name, d.code, d.name FROM provinces p LEFT JOIN districts d ON d.province_code = p.code WHERE p.code = $1
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = provinceCode });
+        var province = provinceCode;
+        var districts = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            province = reader.GetString(0);
+            if (!reader.IsDBNull(1))
+            {
+                districts[reader.GetString(1)] = reader.GetString(2);
+            }
+        }
+
+        return (province, districts);
+    }
+}

@@ -1,0 +1,32 @@
+using HaTangSo.Telemetry.Server.Api;
+using HaTangSo.Telemetry.Server.Influx;
+using HaTangSo.Telemetry.Server.Ingestion;
+using HaTangSo.Telemetry.Server.Jobs;
+using HaTangSo.Telemetry.Server.Registry;
+
+namespace HaTangSo.Telemetry.Server;
+
+/// <summary>The server's composition, shared by <c>Program</c> and the in-process tests (which swap the clock).</summary>
+internal static class ServerApp
+{
+    /// <summary>Registers every part of the server.</summary>
+    public static WebApplicationBuilder AddServer(this WebApplicationBuilder builder)
+    {
+        builder.AddServerDiagnostics();
+        builder.AddRegistry();
+        builder.AddInflux();
+        builder.AddIngestion();
+        builder.AddJobs();
+        builder.AddApi();
+        return builder;
+    }
+
+    /// <summary>Maps health, metrics, the API, OpenAPI and the Hangfire dashboard.</summary>
+    public static WebApplication MapServer(this WebApplication app)
+    {
+        app.MapServerDiagnostics();
+        app.MapApi();
+        app.MapJobs();
+        return app;
+    }
+}

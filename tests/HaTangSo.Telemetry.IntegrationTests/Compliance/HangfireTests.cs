@@ -1,0 +1,60 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using HaTangSo.Telemetry.Testing;
+using Npgsql;
+
+namespace HaTangSo.Telemetry.IntegrationTests.Compliance;
+
+/// <summary>The real server process runs its jobs through Hangfire on PostgreSQL, and shows the dashboard to operators only.</summary>
+public sealed class HangfireTests(PostgresFixture postgres, InfluxDbFixture influx)
+{
+    [Fact]
+    public async Task Recurring_jobs_run_through_hangfire_and_the_dashboard_needs_the_operator_key()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var broker = await MosquittoBroker.StartAsync(cancellationToken: ct);
+        var connectionString = await postgres.NewDatabaseAsync(ct);
+        var settings = new ServerSettings(connectionString, influx.Server.BaseAddress, influx.NewDatabaseName(), broker.Port)
+        {
+            Extra = { ["Jobs__RollupsCron"] = "* * * * *" },
+        };
+        await using var server = await ServerProcess.StartAsync(settings, ct);
+
+        // Every recurring job is declared in Hangfire's schema.
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        await using (var declared = new NpgsqlCommand("SELECT count(*) FROM hangfire.set WHERE key = 'recurring-jobs'", connection))
+        {
+            Assert.Equal(5L, await declared.ExecuteScalarAsync(ct));
+        }
+
+        // The rollup job (every minute here) runs and records its progress; Hangfire checks schedules every 15 s.
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        object? progress = null;
+        while (DateTime.UtcNow < deadline && progress is null)
+        {
+            await using var command = new NpgsqlCommand("SELECT completed_until FROM job_progress WHERE job = 'rollup_hourly'", connection);
+            progress = await command.ExecuteScalarAsync(ct);
+            if (progress is null)
+            {
+                await Task.Delay(1000, ct);
+            }
+        }
+
+        Assert.True(progress is not null, "the rollup job did not run within 120 s:\n" + server.Output[^Math.Min(4000, server.Output.Length)..]);
+
+        using var anonymous = new HttpClient { BaseAddress = server.Http.BaseAddress };
+        using (var refused = await anonymous.GetAsync("/hangfire", ct))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.StartsWith("Basic", refused.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        }
+
+        anonymous.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("anyone:" + ServerSettings.OperatorKey)));
+        using var dashboard = await anonymous.GetAsync("/hangfire/recurring", ct);
+        Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+        Assert.Contains("compliance", await dashboard.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+    }
+}
