@@ -21,10 +21,13 @@ mapfile -t projects < <(dotnet sln HaTangSo.Telemetry.sln list | grep -E '^tests
   | awk '{ print (/Integration/ ? "2 " : "1 ") $0 }' | sort | cut -d' ' -f2)
 passed=0 failed=0 skipped=0
 log=$(mktemp)
+# Services' output and the secrets the tests used, for the check at the end (tests/HaTangSo.Telemetry.Testing/TestArtifacts.cs).
+export HTS_TEST_ARTIFACTS=$(mktemp -d /tmp/hts-test-run-XXXXXX)
 for project in "${projects[@]}"; do
   [[ -d $project ]] || continue
   echo "== $project"
   dotnet test "$project" -c "$config" --no-build --nologo -v quiet --logger "console;verbosity=normal" >"$log" 2>&1
+  cp "$log" "$HTS_TEST_ARTIFACTS/test-$(basename "$project").log"
   # Failed tests with their message and stack trace (up to 40 lines each), skipped tests by name.
   awk '/^ +Failed [A-Za-z]/ { n = 40 } /^ +Passed [A-Za-z]/ { n = 0 } n > 0 { print; n-- } /^ +Skipped [A-Za-z]/ { print }' "$log" | head -400
   # "Total tests: N" then "Passed: N" / "Failed: N" / "Skipped: N" (console logger, normal verbosity).
@@ -44,5 +47,24 @@ for project in "${projects[@]}"; do
   passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 done
 rm -f "$log"
+
+# No password or key the tests used may appear in any log of the run: the tests' own output and every line the
+# services under test (server, broker, probe, databases) printed.
+echo "== Secrets in logs"
+secrets=$(mktemp)
+cat "$HTS_TEST_ARTIFACTS"/secrets-*.txt 2>/dev/null | sort -u >"$secrets"
+logs=("$HTS_TEST_ARTIFACTS"/*.log)
+lines=$(cat "${logs[@]}" 2>/dev/null | wc -l)
+if [[ ! -s $secrets ]]; then
+  echo "   no secrets were recorded (HTS_TEST_ARTIFACTS not honoured?): counted as 1 failed."
+  failed=$((failed + 1))
+elif leaks=$(grep -F -l -f "$secrets" "${logs[@]}" 2>/dev/null); then
+  echo "   a secret the tests used appears in: $leaks"
+  failed=$((failed + 1))
+else
+  echo "   none of $(wc -l <"$secrets") secrets appears in $lines lines of logs."
+  passed=$((passed + 1))
+fi
+rm -rf "$secrets" "$HTS_TEST_ARTIFACTS"
 echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 && $passed -gt 0 ]]

@@ -15,6 +15,7 @@ PG_PORT=${HTS_PG_PORT:-15432}
 INFLUX_PORT=${HTS_INFLUX_PORT:-18086}
 INFLUX_RPC_PORT=${HTS_INFLUX_RPC_PORT:-18088}
 MQTT_PORT=${HTS_MQTT_PORT:-11883}
+MQTT_TLS_PORT=${HTS_MQTT_TLS_PORT:-18883}
 SERVER_URL=${HTS_SERVER_URL:-http://127.0.0.1:8080}
 # A development-only operator key for the local stack; production keys are set through the environment.
 API_KEY=${HTS_API_KEY:-local-dev-operator-key}
@@ -99,13 +100,33 @@ fi
 # For background jobs only: exec, so that $! is the program itself and stop() reaches it.
 in_ns() { local ns=$1; shift; if [[ -n $ns ]]; then exec ip netns exec "$ns" "$@"; else exec "$@"; fi; }
 
-echo "== Mosquitto on 127.0.0.1:$MQTT_PORT"
+# The broker: MQTT over TLS with a local CA (.local/tls), the dynamic-security plugin for per-probe credentials
+# and ACLs, and no plaintext listener unless HTS_MQTT_PLAINTEXT=1 (then also on 127.0.0.1:$MQTT_PORT).
+echo "== Mosquitto (TLS) on 127.0.0.1:$MQTT_TLS_PORT${HTS_MQTT_PLAINTEXT:+, plaintext on 127.0.0.1:$MQTT_PORT}"
 chmod 777 "$state/mosquitto"
-{ cat deploy/mosquitto/mosquitto.conf | grep -v '^allow_anonymous'
-  echo "listener $MQTT_PORT 127.0.0.1"
-  [[ $broker_ip != 127.0.0.1 ]] && echo "listener $MQTT_PORT $broker_ip"
+mkdir -p "$state/secrets" && chmod 700 "$state/secrets"
+secret() { [[ -s $state/secrets/$1 ]] || head -c 24 /dev/urandom | base64 | tr '+/' '-_' >"$state/secrets/$1"; cat "$state/secrets/$1"; }
+admin_password=$(secret mqtt-admin)
+server_password=$(secret mqtt-server)
+deploy/mosquitto/make-local-ca.sh "$state/tls" 127.0.0.1 localhost "$broker_ip" >/dev/null
+dynsec="$state/mosquitto/dynamic-security.json"
+if [[ ! -s $dynsec ]]; then
+  mosquitto_ctrl dynsec init "$dynsec" hts-admin "$admin_password" >/dev/null
+fi
+[[ $(id -u) -eq 0 ]] && id mosquitto >/dev/null 2>&1 && chown mosquitto "$dynsec"
+plugin=$(ls /usr/lib/*/mosquitto_dynamic_security.so /usr/lib/mosquitto_dynamic_security.so 2>/dev/null | head -1 || true)
+tls_lines="cafile $state/tls/ca.crt
+certfile $state/tls/broker.crt
+keyfile $state/tls/broker.key"
+{ grep -E '^(max_queued_messages|max_inflight_messages|message_size_limit|persistence) ' deploy/mosquitto/mosquitto.conf
   echo "persistence_location $state/mosquitto/"
-  echo "allow_anonymous true"; } >"$state/mosquitto/mosquitto.conf"
+  echo "plugin $plugin"
+  echo "plugin_opt_config_file $dynsec"
+  echo "allow_anonymous false"
+  echo "listener $MQTT_TLS_PORT 127.0.0.1"; echo "$tls_lines"
+  if [[ $broker_ip != 127.0.0.1 ]]; then echo "listener $MQTT_TLS_PORT $broker_ip"; echo "$tls_lines"; fi
+  if [[ ${HTS_MQTT_PLAINTEXT:-} == 1 ]]; then echo "listener $MQTT_PORT 127.0.0.1"; fi
+} >"$state/mosquitto/mosquitto.conf"
 mosquitto -c "$state/mosquitto/mosquitto.conf" >"$state/logs/mosquitto.log" 2>&1 &
 pids+=($!)
 
@@ -115,7 +136,11 @@ dotnet build HaTangSo.Telemetry.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 echo "== Server on $SERVER_URL"
 key_hash=$(printf %s "$API_KEY" | sha256sum | cut -d' ' -f1)
 ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=hatangso" \
-Influx__Url="http://127.0.0.1:$INFLUX_PORT" Mqtt__Port="$MQTT_PORT" \
+Influx__Url="http://127.0.0.1:$INFLUX_PORT" Mqtt__Port="$MQTT_TLS_PORT" Mqtt__UseTls=true Mqtt__CaCertificatePath="$state/tls/ca.crt" \
+Mqtt__Username=hts-server Mqtt__Password="$server_password" \
+Provisioning__AdminUsername=hts-admin Provisioning__AdminPassword="$admin_password" \
+Provisioning__ProbeBrokerHost="$broker_ip" Provisioning__ProbeBrokerPort="$MQTT_TLS_PORT" Provisioning__ProbeCaFile="$state/tls/ca.crt" \
+Provisioning__SpeedTestUrl="http://$speedtest_ip:8090/" Provisioning__SpeedTestId=local-speedtest \
 Api__Keys__0__Name=local-operator Api__Keys__0__Role=operator Api__Keys__0__Sha256="$key_hash" \
 ASPNETCORE_URLS="$SERVER_URL" Logging__Console__FormatterName=simple \
   dotnet src/HaTangSo.Telemetry.Server/bin/Release/net10.0/HaTangSo.Telemetry.Server.dll \
@@ -124,13 +149,16 @@ pids+=($!)
 for _ in $(seq 300); do curl -sf "$SERVER_URL/health" >/dev/null && break; sleep 0.2; done
 curl -sf "$SERVER_URL/health" >/dev/null || { echo "The server did not become healthy; see $state/logs/server.log:"; tail -20 "$state/logs/server.log"; exit 1; }
 
-# A demo probe in Thạch Hà (Hà Tĩnh) with a fixed line and a 4G modem.
-curl -sf -X PUT "$SERVER_URL/api/probes/demo-probe-01" -H "X-Api-Key: $API_KEY" -H 'Content-Type: application/json' -d '{
-  "communeCode": "18409", "description": "Local demo probe (Xã Tân Lộc, Thạch Hà)", "scheduleMinutes": 2,
+# A demo probe in Thạch Hà (Hà Tĩnh) with a fixed line and a 4G modem, enrolled like a real one: the server
+# registers it, creates its broker client and role, and answers with its password and configuration file.
+HTS_API_KEY="$API_KEY" deploy/probe/enrol.sh "$SERVER_URL" demo-probe-01 "$state/probe" <<'JSON' >/dev/null
+{ "communeCode": "18409", "description": "Local demo probe (Xã Tân Lộc, Thạch Hà)", "scheduleMinutes": 2,
   "links": [
     {"name": "fixed", "access": "fixed", "operator": "VNPT", "technology": "ftth", "advertisedDownloadMbps": 100, "advertisedUploadMbps": 40},
     {"name": "mobile", "access": "mobile", "operator": "Viettel", "technology": "4g"}
-  ]}' && echo "Registered probe demo-probe-01."
+  ]}
+JSON
+echo "Enrolled probe demo-probe-01 (broker credentials in $state/probe/mqtt-password)."
 
 echo "== Speed-test server on http://$speedtest_ip:8090 (UDP echo :9091)"
 speedtest_dir=src/HaTangSo.Telemetry.SpeedTest/bin/Release/net10.0
@@ -140,22 +168,15 @@ in_ns "$server_ns" dotnet "$speedtest_dir/HaTangSo.Telemetry.SpeedTest.dll" --co
 pids+=($!)
 
 echo "== Demo probe demo-probe-01: links fixed ($fixed_ip) and mobile ($mobile_ip), every 2 minutes"
-cat >"$state/probe/probe.json" <<JSON
-{
-  "probeId": "demo-probe-01",
-  "broker": { "host": "$broker_ip", "port": $MQTT_PORT, "statusIntervalSeconds": 60 },
-  "server": { "url": "http://$speedtest_ip:8090/", "id": "local-speedtest", "udpPort": 9091 },
-  "scheduleMinutes": 2,
-  "queuePath": "$state/probe/queue.db",
-  "test": { "durationSeconds": 8, "warmupSeconds": 2 },
-  "links": [
-    { "name": "fixed", "access": "fixed", "operator": "VNPT", "technology": "ftth", "bind": "$fixed_ip" },
-    { "name": "mobile", "access": "mobile", "operator": "Viettel", "technology": "4g", "bind": "$mobile_ip" }
-  ]
-}
-JSON
+# The enrolment's configuration, with what only this machine knows: where the queue and password live, the
+# links' addresses, and short tests for a demo.
+jq --arg queue "$state/probe/queue.db" --arg password "$state/probe/mqtt-password" --arg fixed "$fixed_ip" --arg mobile "$mobile_ip" '
+  .queuePath = $queue | .broker.passwordFile = $password | .broker.statusIntervalSeconds = 60
+  | .server.udpPort = 9091 | .test = { "durationSeconds": 8, "warmupSeconds": 2 }
+  | .links |= map(.bind = (if .name == "fixed" then $fixed else $mobile end))' \
+  "$state/probe/probe.json" >"$state/probe/probe.local.json"
 sleep 2
-in_ns "$client_ns" dotnet probes/HaTangSo.Telemetry.Probe/bin/Release/net10.0/hts-probe.dll run --config "$state/probe/probe.json" \
+in_ns "$client_ns" dotnet probes/HaTangSo.Telemetry.Probe/bin/Release/net10.0/hts-probe.dll run --config "$state/probe/probe.local.json" \
   >"$state/logs/probe.log" 2>&1 &
 pids+=($!)
 
@@ -166,7 +187,7 @@ HaTangSo.Telemetry is running:
   metrics    $SERVER_URL/metrics
   probes     curl -H "X-Api-Key: $API_KEY" $SERVER_URL/api/probes
   InfluxDB   influx -port $INFLUX_PORT -database hatangso -execute 'SELECT * FROM speedtest ORDER BY time DESC LIMIT 5'
-  probe      dotnet probes/HaTangSo.Telemetry.Probe/bin/Release/net10.0/hts-probe.dll queue status --config $state/probe/probe.json
+  probe      dotnet probes/HaTangSo.Telemetry.Probe/bin/Release/net10.0/hts-probe.dll queue status --config $state/probe/probe.local.json
   logs       $state/logs/   (probe.log: each link is measured within 2 minutes of start, then every 2 minutes)
 Press Ctrl-C to stop.
 INFO

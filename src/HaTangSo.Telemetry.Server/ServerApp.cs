@@ -2,6 +2,7 @@ using HaTangSo.Telemetry.Server.Api;
 using HaTangSo.Telemetry.Server.Influx;
 using HaTangSo.Telemetry.Server.Ingestion;
 using HaTangSo.Telemetry.Server.Jobs;
+using HaTangSo.Telemetry.Server.Provisioning;
 using HaTangSo.Telemetry.Server.Registry;
 
 namespace HaTangSo.Telemetry.Server;
@@ -12,8 +13,10 @@ internal static class ServerApp
     /// <summary>Registers every part of the server.</summary>
     public static WebApplicationBuilder AddServer(this WebApplicationBuilder builder)
     {
+        builder.AddSecretFiles();
         builder.AddServerDiagnostics();
         builder.AddRegistry();
+        builder.AddProvisioning();
         builder.AddInflux();
         builder.AddIngestion();
         builder.AddJobs();

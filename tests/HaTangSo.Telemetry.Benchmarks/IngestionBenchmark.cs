@@ -184,7 +184,7 @@ internal static class IngestionBenchmark
         return [.. sent.Select(s => (seen[s.Key] - s.Value) * 1000.0 / Stopwatch.Frequency)];
     }
 
-    private static double Percentile(List<double> values, double p)
+    internal static double Percentile(List<double> values, double p)
     {
         var sorted = values.Order().ToList();
         return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];

@@ -11,6 +11,15 @@ public sealed class MosquittoBrokerOptions
 
     /// <summary>Whether clients may connect without a username; true unless a test sets up credentials.</summary>
     public bool AllowAnonymous { get; init; } = true;
+
+    /// <summary>
+    /// Load the dynamic-security plugin, initialised with this administrator (<c>mosquitto_ctrl dynsec init</c>);
+    /// anonymous clients are then refused.
+    /// </summary>
+    public (string Username, string Password)? DynamicSecurityAdmin { get; init; }
+
+    /// <summary>Serve MQTT over TLS only, with this CA's broker certificate; there is then no plaintext listener.</summary>
+    public TestCertificateAuthority? Tls { get; init; }
 }
 
 /// <summary>
@@ -61,9 +70,17 @@ public sealed class MosquittoBroker : IAsyncDisposable
         options ??= new MosquittoBrokerOptions();
         var directory = new TempDirectory("hts-mosquitto");
         var port = FreePort.Next();
+        var dynamicSecurity = string.Empty;
+        if (options.DynamicSecurityAdmin is { } admin)
+        {
+            dynamicSecurity = await InitDynamicSecurityAsync(directory.Path, admin.Username, admin.Password, cancellationToken);
+        }
+
         var config = new StringBuilder()
             .AppendLine(CultureInfo.InvariantCulture, $"listener {port} 127.0.0.1")
-            .AppendLine(CultureInfo.InvariantCulture, $"allow_anonymous {(options.AllowAnonymous ? "true" : "false")}")
+            .AppendLine(options.Tls is { } tls ? $"cafile {tls.CaFile}\ncertfile {tls.BrokerCertificateFile}\nkeyfile {tls.BrokerKeyFile}" : string.Empty)
+            .AppendLine(CultureInfo.InvariantCulture, $"allow_anonymous {(options.AllowAnonymous && options.DynamicSecurityAdmin is null ? "true" : "false")}")
+            .AppendLine(dynamicSecurity)
             .AppendLine("persistence true")
             .AppendLine(CultureInfo.InvariantCulture, $"persistence_location {directory.Path}/")
             // Sessions of the server hold thousands of unacknowledged results while InfluxDB is down:
@@ -82,6 +99,36 @@ public sealed class MosquittoBroker : IAsyncDisposable
         var broker = new MosquittoBroker(directory, port, configPath);
         await broker.StartAgainAsync(cancellationToken);
         return broker;
+    }
+
+    private static async Task<string> InitDynamicSecurityAsync(string directory, string username, string password, CancellationToken cancellationToken)
+    {
+        var path = System.IO.Path.Combine(directory, "dynamic-security.json");
+        using (var init = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("mosquitto_ctrl", ["dynsec", "init", path, username, password])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!)
+        {
+            await init.WaitForExitAsync(cancellationToken);
+            if (init.ExitCode != 0)
+            {
+                throw new InvalidOperationException("mosquitto_ctrl dynsec init failed: " + await init.StandardError.ReadToEndAsync(cancellationToken));
+            }
+        }
+
+        // The broker drops to the mosquitto user and saves every change to this file.
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, (UnixFileMode)0b110_110_110);
+        }
+        // Debian installs it in the multiarch directory; scanning /usr/lib recursively follows symlink loops.
+        var plugin = Directory.GetDirectories("/usr/lib", "*-linux-gnu").Append("/usr/lib").Append("/usr/lib/mosquitto")
+            .Select(d => System.IO.Path.Combine(d, "mosquitto_dynamic_security.so"))
+            .FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("mosquitto_dynamic_security.so not found (Debian package mosquitto).");
+        // The production shape (deploy/mosquitto/mosquitto.conf) also caps message size.
+        return $"plugin {plugin}\nplugin_opt_config_file {path}\nmessage_size_limit 65536";
     }
 
     /// <summary>Starts the broker (again) on the same port with the same data.</summary>

@@ -14,7 +14,8 @@ public sealed class ProbeProcess : IAsyncDisposable
     private readonly TempDirectory _directory = new("probe");
     private TestProcess? _process;
 
-    public ProbeProcess(string probeId, int brokerPort, Uri speedTestServer, int queueCapacity = 20_000, string? brokerHost = null)
+    public ProbeProcess(
+        string probeId, int brokerPort, Uri speedTestServer, int queueCapacity = 20_000, string? brokerHost = null, Action<JsonObject>? configure = null)
     {
         ProbeId = probeId;
         var config = new JsonObject
@@ -27,6 +28,7 @@ public sealed class ProbeProcess : IAsyncDisposable
             ["scheduleMinutes"] = 1440,
             ["links"] = new JsonArray(new JsonObject { ["name"] = "fixed", ["access"] = "fixed", ["operator"] = "VNPT", ["technology"] = "ftth" }),
         };
+        configure?.Invoke(config);
         ConfigPath = Path.Combine(_directory.Path, "probe.json");
         File.WriteAllText(ConfigPath, config.ToJsonString());
     }
@@ -34,6 +36,9 @@ public sealed class ProbeProcess : IAsyncDisposable
     public string ProbeId { get; }
 
     public string ConfigPath { get; }
+
+    /// <summary>The probe's own directory (config, queue), for files such as its password file.</summary>
+    public string DirectoryPath => _directory.Path;
 
     public string Output => _process?.Output ?? string.Empty;
 

@@ -30,6 +30,15 @@ public sealed class ServerProcess : IAsyncDisposable
     private ServerProcess(ServerSettings settings)
     {
         _settings = settings;
+        TestArtifacts.Secret(ServerSettings.OperatorKey);
+        foreach (var (key, value) in settings.Extra)
+        {
+            if (value is not null && (key.EndsWith("Password", StringComparison.Ordinal) || key.EndsWith("Token", StringComparison.Ordinal)))
+            {
+                TestArtifacts.Secret(value);
+            }
+        }
+
         Port = FreePort.Next();
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}") };
         Http.DefaultRequestHeaders.Add("X-Api-Key", ServerSettings.OperatorKey);
@@ -70,6 +79,8 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Ingestion__FlushInterval"] = "00:00:00.200",
             ["Ingestion__RetryInitialDelay"] = "00:00:00.100",
             ["Ingestion__RetryMaxDelay"] = "00:00:01",
+            // Tests stream thousands of results per probe seconds apart; the rate-limit tests turn it back on.
+            ["Ingestion__ProbeRateLimitFactor"] = "0",
             ["Registry__MissReloadInterval"] = "00:00:00.500",
             ["Api__Keys__0__Name"] = "tests",
             ["Api__Keys__0__Role"] = "operator",

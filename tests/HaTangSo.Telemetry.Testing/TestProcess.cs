@@ -205,6 +205,7 @@ public sealed class TestProcess : IAsyncDisposable
             return;
         }
 
+        TestArtifacts.Log(Name, line);
         lock (_output)
         {
             // Keep the tail only: a chatty service must not grow the test's memory without bound.

@@ -21,6 +21,13 @@ public sealed class AlertOptions
     [Range(1, 1000)]
     public double SilentAfterIntervals { get; set; } = 2;
 
+    /// <summary>
+    /// A probe with more messages quarantined than this in the last hour raises an alert (a broken or stolen probe;
+    /// an honest probe with two links on a 15-minute schedule sends 8 results an hour). Default 20.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int QuarantinePerHour { get; set; } = 20;
+
     /// <summary>Where alert events are POSTed as JSON; none when unset.</summary>
     public Uri? WebhookUrl { get; set; }
 

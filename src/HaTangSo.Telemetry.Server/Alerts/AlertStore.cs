@@ -9,6 +9,7 @@ internal static class AlertKind
 {
     public const string DistrictBelow = "district_below";
     public const string ProbeSilent = "probe_silent";
+    public const string ProbeQuarantine = "probe_quarantine";
 }
 
 /// <summary>
@@ -69,20 +70,24 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
         await transaction.CommitAsync(cancellationToken);
     }
 
-    /// <summary>Opens (or keeps open) the silent-probe alert, or resolves it when the probe was heard again.</summary>
-    public async Task ApplyLivenessAsync(
-        string probeId, string provinceCode, string districtCode, bool silent, string summary, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens (or keeps open) a probe's alert of <paramref name="kind"/> (<see cref="AlertKind.ProbeSilent"/>,
+    /// <see cref="AlertKind.ProbeQuarantine"/>), or resolves it when the condition cleared.
+    /// </summary>
+    public async Task ApplyProbeAsync(
+        string kind, string probeId, string provinceCode, string districtCode, bool raised, string summary, double? value, double? threshold,
+        CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var now = time.GetUtcNow();
-        if (silent)
+        if (raised)
         {
-            await OpenAsync(connection, transaction, AlertKind.ProbeSilent, probeId, summary, provinceCode, districtCode, null, null, probeId, null, null, now, cancellationToken);
+            await OpenAsync(connection, transaction, kind, probeId, summary, provinceCode, districtCode, null, null, probeId, value, threshold, now, cancellationToken);
         }
         else
         {
-            await ResolveAsync(connection, transaction, AlertKind.ProbeSilent, probeId, now, cancellationToken);
+            await ResolveAsync(connection, transaction, kind, probeId, now, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);

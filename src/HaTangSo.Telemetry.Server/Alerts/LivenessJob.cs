@@ -9,7 +9,9 @@ namespace HaTangSo.Telemetry.Server.Alerts;
 /// <summary>
 /// Probe liveness: a probe heard of (a result in InfluxDB or a status message) less recently than
 /// <see cref="AlertOptions.SilentAfterIntervals"/> × its schedule raises a <c>probe_silent</c> alert; hearing
-/// from it again resolves the alert. A probe never heard of counts from its registration.
+/// from it again resolves the alert. A probe never heard of counts from its registration. A probe with more than
+/// <see cref="AlertOptions.QuarantinePerHour"/> messages quarantined in the last hour raises a <c>probe_quarantine</c>
+/// alert, resolved once the last hour is back under the limit.
 /// </summary>
 internal sealed class LivenessJob(
     RegistryStore registry, NpgsqlDataSource dataSource, InfluxDbClient influx, AlertStore alerts, IOptions<AlertOptions> options, TimeProvider time)
@@ -19,6 +21,8 @@ internal sealed class LivenessJob(
     {
         var now = time.GetUtcNow();
         var lastSeen = await LastSeenAsync(now, cancellationToken);
+        var quarantined = await QuarantinedLastHourAsync(now, cancellationToken);
+        var perHour = options.Value.QuarantinePerHour;
         foreach (var probe in await registry.LoadLocationsAsync(cancellationToken))
         {
             if (!probe.Enabled)
@@ -31,8 +35,30 @@ internal sealed class LivenessJob(
             var silent = now - seen > limit;
             var summary = string.Create(CultureInfo.InvariantCulture,
                 $"Probe {probe.ProbeId} (commune {probe.CommuneCode}) silent since {seen:yyyy-MM-dd HH:mm} UTC, more than {limit.TotalMinutes:0} min ({options.Value.SilentAfterIntervals:0.#} × its schedule)");
-            await alerts.ApplyLivenessAsync(probe.ProbeId, probe.ProvinceCode, probe.DistrictCode, silent, summary, cancellationToken);
+            await alerts.ApplyProbeAsync(AlertKind.ProbeSilent, probe.ProbeId, probe.ProvinceCode, probe.DistrictCode, silent, summary, null, null, cancellationToken);
+
+            var refused = quarantined.GetValueOrDefault(probe.ProbeId);
+            var flooding = string.Create(CultureInfo.InvariantCulture,
+                $"Probe {probe.ProbeId} (commune {probe.CommuneCode}): {refused} messages quarantined in the last hour (limit {perHour}); see GET /api/quarantine?probeId={probe.ProbeId}");
+            await alerts.ApplyProbeAsync(AlertKind.ProbeQuarantine, probe.ProbeId, probe.ProvinceCode, probe.DistrictCode, refused > perHour, flooding, refused, perHour, cancellationToken);
         }
+    }
+
+    // Occurrences of identical payloads count too: a probe resending one bad message is as broken as one sending many.
+    private async Task<Dictionary<string, long>> QuarantinedLastHourAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var command = dataSource.CreateCommand(
+            "SELECT probe_id, sum(occurrences)::bigint FROM quarantine WHERE probe_id IS NOT NULL AND last_received_at > $1 AND received_at <= $2 GROUP BY probe_id");
+        command.Parameters.Add(new() { Value = (now - TimeSpan.FromHours(1)).ToUniversalTime() });
+        command.Parameters.Add(new() { Value = now.ToUniversalTime() });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            counts[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return counts;
     }
 
     private async Task<Dictionary<string, DateTimeOffset>> LastSeenAsync(DateTimeOffset now, CancellationToken cancellationToken)

@@ -1,7 +1,9 @@
 using System.ComponentModel.DataAnnotations;
 using HaTangSo.Telemetry.Contracts;
 using HaTangSo.Telemetry.Server.Registry;
+using HaTangSo.Telemetry.Server.Provisioning;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace HaTangSo.Telemetry.Server.Api;
 
@@ -16,11 +18,63 @@ internal static class ProbesApi
             .WithSummary("Every probe with when it was last heard of and its queue depth");
         group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiRoles.Viewer);
         group.MapPut("/{id}", PutAsync).RequireAuthorization(ApiRoles.Operator);
+        group.MapPost("/{id}/enrol", EnrolAsync).RequireAuthorization(ApiRoles.Operator)
+            .WithSummary("Registers the probe and issues its broker credentials and configuration file (shown once)");
+        group.MapPost("/{id}/revoke", RevokeAsync).RequireAuthorization(ApiRoles.Operator)
+            .WithSummary("Deletes the probe's broker credentials (disconnecting it) and refuses its results; past results stay");
         return group;
     }
 
     private static async Task<Ok<IReadOnlyList<ProbeLocation>>> ListAsync(RegistryStore store, CancellationToken cancellationToken) =>
         TypedResults.Ok(await store.LoadLocationsAsync(cancellationToken));
+
+    private static async Task<Results<Ok<EnrolmentResult>, ValidationProblem, ProblemHttpResult>> EnrolAsync(
+        string id, ProbeRequest request, ProbeEnrolment enrolment, IOptions<ProvisioningOptions> provisioning, ILogger<ProbeEnrolment> logger,
+        CancellationToken cancellationToken)
+    {
+        if (!provisioning.Value.Enabled)
+        {
+            return NotConfigured();
+        }
+
+        var errors = request.Validate(id);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        try
+        {
+            var result = await enrolment.EnrolAsync(request.ToRegistration(id), cancellationToken);
+            logger.ProbeEnrolled(id, request.CommuneCode);
+            return TypedResults.Ok(result);
+        }
+        catch (RegistryException ex)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["communeCode"] = [ex.Message] });
+        }
+    }
+
+    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> RevokeAsync(
+        string id, ProbeEnrolment enrolment, IOptions<ProvisioningOptions> provisioning, ILogger<ProbeEnrolment> logger, CancellationToken cancellationToken)
+    {
+        if (!provisioning.Value.Enabled)
+        {
+            return NotConfigured();
+        }
+
+        if (!await enrolment.RevokeAsync(id, cancellationToken))
+        {
+            return TypedResults.NotFound();
+        }
+
+        logger.ProbeRevoked(id);
+        return TypedResults.NoContent();
+    }
+
+    private static ProblemHttpResult NotConfigured() => TypedResults.Problem(
+        "Probe enrolment needs the broker's dynamic-security administrator: set Provisioning:AdminUsername and Provisioning:AdminPassword.",
+        statusCode: StatusCodes.Status503ServiceUnavailable);
 
     private static async Task<Ok<List<ProbeStatusRecord>>> StatusAsync(ProbeStatusStore store, string? province, CancellationToken cancellationToken) =>
         TypedResults.Ok(await store.ListAsync(province, cancellationToken));

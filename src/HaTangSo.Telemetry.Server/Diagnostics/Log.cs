@@ -66,6 +66,18 @@ internal static partial class Log
     [LoggerMessage(3104, LogLevel.Information, "Targets loaded from {Path}: {Added} added, {Updated} updated")]
     public static partial void TargetsImported(this ILogger logger, string path, int added, int updated);
 
+    [LoggerMessage(4100, LogLevel.Information, "Broker client {Username} has the server's read-only role")]
+    public static partial void ServerIdentityEnsured(this ILogger logger, string? username);
+
+    [LoggerMessage(4101, LogLevel.Warning, "Could not set up the server's broker client ({Reason}); retrying in {Delay}")]
+    public static partial void ServerIdentityFailed(this ILogger logger, string reason, TimeSpan delay);
+
+    [LoggerMessage(4102, LogLevel.Information, "Probe {ProbeId} enrolled in commune {CommuneCode}: new broker credentials issued")]
+    public static partial void ProbeEnrolled(this ILogger logger, string probeId, string communeCode);
+
+    [LoggerMessage(4103, LogLevel.Warning, "Probe {ProbeId} revoked: broker client deleted, results refused from now on")]
+    public static partial void ProbeRevoked(this ILogger logger, string probeId);
+
     [LoggerMessage(4000, LogLevel.Information, "Probe {ProbeId} registered in commune {CommuneCode} with {Links} links")]
     public static partial void ProbeRegistered(this ILogger logger, string probeId, string communeCode, int links);
 }

@@ -14,6 +14,7 @@ internal static class IngestionExtensions
         builder.Services.AddSingleton<IngestionQueue>();
         builder.Services.AddSingleton<MqttConnectionState>();
         builder.Services.AddSingleton<ResultValidator>();
+        builder.Services.AddSingleton<ProbeRateLimiter>();
         builder.Services.AddSingleton<DurableRetry>();
         builder.Services.AddSingleton<ProbeStatusHandler>();
         builder.Services.AddSingleton<IngestionPipeline>();

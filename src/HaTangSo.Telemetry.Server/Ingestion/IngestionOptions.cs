@@ -35,6 +35,17 @@ public sealed class IngestionOptions
     /// </summary>
     [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00", ErrorMessage = "Ingestion:MaxResultAge must be between 1 and 3650 days.")]
     public TimeSpan MaxResultAge { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary>
+    /// Per-probe rate limit: a link may deliver this many times its scheduled number of results per hour of
+    /// measurement time; the excess is quarantined. 0 turns the limit off.
+    /// </summary>
+    [Range(0.0, 1000.0, ErrorMessage = "Ingestion:ProbeRateLimitFactor must be between 0 (off) and 1000.")]
+    public double ProbeRateLimitFactor { get; set; } = 4;
+
+    /// <summary>Results a link may deliver per hour on top of the factor (manual "measure now" runs).</summary>
+    [Range(0, 100_000, ErrorMessage = "Ingestion:ProbeRateLimitBurst must be between 0 and 100000.")]
+    public int ProbeRateLimitBurst { get; set; } = 4;
 }
 
 [OptionsValidator]

@@ -15,6 +15,7 @@ namespace HaTangSo.Telemetry.Server.Ingestion;
 /// </summary>
 internal sealed class IngestionPipeline(
     ResultValidator validator,
+    ProbeRateLimiter rateLimiter,
     ProbeDirectory directory,
     InfluxPointWriter influx,
     QuarantineStore quarantine,
@@ -72,6 +73,10 @@ internal sealed class IngestionPipeline(
             {
                 refused.Add(Refuse(message, probeId, result.ResultId, $"probe '{probeId}' is disabled (revoked)"));
             }
+            else if (rateLimiter.Admit(location, result.Link.Name, result.StartedAt, Guid.Parse(result.ResultId)) is { } excess)
+            {
+                refused.Add(Refuse(message, probeId, result.ResultId, excess));
+            }
             else
             {
                 lines.Add(new PendingLine(message, result.ResultId, ResultPoints.Format(result, location)));
@@ -79,13 +84,24 @@ internal sealed class IngestionPipeline(
         }
 
         var statusLines = await statuses.HandleAsync(statusBatch, refused, cancellationToken);
-        var rejected = await influx.WriteAsync([.. lines, .. statusLines], cancellationToken);
-        foreach (var (line, reason) in rejected)
+
+        // What is refused already goes to PostgreSQL while InfluxDB writes the rest: a flood of refused messages
+        // (a broken or stolen probe) then costs the batch no more than the slower of the two.
+        var early = refused.ToArray();
+        var quarantining = retry.RunAsync("PostgreSQL quarantine", ct => quarantine.AddAsync(early, ct), cancellationToken);
+        IReadOnlyList<(PendingLine Line, string Reason)> rejected;
+        try
         {
-            refused.Add(Refuse(line.Message, null, line.ResultId, "InfluxDB refused the point: " + reason));
+            rejected = await influx.WriteAsync([.. lines, .. statusLines], cancellationToken);
+        }
+        finally
+        {
+            await quarantining;
         }
 
-        await retry.RunAsync("PostgreSQL quarantine", ct => quarantine.AddAsync(refused, ct), cancellationToken);
+        var late = rejected.Select(r => Refuse(r.Line.Message, null, r.Line.ResultId, "InfluxDB refused the point: " + r.Reason)).ToArray();
+        await retry.RunAsync("PostgreSQL quarantine", ct => quarantine.AddAsync(late, ct), cancellationToken);
+        refused.AddRange(late);
         foreach (var entry in refused)
         {
             metrics.Quarantined(ReasonKind(entry.Reason));
@@ -145,6 +161,7 @@ internal sealed class IngestionPipeline(
             _ when reason.StartsWith("InfluxDB", StringComparison.Ordinal) => "influxdb_refused",
             _ when reason.StartsWith("payload", StringComparison.Ordinal) => "payload",
             _ when reason.StartsWith("topic", StringComparison.Ordinal) => "topic",
+            _ when reason.StartsWith("rate limit", StringComparison.Ordinal) => "rate_limit",
             _ when reason.StartsWith("status", StringComparison.Ordinal) => "status",
             _ => "field_" + first,
         };

@@ -98,6 +98,44 @@ public sealed class RollupAndLivenessTests(PostgresFixture postgres, InfluxDbFix
         Assert.Equal(["opened p-quiet", "opened p-alive", "resolved p-quiet"], events);
     }
 
+    [Fact]
+    public async Task A_probe_with_many_quarantined_messages_in_an_hour_raises_its_own_alert_that_clears_an_hour_later()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var now = new DateTimeOffset(2026, 4, 10, 3, 0, 0, TimeSpan.Zero);
+        await using var context = await ComplianceTestContext.CreateAsync(postgres, influx, now, ct);
+        var server = await context.StartInstanceAsync(ct);
+        await ComplianceTestContext.RegisterProbeAsync(server, "p-flood", "18409", 150, ct);
+        await ComplianceTestContext.RegisterProbeAsync(server, "p-ok", "18073", 150, ct);
+        await context.WriteResultsAsync("445", "18409", "p-flood", "fixed", now.AddMinutes(-10), now, 1, _ => 100, ct);
+        await context.WriteResultsAsync("436", "18073", "p-ok", "fixed", now.AddMinutes(-10), now, 1, _ => 100, ct);
+
+        // 30 refused messages from p-flood in the last hour (the limit is 20), 5 from p-ok.
+        await context.ExecuteSqlAsync($"""
+            INSERT INTO quarantine (received_at, last_received_at, topic, probe_id, reason, payload, payload_sha256)
+            SELECT '{ComplianceTestContext.Iso(now.AddMinutes(-20))}', '{ComplianceTestContext.Iso(now.AddMinutes(-20))}', 'hts/v1/probes/' || p || '/results', p,
+                   'rate limit: test', convert_to(p || i, 'UTF8'), sha256(convert_to(p || i, 'UTF8'))
+            FROM (SELECT 'p-flood' AS p, generate_series(1, 30) AS i UNION ALL SELECT 'p-ok', generate_series(1, 5)) AS rows
+            """, ct);
+        await RunLivenessAsync(server, ct);
+        var open = await server.Http.GetFromJsonAsync<JsonElement[]>("/api/alerts", ct);
+        var alert = Assert.Single(open!);
+        Assert.Equal(("probe_quarantine", "p-flood"), (alert.GetProperty("kind").GetString(), alert.GetProperty("probeId").GetString()));
+        Assert.Equal(30, alert.GetProperty("value").GetDouble());
+        Assert.Equal(20, alert.GetProperty("threshold").GetDouble());
+
+        // An hour on, with fresh results and no new refusals, the alert resolves.
+        context.Advance(TimeSpan.FromMinutes(50));
+        var later = context.Time.GetUtcNow();
+        await context.WriteResultsAsync("445", "18409", "p-flood", "fixed", later.AddMinutes(-5), later, 1, _ => 100, ct);
+        await context.WriteResultsAsync("436", "18073", "p-ok", "fixed", later.AddMinutes(-5), later, 1, _ => 100, ct);
+        await RunLivenessAsync(server, ct);
+        Assert.Empty((await server.Http.GetFromJsonAsync<JsonElement[]>("/api/alerts", ct))!);
+        var events = context.Webhook.Received
+            .Select(n => $"{n.GetProperty("event").GetString()} {n.GetProperty("alert").GetProperty("kind").GetString()} {n.GetProperty("alert").GetProperty("probeId").GetString()}");
+        Assert.Equal(["opened probe_quarantine p-flood", "resolved probe_quarantine p-flood"], events);
+    }
+
     private static async Task RunLivenessAsync(ServerInstance server, CancellationToken ct)
     {
         await server.Get<LivenessJob>().RunAsync(ct);

@@ -41,7 +41,7 @@ internal sealed class ServerInstance : IAsyncDisposable
     {
         var port = FreePort.Next();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        static string Hash(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+        static string Hash(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(TestArtifacts.Secret(key))));
         var configuration = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = settings.PostgresConnectionString,
@@ -51,6 +51,7 @@ internal sealed class ServerInstance : IAsyncDisposable
             ["Mqtt:Port"] = settings.MqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Mqtt:ClientId"] = settings.ClientId,
             ["Jobs:Enabled"] = "false",
+            ["Ingestion:ProbeRateLimitFactor"] = "0",
             ["Api:Keys:0:Name"] = "test-operator",
             ["Api:Keys:0:Role"] = "operator",
             ["Api:Keys:0:Sha256"] = Hash(OperatorKey),

@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using HaTangSo.Telemetry.Server.Ingestion;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace HaTangSo.Telemetry.Server.Provisioning;
+
+/// <summary>A dynamic-security command the broker refused.</summary>
+public sealed class DynamicSecurityException(string command, string error) : Exception($"Broker refused {command}: {error}")
+{
+    /// <summary>The broker's error text (for example "Client already exists").</summary>
+    public string Error { get; } = error;
+}
+
+/// <summary>
+/// Mosquitto's dynamic-security API (mosquitto.org/documentation/dynamic-security): JSON commands published to
+/// <c>$CONTROL/dynamic-security/v1</c> as the plugin's administrator, answers read from
+/// <c>$CONTROL/dynamic-security/v1/response</c>. Changes apply at once, without a reload; deleting a client
+/// disconnects it.
+/// </summary>
+internal sealed class DynamicSecurity(IOptions<MqttOptions> mqtt, IOptions<ProvisioningOptions> provisioning)
+{
+    private const string ControlTopic = "$CONTROL/dynamic-security/v1";
+    private const string ResponseTopic = ControlTopic + "/response";
+
+    /// <summary>Runs <paramref name="commands"/> in order; errors listed in <paramref name="tolerated"/> are ignored.</summary>
+    public async Task ExecuteAsync(IReadOnlyList<JsonObject> commands, IReadOnlyCollection<string> tolerated, CancellationToken cancellationToken)
+    {
+        var settings = mqtt.Value;
+        using var client = new MqttClientFactory().CreateMqttClient();
+        var answers = new ConcurrentQueue<JsonNode?>();
+        var received = new SemaphoreSlim(0);
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            answers.Enqueue(JsonNode.Parse(e.ApplicationMessage.ConvertPayloadToString()));
+            received.Release();
+            return Task.CompletedTask;
+        };
+        var options = new MqttClientOptionsBuilder()
+            .WithTcpServer(settings.Host, settings.Port)
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .WithClientId("hts-provisioning-" + Guid.NewGuid().ToString("N")[..8])
+            .WithCleanStart()
+            .WithCredentials(provisioning.Value.AdminUsername, provisioning.Value.AdminPassword);
+        if (settings.UseTls)
+        {
+            options = options.WithTlsOptions(tls => MqttTls.Configure(tls, settings.CaCertificatePath));
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        var connected = await client.ConnectAsync(options.Build(), timeout.Token);
+        if (connected.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            throw new DynamicSecurityException("connect", connected.ResultCode.ToString());
+        }
+
+        await client.SubscribeAsync(ResponseTopic, MqttQualityOfServiceLevel.AtLeastOnce, timeout.Token);
+        // One command per message: the answer of each is awaited before the next, so a failure stops the sequence.
+        foreach (var command in commands)
+        {
+            var body = new JsonObject { ["commands"] = new JsonArray(command.DeepClone()) };
+            await client.PublishAsync(new MqttApplicationMessageBuilder()
+                .WithTopic(ControlTopic)
+                .WithPayload(Encoding.UTF8.GetBytes(body.ToJsonString()))
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                .Build(), timeout.Token);
+            await received.WaitAsync(timeout.Token);
+            answers.TryDequeue(out var answer);
+            var response = answer?["responses"]?[0];
+            var error = response?["error"]?.GetValue<string>();
+            if (error is not null && !tolerated.Contains(error))
+            {
+                throw new DynamicSecurityException(command["command"]!.GetValue<string>(), error);
+            }
+        }
+
+        await client.DisconnectAsync(cancellationToken: CancellationToken.None);
+    }
+
+    /// <summary>A command object: <c>{"command": name, ...fields}</c>.</summary>
+    public static JsonObject Command(string name, params (string Key, JsonNode? Value)[] fields)
+    {
+        var command = new JsonObject { ["command"] = name };
+        foreach (var (key, value) in fields)
+        {
+            command[key] = value;
+        }
+
+        return command;
+    }
+
+    /// <summary>An ACL entry of a role.</summary>
+    public static JsonObject Acl(string role, string type, string topic, bool allow) => Command(
+        "addRoleACL", ("rolename", role), ("acltype", type), ("topic", topic), ("allow", allow), ("priority", 0));
+}

@@ -1,0 +1,146 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using HaTangSo.Telemetry.Testing;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace HaTangSo.Telemetry.IntegrationTests.Security;
+
+/// <summary>
+/// A broker with the dynamic-security plugin, the real server as its provisioning administrator, and the
+/// helpers the security tests share: enrolment through the API, MQTT clients, waiting for points.
+/// </summary>
+internal sealed class SecureStack : IAsyncDisposable
+{
+    private SecureStack(MosquittoBroker broker, ServerProcess server, InfluxProbe influx, string serverPassword)
+    {
+        Broker = broker;
+        Server = server;
+        Influx = influx;
+        ServerPassword = serverPassword;
+    }
+
+    public MosquittoBroker Broker { get; }
+
+    public ServerProcess Server { get; }
+
+    public InfluxProbe Influx { get; }
+
+    /// <summary>The server's own broker password (user <c>hts-server</c>).</summary>
+    public string ServerPassword { get; }
+
+    /// <summary>Starts the broker (TLS only when <paramref name="tls"/> is given) and the server provisioning it.</summary>
+    /// <param name="secretsDirectory">When set, the server's passwords are files there (<c>Secrets:Directory</c>), not variables.</param>
+    public static async Task<SecureStack> StartAsync(
+        PostgresFixture postgres, InfluxDbFixture influx, CancellationToken ct, TestCertificateAuthority? tls = null, string? secretsDirectory = null)
+    {
+        var adminPassword = Secret();
+        var serverPassword = Secret();
+        var broker = await MosquittoBroker.StartAsync(new MosquittoBrokerOptions { DynamicSecurityAdmin = ("hts-admin", adminPassword), Tls = tls }, ct);
+        var database = influx.NewDatabaseName();
+        var settings = new ServerSettings(await postgres.NewDatabaseAsync(ct), influx.Server.BaseAddress, database, broker.Port)
+        {
+            Extra =
+            {
+                ["Mqtt__Username"] = "hts-server",
+                ["Mqtt__Password"] = serverPassword,
+                ["Provisioning__AdminUsername"] = "hts-admin",
+                ["Provisioning__AdminPassword"] = adminPassword,
+                ["Provisioning__ProbeBrokerHost"] = broker.Host,
+                ["Provisioning__ProbeBrokerPort"] = broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Provisioning__ProbeBrokerTls"] = tls is null ? "false" : "true",
+                ["Provisioning__ProbeCaFile"] = tls?.CaFile,
+                ["Mqtt__UseTls"] = tls is null ? "false" : "true",
+                ["Mqtt__CaCertificatePath"] = tls?.CaFile,
+                ["Jobs__Enabled"] = "false",
+            },
+        };
+        if (secretsDirectory is not null)
+        {
+            foreach (var key in new[] { "Mqtt__Password", "Provisioning__AdminPassword" })
+            {
+                await File.WriteAllTextAsync(Path.Combine(secretsDirectory, key), settings.Extra[key] + "\n", ct);
+                settings.Extra.Remove(key);
+            }
+
+            settings.Extra["Secrets__Directory"] = secretsDirectory;
+        }
+
+        var server = await ServerProcess.StartAsync(settings, ct);
+        return new SecureStack(broker, server, new InfluxProbe(influx.Server.BaseAddress, database), serverPassword);
+    }
+
+    public static string Secret() => TestArtifacts.Secret(Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
+
+    /// <summary><c>POST /api/probes/{id}/enrol</c> with one fixed link in Tân Lộc; returns the answer (password, config).</summary>
+    public async Task<JsonElement> EnrolAsync(string probeId, CancellationToken ct)
+    {
+        var body = new
+        {
+            communeCode = "18409",
+            scheduleMinutes = 15,
+            links = new object[] { new { name = "fixed", access = "fixed", @operator = "VNPT", technology = "ftth", advertisedDownloadMbps = 150.0 } },
+        };
+        using var response = await Server.Http.PostAsJsonAsync($"/api/probes/{probeId}/enrol", body, ct);
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}\n{Server.Output}");
+        var enrolled = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+        TestArtifacts.Secret(enrolled.GetProperty("mqttPassword").GetString()!);
+        return enrolled;
+    }
+
+    /// <summary>Waits (bounded) until InfluxDB holds at least <paramref name="count"/> results.</summary>
+    public async Task<long> WaitForResultsAsync(long count, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        long found;
+        while ((found = await Influx.CountResultsAsync(ct)) < count && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200, ct);
+        }
+
+        return found;
+    }
+
+    public static MqttApplicationMessage Result(string probeId, string topic) => new MqttApplicationMessageBuilder()
+        .WithTopic(topic)
+        .WithPayload(SampleResults.ToJson(SampleResults.Create(probeId, 1, DateTimeOffset.UtcNow.AddMinutes(-1))))
+        .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+        .Build();
+
+    /// <summary>Connects over MQTT 5 (plaintext unless <paramref name="tls"/> configures TLS); the CONNACK's code.</summary>
+    public async Task<MqttClientConnectResultCode> ConnectAsync(
+        IMqttClient client, string? username, string? password, CancellationToken ct, bool throwOnFailure = true, Action<MqttClientTlsOptionsBuilder>? tls = null)
+    {
+        var options = new MqttClientOptionsBuilder().WithTcpServer(Broker.Host, Broker.Port)
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .WithTimeout(TimeSpan.FromSeconds(10))
+            .WithClientId((username ?? "anonymous") + "-" + Guid.NewGuid().ToString("N")[..6]);
+        if (username is not null)
+        {
+            options = options.WithCredentials(username, password);
+        }
+
+        if (tls is not null)
+        {
+            options = options.WithTlsOptions(tls);
+        }
+
+        try
+        {
+            return (await client.ConnectAsync(options.Build(), ct)).ResultCode;
+        }
+        catch (MQTTnet.Adapter.MqttConnectingFailedException ex) when (!throwOnFailure)
+        {
+            // MQTTnet 5 throws on a refused CONNACK and keeps the code only in its message.
+            return ex.Message.Contains("BadUserNameOrPassword", StringComparison.Ordinal) ? MqttClientConnectResultCode.BadUserNameOrPassword : MqttClientConnectResultCode.NotAuthorized;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Influx.Dispose();
+        await Server.DisposeAsync();
+        await Broker.DisposeAsync();
+    }
+}
