@@ -101,7 +101,11 @@ public sealed class MosquittoBroker : IAsyncDisposable
         return broker;
     }
 
-    private static async Task<string> InitDynamicSecurityAsync(string directory, string username, string password, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>mosquitto_ctrl dynsec init</c> in <paramref name="directory"/> with this administrator; returns the
+    /// configuration lines that load the plugin with that file.
+    /// </summary>
+    public static async Task<string> InitDynamicSecurityAsync(string directory, string username, string password, CancellationToken cancellationToken)
     {
         var path = System.IO.Path.Combine(directory, "dynamic-security.json");
         using (var init = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("mosquitto_ctrl", ["dynsec", "init", path, username, password])
