@@ -8,6 +8,8 @@ command -v mosquitto_pub >/dev/null || need+=(mosquitto-clients)
 command -v influx >/dev/null || need+=(influxdb-client)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 command -v iperf3 >/dev/null || need+=(iperf3)
+# the accuracy tests take ping as the reference round trip of an emulated link
+command -v ping >/dev/null || need+=(iputils-ping)
 command -v curl >/dev/null || need+=(curl)
 command -v jq >/dev/null || need+=(jq)
 command -v openssl >/dev/null || need+=(openssl)

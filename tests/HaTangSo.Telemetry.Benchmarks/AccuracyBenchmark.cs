@@ -2,7 +2,7 @@ using HaTangSo.Telemetry.Testing;
 
 namespace HaTangSo.Telemetry.Benchmarks;
 
-/// <summary>The probe against iperf3 on emulated links (root): prints the table the README shows.</summary>
+/// <summary>The probe against iperf3 and ping on emulated links (root): prints the table the README shows.</summary>
 internal static class AccuracyBenchmark
 {
     private static readonly EmulatedLink[] s_links =
@@ -22,7 +22,7 @@ internal static class AccuracyBenchmark
             return;
         }
 
-        Console.WriteLine($"probe vs iperf3 (-P {AccuracyRun.Streams} -O {AccuracyRun.WarmupSeconds} -t {AccuracyRun.DurationSeconds - AccuracyRun.WarmupSeconds}), same link, same run");
+        Console.WriteLine($"probe vs iperf3 and ping (-P {AccuracyRun.Streams} -O {AccuracyRun.WarmupSeconds} -t {AccuracyRun.DurationSeconds - AccuracyRun.WarmupSeconds}), same link, same run");
         Console.WriteLine(AccuracyRow.Header);
         foreach (var link in s_links)
         {

@@ -1,40 +1,53 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using HaTangSo.Telemetry.Contracts;
 
 namespace HaTangSo.Telemetry.Testing;
 
-/// <summary>What iperf3 and the probe measured on one emulated link, in the same run.</summary>
+/// <summary>
+/// What iperf3, ping and the probe measured on one emulated link, in the same run. ping's median round trip is the
+/// delay the emulator really added (nfqdelay is a userspace program: its wake-ups come on top of the nominal delay).
+/// </summary>
 public sealed record AccuracyRow(
-    EmulatedLink Link, double IperfDownMbps, double IperfUpMbps, ResultMessage Probe)
+    EmulatedLink Link, double IperfDownMbps, double IperfUpMbps, double PingRttMs, ResultMessage Probe)
 {
     public double DownDeviationPct => Deviation(Probe.DownloadMbps, IperfDownMbps);
 
     public double UpDeviationPct => Deviation(Probe.UploadMbps, IperfUpMbps);
 
-    public double LatencyErrorMs => (Probe.LatencyMs ?? double.NaN) - Link.DelayMs;
+    /// <summary>The probe's idle latency against ping's round trip over the same link.</summary>
+    public double LatencyErrorMs => (Probe.LatencyMs ?? double.NaN) - PingRttMs;
+
+    /// <summary>What the emulator added beyond its nominal delay (ping against <see cref="EmulatedLink.DelayMs"/>).</summary>
+    public double EmulatorExcessMs => PingRttMs - Link.DelayMs;
 
     public static string Header =>
-        "| shaped down/up (Mb/s) | delay | loss | iperf3 down | probe down | Δ | iperf3 up | probe up | Δ | probe latency | probe loss |\n" +
-        "|---|---|---|---|---|---|---|---|---|---|---|";
+        "| shaped down/up (Mb/s) | delay | loss | iperf3 down | probe down | Δ | iperf3 up | probe up | Δ | ping rtt | probe latency | Δ | probe loss |\n" +
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"| {Link.DownMbps}/{Link.UpMbps} | {Link.DelayMs} ms | {Link.LossPct}% | {IperfDownMbps:0.0} | {Probe.DownloadMbps:0.0} | {DownDeviationPct:+0.0;-0.0}% | {IperfUpMbps:0.0} | {Probe.UploadMbps:0.0} | {UpDeviationPct:+0.0;-0.0}% | {Probe.LatencyMs:0.0} ms | {Probe.LossPct:0.0}% |");
+        $"| {Link.DownMbps}/{Link.UpMbps} | {Link.DelayMs} ms | {Link.LossPct}% | {IperfDownMbps:0.0} | {Probe.DownloadMbps:0.0} | {Signed(DownDeviationPct)}% | {IperfUpMbps:0.0} | {Probe.UploadMbps:0.0} | {Signed(UpDeviationPct)}% | {PingRttMs:0.0} ms | {Probe.LatencyMs:0.0} ms | {Signed(LatencyErrorMs)} ms | {Probe.LossPct:0.0}% |");
+
+    // Rounded first: "+0.0;-0.0" alone prints "-+0.0" for a small negative number.
+    private static string Signed(double value) => Math.Round(value, 1).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture);
 
     private static double Deviation(double? probe, double reference) => ((probe ?? double.NaN) - reference) / reference * 100;
 }
 
 /// <summary>
-/// Runs iperf3 and the probe's <c>measure</c> one after the other over the same emulated link: iperf3 with the
-/// probe's stream count (<c>-P</c>) and its warm-up omitted (<c>-O</c>), for the probe's measured span.
+/// Runs iperf3, ping and the probe's <c>measure</c> one after the other over the same emulated link: iperf3 with the
+/// probe's stream count (<c>-P</c>) and its warm-up omitted (<c>-O</c>), for the probe's measured span; ping on the
+/// idle link for the reference round trip.
 /// </summary>
-public sealed class AccuracyRun : IAsyncDisposable
+public sealed partial class AccuracyRun : IAsyncDisposable
 {
     public const int Streams = 4;
     public const int DurationSeconds = 10;
     public const int WarmupSeconds = 3;
+    public const int PingCount = 20;
     private const int HttpPort = 8090;
     private const int UdpPort = 9091;
     private readonly LinkLab _lab;
@@ -65,6 +78,11 @@ public sealed class AccuracyRun : IAsyncDisposable
         var run = new AccuracyRun(lab, speedTest, iperf);
         await speedTest.WaitUntilAsync(_ => Task.FromResult(speedTest.Output.Contains("Application started", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(30), "the speed-test server listening", cancellationToken);
+
+        // A production server has answered thousands of requests; a fresh one is still compiling its request path.
+        // 500 keep-alive requests from its own namespace (not over the emulated link) warm it up before any sample.
+        await LinkLab.ExecAsync(lab.ServerNamespace, "curl",
+            ["-s", "-o", "/dev/null", $"http://{lab.ServerAddress}:{HttpPort}/empty?r=[1-500]"], cancellationToken);
         return run;
     }
 
@@ -74,16 +92,43 @@ public sealed class AccuracyRun : IAsyncDisposable
         var source = _lab.SourceAddresses[link.Name];
         var down = await IperfAsync(source, reverse: true, cancellationToken);
         var up = await IperfAsync(source, reverse: false, cancellationToken);
+        var rtt = await PingAsync(source, cancellationToken);
         var probe = await ProbeMeasureAsync(source, link.Name, cancellationToken);
-        return new AccuracyRow(link, down, up, probe);
+        return new AccuracyRow(link, down, up, rtt, probe);
     }
 
-    /// <summary>The probe's one-shot measurement (the contract's <c>measure --json</c>) from the client namespace.</summary>
+    /// <summary>The median of <see cref="PingCount"/> ICMP round trips from <paramref name="source"/> to the server.</summary>
+    public async Task<double> PingAsync(IPAddress source, CancellationToken cancellationToken)
+    {
+        var output = await LinkLab.ExecAsync(_lab.ClientNamespace, "ping",
+            ["-n", "-c", PingCount.ToString(CultureInfo.InvariantCulture), "-i", "0.2", "-W", "2", "-I", source.ToString(), _lab.ServerAddress.ToString()],
+            cancellationToken);
+        var samples = PingReply().Matches(output)
+            .Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture))
+            .Order()
+            .ToArray();
+        if (samples.Length == 0)
+        {
+            throw new InvalidOperationException($"ping printed no round trip: {output}");
+        }
+
+        return samples.Length % 2 == 1
+            ? samples[samples.Length / 2]
+            : (samples[(samples.Length / 2) - 1] + samples[samples.Length / 2]) / 2;
+    }
+
+    [GeneratedRegex(@"time=([0-9.]+) ms")]
+    private static partial Regex PingReply();
+
+    /// <summary>
+    /// The probe's one-shot measurement (the contract's <c>measure --json</c>) from the client namespace, by the
+    /// probe as it is shipped: Native AOT.
+    /// </summary>
     public async Task<ResultMessage> ProbeMeasureAsync(IPAddress source, string linkName, CancellationToken cancellationToken)
     {
-        var probe = BuildOutput.File("probes/HaTangSo.Telemetry.Probe", "hts-probe.dll");
-        var json = await LinkLab.ExecAsync(_lab.ClientNamespace, "dotnet",
-            [probe, "measure", "--server", ServerUrl.ToString(), "--bind", source.ToString(), "--duration", DurationSeconds.ToString(CultureInfo.InvariantCulture),
+        var probe = await PublishedProbe.GetAsync(cancellationToken);
+        var json = await LinkLab.ExecAsync(_lab.ClientNamespace, probe,
+            ["measure", "--server", ServerUrl.ToString(), "--bind", source.ToString(), "--duration", DurationSeconds.ToString(CultureInfo.InvariantCulture),
              "--warmup", WarmupSeconds.ToString(CultureInfo.InvariantCulture), "--streams", Streams.ToString(CultureInfo.InvariantCulture),
              "--udp-port", UdpPort.ToString(CultureInfo.InvariantCulture), "--link", linkName, "--json"],
             cancellationToken);

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+
+namespace HaTangSo.Telemetry.Testing;
+
+/// <summary>
+/// The probe published as Native AOT (as the README's install steps do), once per test process, into a temporary
+/// directory: <c>dotnet publish probes/HaTangSo.Telemetry.Probe -c Release -r linux-x64 -p:PublishAot=true</c>.
+/// </summary>
+public static class PublishedProbe
+{
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+    private static string? _path;
+
+    /// <summary>The published <c>hts-probe</c> executable; publishes it on first use.</summary>
+    public static async Task<string> GetAsync(CancellationToken cancellationToken)
+    {
+        await Gate.WaitAsync(cancellationToken);
+        try
+        {
+            return _path ??= await PublishAsync(cancellationToken);
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    private static async Task<string> PublishAsync(CancellationToken cancellationToken)
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"hts-probe-aot-{Environment.ProcessId}");
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = BuildOutput.RepositoryRoot,
+        };
+        foreach (var argument in new[]
+                 {
+                     "publish", "probes/HaTangSo.Telemetry.Probe", "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true",
+                     "-o", output, "-nologo", "-v", "quiet", "-clp:ErrorsOnly",
+                 })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromMinutes(10));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        var executable = Path.Combine(output, "hts-probe");
+        return process.ExitCode == 0 && File.Exists(executable)
+            ? executable
+            : throw new InvalidOperationException($"publishing the probe as Native AOT failed ({process.ExitCode}): {await stdout}{await stderr}");
+    }
+}
