@@ -90,7 +90,8 @@ class Board:
             custom=None, datasource=INFLUX, mappings=None, transformations=None, interval=None, links=None, decimals=None):
         if self._x + w > 24:
             self._x, self._y, self._row_h = 0, self._y + self._row_h, 0
-        defaults = {"custom": custom or {}}
+        # Only a base colour: a target is never a number typed here, it comes with the data (compliance "threshold").
+        defaults = {"custom": custom or {}, "thresholds": {"mode": "absolute", "steps": [{"color": "green", "value": None}]}}
         if unit:
             defaults["unit"] = unit
         if mappings:
