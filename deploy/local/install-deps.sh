@@ -18,6 +18,9 @@ command -v iptables >/dev/null || need+=(iptables)
 # linkemu (tools/linkemu) builds its delay helper against libnetfilter_queue
 [[ -e /usr/include/libnetfilter_queue/libnetfilter_queue.h ]] || need+=(libnetfilter-queue-dev)
 command -v gcc >/dev/null || need+=(gcc)
+# the overview page test renders /overview/{province} with headless Chromium
+command -v chromium >/dev/null || need+=(chromium)
+[[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need+=(fonts-dejavu-core)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "Missing Debian packages: ${need[*]}. Run as root, or: sudo apt-get install ${need[*]}" >&2
