@@ -75,7 +75,7 @@ internal static class CapacityBenchmark
         var quarantineBytes = await SizeAsync(connectionString, "quarantine", null, ct) - quarantineBefore;
         Console.WriteLine(FormattableString.Invariant($"  PostgreSQL quarantine: {quarantineBytes:N0} B for {quarantined:N0} rows = {(double)quarantineBytes / quarantined:0} B/row (raw payload kept)"));
 
-        PrintTable((double)rawBytes / rawPoints, (double)rollupBytes / rollupPoints / (probes * (double)days), (double)registryBytes / probes,
+        PrintTable((double)rawBytes / rawPoints, (double)rollupBytes / (probes * (double)days), (double)registryBytes / probes,
             (double)Math.Max(0, influxRss - influxIdle) / series, (double)series / probes, (double)otherBytes / series, Math.Max(paced, backlog));
     }
 
