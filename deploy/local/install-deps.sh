@@ -20,6 +20,14 @@ command -v iptables >/dev/null || need+=(iptables)
 # linkemu (tools/linkemu) builds its delay helper against libnetfilter_queue
 [[ -e /usr/include/libnetfilter_queue/libnetfilter_queue.h ]] || need+=(libnetfilter-queue-dev)
 command -v gcc >/dev/null || need+=(gcc)
+# the overview page test renders /overview/{province} with headless Chromium
+command -v chromium >/dev/null || need+=(chromium)
+[[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need+=(fonts-dejavu-core)
+# Deployment tests: Prometheus scrapes the server with deploy/prometheus/prometheus.yml; Compose v1 parses
+# deploy/compose/compose.yaml (no container engine needed); systemd-analyze checks the units.
+[[ -x /usr/bin/prometheus ]] || need+=(prometheus)
+command -v docker-compose >/dev/null || need+=(docker-compose)
+command -v systemd-analyze >/dev/null || need+=(systemd)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "Missing Debian packages: ${need[*]}. Run as root, or: sudo apt-get install ${need[*]}" >&2
@@ -30,7 +38,7 @@ if ((${#need[@]})); then
   apt-get update -qq
   # Debian starts the packaged services; ours run on their own ports with their own data, so stop those.
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-  for s in mosquitto influxdb postgresql; do
+  for s in mosquitto influxdb postgresql prometheus; do
     (systemctl stop "$s" 2>/dev/null || service "$s" stop 2>/dev/null) >/dev/null 2>&1 || true
   done
 fi

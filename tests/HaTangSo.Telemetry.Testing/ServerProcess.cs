@@ -50,6 +50,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public string Output => _process?.Output ?? string.Empty;
 
+    /// <summary>The running server's OS process id (for resident-memory readings), if started.</summary>
+    public int? ProcessId => _process?.Id;
+
     public static async Task<ServerProcess> StartAsync(ServerSettings settings, CancellationToken cancellationToken)
     {
         var server = new ServerProcess(settings);

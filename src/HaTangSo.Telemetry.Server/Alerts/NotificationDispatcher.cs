@@ -109,6 +109,7 @@ internal sealed class NotificationDispatcher(
                     .Tag("kind", alert.Kind).Tag("event", notification.Event).Tag("province", alert.ProvinceCode).Tag("district", alert.DistrictCode)
                     .Tag("access", alert.Access).Tag("technology", alert.Technology).Tag("probe", alert.ProbeId)
                     .Field("alert_id", alert.Id).Field("text", alert.Summary).Field("value", alert.Value).Field("threshold", alert.Threshold)
+                    .Field("open", notification.Event == "resolved" ? 0L : 1L) // the open-alerts panel: the latest point of a scope
                     .Timestamp(WritePrecision.Milliseconds.ToTimestamp(at));
                 await influx.WriteAsync(line.ToString(), WritePrecision.Milliseconds, cancellationToken);
                 break;

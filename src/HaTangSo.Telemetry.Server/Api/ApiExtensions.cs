@@ -35,6 +35,7 @@ internal static class ApiExtensions
         app.MapComplianceApi();
         app.MapAlertsApi();
         app.MapReportsApi();
+        app.MapOverviewPage();
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }

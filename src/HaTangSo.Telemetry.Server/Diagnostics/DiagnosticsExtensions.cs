@@ -42,6 +42,7 @@ internal static class DiagnosticsExtensions
     public static WebApplication MapServerDiagnostics(this WebApplication app)
     {
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
+        app.MapLiveness();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }

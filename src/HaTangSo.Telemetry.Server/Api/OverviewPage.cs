@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
+using HaTangSo.Telemetry.Server.Compliance;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace HaTangSo.Telemetry.Server.Api;
+
+/// <summary>
+/// The provincial overview as a page a person reads in a browser: the same rows as <c>GET /api/compliance/{province}</c>
+/// (districts × access: value, target, samples, status), with Vietnamese names, behind the viewer role. A browser
+/// is asked for the API key through HTTP Basic (any user name, the key as password).
+/// </summary>
+internal static class OverviewPage
+{
+    // Vietnamese letters stay readable in the source of the page; markup characters are still escaped.
+    private static readonly HtmlEncoder s_html = HtmlEncoder.Create(UnicodeRanges.All);
+
+    private static readonly Dictionary<string, (string Label, string Css)> s_statuses = new()
+    {
+        [ComplianceStatus.Met] = ("Đạt — met", "met"),
+        [ComplianceStatus.Below] = ("Không đạt — below target", "below"),
+        [ComplianceStatus.InsufficientData] = ("Chưa đủ mẫu — insufficient data", "insufficient"),
+        [ComplianceStatus.NoTarget] = ("Chưa có chỉ tiêu — no target", "none"),
+    };
+
+    public static RouteHandlerBuilder MapOverviewPage(this IEndpointRouteBuilder routes) =>
+        routes.MapGet("/overview/{province}", RenderAsync).RequireAuthorization(ApiRoles.Viewer).ExcludeFromDescription();
+
+    private static async Task<Results<ContentHttpResult, NotFound, ValidationProblem>> RenderAsync(
+        string province, string? window, ComplianceStore store, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        window ??= "rolling";
+        if (window is not ("rolling" or "month"))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["window"] = ["must be rolling or month"] });
+        }
+
+        await using var command = dataSource.CreateCommand("SELECT name FROM provinces WHERE code = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = province });
+        if (await command.ExecuteScalarAsync(cancellationToken) is not string provinceName)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var rows = await store.LatestAsync(window, province, null, cancellationToken);
+        return TypedResults.Content(Render(province, provinceName, window, rows), "text/html; charset=utf-8");
+    }
+
+    internal static string Render(string province, string provinceName, string window, IReadOnlyList<ComplianceRecord> rows)
+    {
+        var html = new StringBuilder(4096);
+        void Text(string? value) => html.Append(s_html.Encode(value ?? string.Empty));
+        var inv = CultureInfo.InvariantCulture;
+        html.Append("<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>");
+        Text($"Tốc độ băng rộng — {provinceName}");
+        html.Append("</title><style>")
+            .Append("body{font-family:'DejaVu Sans',Arial,sans-serif;margin:24px;color:#222}")
+            .Append("table{border-collapse:collapse}th,td{border:1px solid #bbb;padding:4px 10px}td.n{text-align:right}")
+            .Append("th{background:#eee}.met{background:#c8e6c9}.below{background:#ffcdd2}.insufficient{background:#fff9c4}.none{background:#eceff1}")
+            .Append("</style></head><body>\n<h1>");
+        Text($"{provinceName} ({province})");
+        html.Append("</h1>\n<p>");
+        Text(window == "month"
+            ? "Tốc độ tải xuống so với chỉ tiêu — tháng hiện tại (download speed against the target, this month)"
+            : "Tốc độ tải xuống so với chỉ tiêu — 7 ngày gần nhất (download speed against the target, rolling window)");
+        html.Append("</p>\n");
+        if (rows.Count == 0)
+        {
+            html.Append("<p id=\"empty\">Chưa có kết quả đánh giá (no evaluation yet).</p>\n</body></html>\n");
+            return html.ToString();
+        }
+
+        var evaluated = rows.Max(r => r.EvaluatedAt).ToOffset(VietnamTime.Offset);
+        html.Append("<p>");
+        Text($"Đánh giá lúc (evaluated at) {evaluated.ToString("yyyy-MM-dd HH:mm", inv)} (UTC+7); ");
+        foreach (var group in rows.GroupBy(r => r.Status).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            Text($"{Label(group.Key)}: {group.Count()}; ");
+        }
+
+        html.Append("</p>\n<table id=\"compliance\"><thead><tr><th>Huyện (district)</th><th>Mã (code)</th><th>Loại (access)</th>")
+            .Append("<th>Công nghệ (technology)</th><th>Giá trị (value)</th><th>Chỉ tiêu (target)</th><th>Số mẫu (samples)</th>")
+            .Append("<th>Trạng thái (status)</th><th>Nguồn (source)</th></tr></thead>\n<tbody>\n");
+        foreach (var row in rows.OrderBy(r => r.DistrictCode, StringComparer.Ordinal).ThenBy(r => r.Access, StringComparer.Ordinal))
+        {
+            var unit = row.Metric == "latency" ? "ms" : "Mb/s";
+            var css = s_statuses.TryGetValue(row.Status, out var s) ? s.Css : "none";
+            html.Append(inv, $"<tr data-district=\"{s_html.Encode(row.DistrictCode)}\" data-access=\"{s_html.Encode(row.Access)}\" ")
+                .Append(inv, $"data-status=\"{s_html.Encode(row.Status)}\"><td>");
+            Text(row.DistrictName);
+            html.Append("</td><td>");
+            Text(row.DistrictCode);
+            html.Append("</td><td>");
+            Text(row.Access == "fixed" ? "cố định (fixed)" : row.Access == "mobile" ? "di động (mobile)" : row.Access);
+            html.Append("</td><td>");
+            Text(row.Technology.Length == 0 ? "—" : row.Technology);
+            html.Append("</td><td class=\"n\">");
+            Text(row.Value is { } value ? $"{value.ToString("0.0", inv)} {unit}" : "—");
+            html.Append("</td><td class=\"n\">");
+            Text(row.Threshold is { } threshold ? $"{row.Statistic} ≥ {threshold.ToString("0.#", inv)} {unit}" : "—");
+            html.Append("</td><td class=\"n\">");
+            Text(row.Samples.ToString("N0", inv));
+            html.Append(inv, $"</td><td class=\"{css}\">");
+            Text(Label(row.Status));
+            html.Append("</td><td>");
+            Text(row.TargetSource ?? "—");
+            html.Append("</td></tr>\n");
+        }
+
+        html.Append("</tbody></table>\n</body></html>\n");
+        return html.ToString();
+    }
+
+    private static string Label(string status) => s_statuses.TryGetValue(status, out var s) ? s.Label : status;
+}
