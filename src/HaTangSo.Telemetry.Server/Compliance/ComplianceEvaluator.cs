@@ -30,17 +30,21 @@ internal sealed class ComplianceEvaluator(ResultSamples results, TargetStore tar
 {
     private static readonly string[] s_accesses = ["fixed", "mobile"];
 
-    /// <summary>Evaluates <paramref name="provinceCode"/> over <c>[from, to)</c>.</summary>
+    /// <summary>
+    /// Evaluates every district of <paramref name="provinceCode"/> over <c>[from, to)</c>, or only
+    /// <paramref name="districtCode"/> (then <paramref name="samples"/>, when given, are that district's).
+    /// </summary>
     public async Task<List<DistrictCompliance>> EvaluateAsync(
-        string provinceCode, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken, List<Sample>? samples = null)
+        string provinceCode, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken, List<Sample>? samples = null,
+        string? districtCode = null)
     {
         var inForce = (await targets.ListAsync(provinceCode, includeRetired: false, cancellationToken))
             .Where(t => t.InForceAt(to - TimeSpan.FromTicks(1)))
             .ToList();
-        samples ??= await results.ReadAsync(provinceCode, from, to, cancellationToken);
+        samples ??= await results.ReadAsync(provinceCode, from, to, cancellationToken, districtCode);
         var byDistrict = samples.ToLookup(s => (s.District, s.Access));
         var rows = new List<DistrictCompliance>();
-        foreach (var district in await DistrictsAsync(provinceCode, cancellationToken))
+        foreach (var district in districtCode is null ? await DistrictsAsync(provinceCode, cancellationToken) : [districtCode])
         {
             foreach (var access in s_accesses)
             {
@@ -87,7 +91,8 @@ internal sealed class ComplianceEvaluator(ResultSamples results, TargetStore tar
             target.IsMet(value) ? ComplianceStatus.Met : ComplianceStatus.Below, start, to);
     }
 
-    private async Task<List<string>> DistrictsAsync(string provinceCode, CancellationToken cancellationToken)
+    /// <summary>The districts of <paramref name="provinceCode"/> in the catalogue.</summary>
+    public async Task<List<string>> DistrictsAsync(string provinceCode, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("SELECT code FROM districts WHERE province_code = $1 ORDER BY code");
         command.Parameters.Add(new NpgsqlParameter { Value = provinceCode });

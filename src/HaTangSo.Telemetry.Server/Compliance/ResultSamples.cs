@@ -19,26 +19,30 @@ internal sealed class ResultSamples(InfluxDbClient influx)
     private const string Tags = "district, commune, access, technology, \"operator\", probe, link";
 
     /// <summary>
-    /// The samples of <paramref name="provinceCode"/> with <c>from &lt;= time &lt; to</c>, read a day at a time so no
-    /// single response (parsed whole) grows with the window.
+    /// The samples of <paramref name="provinceCode"/> (of one of its districts when <paramref name="districtCode"/> is
+    /// given) with <c>from &lt;= time &lt; to</c>, read a day at a time so no single response (parsed whole) grows
+    /// with the window.
     /// </summary>
-    public async Task<List<Sample>> ReadAsync(string provinceCode, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    public async Task<List<Sample>> ReadAsync(
+        string provinceCode, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken, string? districtCode = null)
     {
         var samples = new List<Sample>();
         for (var start = from; start < to; start += TimeSpan.FromDays(1))
         {
             var end = start + TimeSpan.FromDays(1) < to ? start + TimeSpan.FromDays(1) : to;
-            await ReadAsync(provinceCode, start, end, samples, cancellationToken);
+            await ReadAsync(provinceCode, districtCode, start, end, samples, cancellationToken);
         }
 
         return samples;
     }
 
-    private async Task ReadAsync(string provinceCode, DateTimeOffset from, DateTimeOffset to, List<Sample> samples, CancellationToken cancellationToken)
+    private async Task ReadAsync(
+        string provinceCode, string? districtCode, DateTimeOffset from, DateTimeOffset to, List<Sample> samples, CancellationToken cancellationToken)
     {
+        var districtFilter = districtCode is null ? string.Empty : $" AND district = {InfluxQl.QuoteString(districtCode)}";
         var query = $"""
             SELECT download_mbps, upload_mbps, latency_ms FROM speedtest
-            WHERE province = {InfluxQl.QuoteString(provinceCode)} AND time >= {InfluxQl.Time(from)} AND time < {InfluxQl.Time(to)}
+            WHERE province = {InfluxQl.QuoteString(provinceCode)}{districtFilter} AND time >= {InfluxQl.Time(from)} AND time < {InfluxQl.Time(to)}
               AND (status = 'ok' OR status = 'partial')
             GROUP BY {Tags}
             """;

@@ -36,13 +36,26 @@ internal sealed class MonthlyReportJob(
             to = now;
         }
 
-        var samples = to > from ? await results.ReadAsync(provinceCode, from, to, cancellationToken) : [];
-        var evaluated = await evaluator.EvaluateAsync(provinceCode, from, to, cancellationToken, samples);
+        // One district at a time, so the job holds the largest district's month, not the province's; per probe only
+        // its count and last result are kept, for the silent-probe list.
+        var evaluated = new List<DistrictCompliance>();
+        var delivered = new Dictionary<string, (int Count, long LastNs)>(StringComparer.Ordinal);
+        foreach (var district in await evaluator.DistrictsAsync(provinceCode, cancellationToken))
+        {
+            var samples = to > from ? await results.ReadAsync(provinceCode, from, to, cancellationToken, district) : [];
+            evaluated.AddRange(await evaluator.EvaluateAsync(provinceCode, from, to, cancellationToken, samples, district));
+            foreach (var sample in samples)
+            {
+                var (count, last) = delivered.GetValueOrDefault(sample.Probe);
+                delivered[sample.Probe] = (count + 1, Math.Max(last, sample.TimeNs));
+            }
+        }
+
         var (provinceName, districtNames) = await NamesAsync(provinceCode, cancellationToken);
         var rows = evaluated.Select(r => new ReportRow(
             r.DistrictCode, districtNames.GetValueOrDefault(r.DistrictCode, r.DistrictCode), r.Access, r.Technology, r.Target?.Metric,
             r.Target?.Statistic, r.Value, r.Target?.Threshold, r.Samples, r.Status, r.Target?.Source)).ToList();
-        var report = new MonthlyReport(provinceCode, provinceName, month, rows, await SilentProbesAsync(provinceCode, samples, from, to, cancellationToken));
+        var report = new MonthlyReport(provinceCode, provinceName, month, rows, await SilentProbesAsync(provinceCode, delivered, from, to, cancellationToken));
         var chart = report.ToChartPng();
         await store.SaveAsync(provinceCode, month, now, report.ToCsv(), report.ToXlsx(chart), chart, cancellationToken);
         logger.ReportStored(provinceCode, month, rows.Count, report.SilentProbes.Count);
@@ -50,7 +63,8 @@ internal sealed class MonthlyReportJob(
     }
 
     private async Task<List<SilentProbe>> SilentProbesAsync(
-        string provinceCode, List<Sample> samples, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+        string provinceCode, Dictionary<string, (int Count, long LastNs)> delivered, DateTimeOffset from, DateTimeOffset to,
+        CancellationToken cancellationToken)
     {
         var registered = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         await using (var command = dataSource.CreateCommand("SELECT id, created_at FROM probes"))
@@ -62,7 +76,6 @@ internal sealed class MonthlyReportJob(
             }
         }
 
-        var byProbe = samples.ToLookup(s => s.Probe);
         var silent = new List<SilentProbe>();
         foreach (var probe in (await registry.LoadLocationsAsync(cancellationToken)).Where(p => p.ProvinceCode == provinceCode && p.Enabled))
         {
@@ -73,11 +86,11 @@ internal sealed class MonthlyReportJob(
             }
 
             var expected = (int)((to - since) / probe.ScheduleInterval) * probe.Links.Count;
-            var delivered = byProbe[probe.ProbeId].ToList();
-            if (delivered.Count * 2 < expected || (expected == 0 && delivered.Count == 0))
+            var (count, lastNs) = delivered.GetValueOrDefault(probe.ProbeId);
+            if (count * 2 < expected || (expected == 0 && count == 0))
             {
-                DateTimeOffset? last = delivered.Count == 0 ? null : DateTimeOffset.UnixEpoch.AddTicks(delivered.Max(s => s.TimeNs) / 100);
-                silent.Add(new SilentProbe(probe.ProbeId, probe.CommuneCode, delivered.Count, expected, last));
+                DateTimeOffset? last = count == 0 ? null : DateTimeOffset.UnixEpoch.AddTicks(lastNs / 100);
+                silent.Add(new SilentProbe(probe.ProbeId, probe.CommuneCode, count, expected, last));
             }
         }
 
