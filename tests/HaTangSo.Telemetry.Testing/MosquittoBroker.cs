@@ -126,14 +126,17 @@ public sealed class MosquittoBroker : IAsyncDisposable
         {
             File.SetUnixFileMode(path, (UnixFileMode)0b110_110_110);
         }
+        // The production shape (deploy/mosquitto/mosquitto.conf) also caps message size.
+        return $"plugin {DynamicSecurityPlugin}\nplugin_opt_config_file {path}\nmessage_size_limit 65536";
+    }
+
+    /// <summary>The dynamic-security plugin of the installed Mosquitto.</summary>
+    public static string DynamicSecurityPlugin =>
         // Debian installs it in the multiarch directory; scanning /usr/lib recursively follows symlink loops.
-        var plugin = Directory.GetDirectories("/usr/lib", "*-linux-gnu").Append("/usr/lib").Append("/usr/lib/mosquitto")
+        Directory.GetDirectories("/usr/lib", "*-linux-gnu").Append("/usr/lib").Append("/usr/lib/mosquitto")
             .Select(d => System.IO.Path.Combine(d, "mosquitto_dynamic_security.so"))
             .FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("mosquitto_dynamic_security.so not found (Debian package mosquitto).");
-        // The production shape (deploy/mosquitto/mosquitto.conf) also caps message size.
-        return $"plugin {plugin}\nplugin_opt_config_file {path}\nmessage_size_limit 65536";
-    }
 
     /// <summary>Starts the broker (again) on the same port with the same data.</summary>
     public async Task StartAgainAsync(CancellationToken cancellationToken = default)

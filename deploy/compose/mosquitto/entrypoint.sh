@@ -1,15 +1,11 @@
 #!/bin/sh
-# Writes the broker's password file from the environment (hashed by mosquitto_passwd), then runs Mosquitto.
-# Probe logins: add them to /mosquitto/data/probes.txt ("probeId password" per line, mode 0600) and restart
-# the container, or run `mosquitto_passwd -b /mosquitto/data/passwd <probeId> <password>` and send SIGHUP.
+# Initialises the dynamic-security plugin's file once (administrator hts-admin, password MQTT_ADMIN_PASSWORD from
+# .env), then runs Mosquitto. Probe and server logins live in that file; the servers manage them through the plugin.
 set -eu
 umask 077
-passwd=/mosquitto/data/passwd
-: >"$passwd"
-mosquitto_passwd -b "$passwd" hts-server "$MQTT_SERVER_PASSWORD"
-if [ -f /mosquitto/data/probes.txt ]; then
-  while read -r user password; do
-    [ -n "$user" ] && mosquitto_passwd -b "$passwd" "$user" "$password"
-  done </mosquitto/data/probes.txt
+file=/mosquitto/data/dynamic-security.json
+if [ ! -f "$file" ]; then
+  mosquitto_ctrl dynsec init "$file" hts-admin "$MQTT_ADMIN_PASSWORD"
 fi
+chown -R mosquitto:mosquitto /mosquitto/data
 exec mosquitto -c /mosquitto/config/mosquitto.conf

@@ -64,7 +64,7 @@ public sealed class BrokerConfigTests
     }
 
     // A refused CONNACK may come back as a result or as an exception; a failed TLS handshake is an exception.
-    private static async Task<MqttClientConnectResultCode> ConnectOrRefusedAsync(IMqttClient client, MqttClientOptions options, CancellationToken ct)
+    internal static async Task<MqttClientConnectResultCode> ConnectOrRefusedAsync(IMqttClient client, MqttClientOptions options, CancellationToken ct)
     {
         try
         {
