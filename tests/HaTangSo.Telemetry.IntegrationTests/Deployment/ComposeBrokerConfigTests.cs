@@ -1,5 +1,4 @@
 using System.Security.Cryptography.X509Certificates;
-using System.Text.RegularExpressions;
 using HaTangSo.Telemetry.IntegrationTests.Security;
 using HaTangSo.Telemetry.Testing;
 using MQTTnet;
@@ -26,18 +25,8 @@ public sealed class ComposeBrokerConfigTests
         Directory.CreateDirectory(data);
         var shipped = Path.Combine(BuildOutput.RepositoryRoot, "deploy/compose/mosquitto");
 
-        var config = Regex.Replace(await File.ReadAllTextAsync(Path.Combine(shipped, "mosquitto.conf"), ct), @"^(\w+) (.*)$", m => m.Groups[1].Value switch
-        {
-            "persistence_location" => $"persistence_location {data}/",
-            "plugin" => $"plugin {MosquittoBroker.DynamicSecurityPlugin}",
-            "plugin_opt_config_file" => $"plugin_opt_config_file {data}/dynamic-security.json",
-            "listener" when m.Groups[2].Value == "1883" => $"listener {internalPort} 127.0.0.1",
-            "listener" => $"listener {tlsPort} 127.0.0.1",
-            "cafile" => $"cafile {ca.CaFile}",
-            "certfile" => $"certfile {ca.BrokerCertificateFile}",
-            "keyfile" => $"keyfile {ca.BrokerKeyFile}",
-            _ => m.Value,
-        }, RegexOptions.Multiline);
+        var config = ShippedBroker.Relocate(
+            await File.ReadAllTextAsync(Path.Combine(shipped, "mosquitto.conf"), ct), data, ca, port => port == "1883" ? internalPort : tlsPort);
         var configPath = Path.Combine(directory.Path, "mosquitto.conf");
         await File.WriteAllTextAsync(configPath, config, ct);
         var entrypoint = (await File.ReadAllTextAsync(Path.Combine(shipped, "entrypoint.sh"), ct))
@@ -53,24 +42,13 @@ public sealed class ComposeBrokerConfigTests
         Assert.True(File.Exists(Path.Combine(data, "dynamic-security.json")), "entrypoint.sh did not initialise the plugin");
 
         var trusted = X509CertificateLoader.LoadCertificateFromFile(ca.CaFile);
-        MqttClientOptionsBuilder Options(int port, string? user, bool tls)
-        {
-            var options = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
-                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithTimeout(TimeSpan.FromSeconds(10));
-            options = user is null ? options : options.WithCredentials(user, admin);
-            return tls ? options.WithTlsOptions(t => t.UseTls().WithTrustChain([trusted])) : options;
-        }
+        Task<MqttClientConnectResultCode> ConnectAsync(int port, string? user, bool tls) =>
+            ShippedBroker.ConnectAsync(ShippedBroker.Options(port, user, user is null ? null : admin, tls ? trusted : null), ct);
 
-        async Task<MqttClientConnectResultCode> ConnectAsync(MqttClientOptionsBuilder options)
-        {
-            using var client = new MqttClientFactory().CreateMqttClient();
-            return await BrokerConfigTests.ConnectOrRefusedAsync(client, options.Build(), ct);
-        }
-
-        Assert.Equal(MqttClientConnectResultCode.Success, await ConnectAsync(Options(tlsPort, "hts-admin", tls: true)));
-        Assert.Equal(MqttClientConnectResultCode.Success, await ConnectAsync(Options(internalPort, "hts-admin", tls: false)));
-        Assert.NotEqual(MqttClientConnectResultCode.Success, await ConnectAsync(Options(tlsPort, null, tls: true)));
-        Assert.NotEqual(MqttClientConnectResultCode.Success, await ConnectAsync(Options(internalPort, null, tls: false)));
-        Assert.NotEqual(MqttClientConnectResultCode.Success, await ConnectAsync(Options(tlsPort, "hts-admin", tls: false)));
+        Assert.Equal(MqttClientConnectResultCode.Success, await ConnectAsync(tlsPort, "hts-admin", tls: true));
+        Assert.Equal(MqttClientConnectResultCode.Success, await ConnectAsync(internalPort, "hts-admin", tls: false));
+        Assert.NotEqual(MqttClientConnectResultCode.Success, await ConnectAsync(tlsPort, null, tls: true));
+        Assert.NotEqual(MqttClientConnectResultCode.Success, await ConnectAsync(internalPort, null, tls: false));
+        Assert.NotEqual(MqttClientConnectResultCode.Success, await ConnectAsync(tlsPort, "hts-admin", tls: false));
     }
 }
