@@ -20,6 +20,8 @@ command -v iptables >/dev/null || need+=(iptables)
 # linkemu (tools/linkemu) builds its delay helper against libnetfilter_queue
 [[ -e /usr/include/libnetfilter_queue/libnetfilter_queue.h ]] || need+=(libnetfilter-queue-dev)
 command -v gcc >/dev/null || need+=(gcc)
+# the accuracy tests publish the probe as Native AOT (README: dotnet publish -p:PublishAot=true), which links with gcc and zlib
+[[ -e /usr/include/zlib.h ]] || need+=(zlib1g-dev)
 # the overview page test renders /overview/{province} with headless Chromium
 command -v chromium >/dev/null || need+=(chromium)
 [[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need+=(fonts-dejavu-core)
