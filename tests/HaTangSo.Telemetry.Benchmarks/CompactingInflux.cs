@@ -1,4 +1,3 @@
-using System.Globalization;
 using HaTangSo.Telemetry.Testing;
 
 namespace HaTangSo.Telemetry.Benchmarks;
@@ -9,58 +8,31 @@ namespace HaTangSo.Telemetry.Benchmarks;
 /// </summary>
 internal sealed class CompactingInflux : IAsyncDisposable
 {
-    private readonly TempDirectory _directory;
-    private readonly TestProcess _process;
+    private readonly InfluxDbServer _server;
+    private readonly string _directory;
 
-    private CompactingInflux(TempDirectory directory, TestProcess process, int port)
+    private CompactingInflux(InfluxDbServer server)
     {
-        _directory = directory;
-        _process = process;
-        BaseAddress = new Uri($"http://127.0.0.1:{port}/");
+        _server = server;
+        _directory = server.DirectoryPath;
     }
 
-    public Uri BaseAddress { get; }
+    public Uri BaseAddress => _server.BaseAddress;
 
-    public int ProcessId => _process.Id;
+    public int ProcessId => _server.ProcessId;
 
-    public static async Task<CompactingInflux> StartAsync(CancellationToken ct)
-    {
-        var directory = new TempDirectory("hts-capacity-influxdb");
-        var port = FreePort.Next();
-        var config = string.Create(CultureInfo.InvariantCulture, $"""
-            reporting-disabled = true
-            bind-address = "127.0.0.1:{FreePort.Next()}"
-            [meta]
-              dir = "{directory.Path}/meta"
-            [data]
-              dir = "{directory.Path}/data"
-              wal-dir = "{directory.Path}/wal"
-              query-log-enabled = false
-              cache-snapshot-write-cold-duration = "5s"
-              compact-full-write-cold-duration = "20s"
-            [http]
-              bind-address = "127.0.0.1:{port}"
-              log-enabled = false
-              max-body-size = 0
-            [monitor]
-              store-enabled = false
-            [continuous_queries]
-              enabled = false
-            """);
-        var path = Path.Combine(directory.Path, "influxdb.conf");
-        await File.WriteAllTextAsync(path, config, ct);
-        var process = TestProcess.Start("influxd", InfluxDbServer.Executable, ["-config", path]);
-        await process.WaitForPortAsync(port, TimeSpan.FromSeconds(60), ct);
-        return new CompactingInflux(directory, process, port);
-    }
+    public static async Task<CompactingInflux> StartAsync(CancellationToken ct) => new(await InfluxDbServer.StartAsync(
+        extraHttpConfig: "max-body-size = 0",
+        extraDataConfig: "cache-snapshot-write-cold-duration = \"5s\"\ncompact-full-write-cold-duration = \"20s\"",
+        cancellationToken: ct));
 
     /// <summary>Bytes of the database's TSM files (the points, compressed): what grows with every point.</summary>
     public long TsmBytes(string database) =>
-        new DirectoryInfo(Path.Combine(_directory.Path, "data", database)).EnumerateFiles("*.tsm", SearchOption.AllDirectories).Sum(f => f.Length);
+        new DirectoryInfo(Path.Combine(_directory, "data", database)).EnumerateFiles("*.tsm", SearchOption.AllDirectories).Sum(f => f.Length);
 
     /// <summary>Bytes of all the database's files: TSM data, the series file and index (preallocated segments), the WAL.</summary>
     public long DatabaseBytes(string database) =>
-        new[] { "data", "wal" }.Select(d => Path.Combine(_directory.Path, d, database))
+        new[] { "data", "wal" }.Select(d => Path.Combine(_directory, d, database))
             .Where(Directory.Exists)
             .Sum(d => new DirectoryInfo(d).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length));
 
@@ -73,13 +45,13 @@ internal sealed class CompactingInflux : IAsyncDisposable
         for (var poll = 0; poll < 300; poll++)
         {
             var size = databases.Sum(DatabaseBytes);
-            var walBytes = databases.Select(d => Path.Combine(_directory.Path, "wal", d)).Where(Directory.Exists)
+            var walBytes = databases.Select(d => Path.Combine(_directory, "wal", d)).Where(Directory.Exists)
                 .Sum(d => new DirectoryInfo(d).EnumerateFiles("*.wal", SearchOption.AllDirectories).Sum(f => f.Length));
             stable = size == last && walBytes == 0 ? stable + 1 : 0;
             last = size;
             if (stable >= 15)
             {
-                var tsm = databases.Sum(d => new DirectoryInfo(Path.Combine(_directory.Path, "data", d)).EnumerateFiles("*.tsm", SearchOption.AllDirectories).Count());
+                var tsm = databases.Sum(d => new DirectoryInfo(Path.Combine(_directory, "data", d)).EnumerateFiles("*.tsm", SearchOption.AllDirectories).Count());
                 return FormattableString.Invariant($"WAL empty, size stable after {started.Elapsed.TotalSeconds:0} s, {tsm} TSM files");
             }
 
@@ -91,8 +63,7 @@ internal sealed class CompactingInflux : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _process.StopAsync(TimeSpan.FromSeconds(30));
-        await _process.DisposeAsync();
-        _directory.Dispose();
+        await _server.StopAsync();
+        await _server.DisposeAsync();
     }
 }

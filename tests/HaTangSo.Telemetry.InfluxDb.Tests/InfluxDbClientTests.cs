@@ -159,7 +159,7 @@ public sealed class InfluxDbClientTests(InfluxDbFixture influx) : IDisposable
     public async Task Auth_UserPasswordOn1x_NoneRefusedWrongRefusedRightAccepted()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var secured = await InfluxDbServer.StartAsync("auth-enabled = true", ct);
+        await using var secured = await InfluxDbServer.StartAsync("auth-enabled = true", cancellationToken: ct);
         var password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
         // InfluxDB 1.x lets the first admin user be created without credentials.
         using (var create = await _http.PostAsync(new Uri(secured.BaseAddress, "query"),

@@ -31,8 +31,18 @@ public sealed class InfluxDbServer : IAsyncDisposable
     /// <summary>The server's log so far.</summary>
     public string Output => _process?.Output ?? string.Empty;
 
-    /// <summary>Starts a server; <paramref name="extraHttpConfig"/> goes into its <c>[http]</c> section.</summary>
-    public static async Task<InfluxDbServer> StartAsync(string? extraHttpConfig = null, CancellationToken cancellationToken = default)
+    /// <summary>The directory holding its <c>meta</c>, <c>data</c> and <c>wal</c> folders.</summary>
+    public string DirectoryPath => _directory.Path;
+
+    /// <summary>The running <c>influxd</c>'s process id.</summary>
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException("InfluxDB is not running.");
+
+    /// <summary>
+    /// Starts a server; <paramref name="extraHttpConfig"/> goes into its <c>[http]</c> section,
+    /// <paramref name="extraDataConfig"/> into its <c>[data]</c> section.
+    /// </summary>
+    public static async Task<InfluxDbServer> StartAsync(
+        string? extraHttpConfig = null, string? extraDataConfig = null, CancellationToken cancellationToken = default)
     {
         if (!File.Exists(Executable))
         {
@@ -51,6 +61,7 @@ public sealed class InfluxDbServer : IAsyncDisposable
               dir = "{directory.Path}/data"
               wal-dir = "{directory.Path}/wal"
               query-log-enabled = false
+              {extraDataConfig ?? string.Empty}
             [http]
               bind-address = "127.0.0.1:{port}"
               log-enabled = false

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 
@@ -79,31 +78,7 @@ public sealed class LinkLab : IAsyncDisposable
 
     private static async Task<string> RunAsync(string fileName, IEnumerable<string> arguments, CancellationToken cancellationToken, bool check = true)
     {
-        var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        using var kill = cancellationToken.Register(() =>
-        {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-        });
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (check && process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{fileName} {string.Join(' ', info.ArgumentList)} exited with {process.ExitCode}:\n{await stdout}\n{await stderr}");
-        }
-
-        return await stdout;
+        var result = await Command.RunAsync(fileName, arguments, cancellationToken);
+        return check ? result.StdoutOrThrow($"{fileName} {string.Join(' ', arguments)}") : result.Stdout;
     }
 }

@@ -108,18 +108,8 @@ public sealed class MosquittoBroker : IAsyncDisposable
     public static async Task<string> InitDynamicSecurityAsync(string directory, string username, string password, CancellationToken cancellationToken)
     {
         var path = System.IO.Path.Combine(directory, "dynamic-security.json");
-        using (var init = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("mosquitto_ctrl", ["dynsec", "init", path, username, password])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!)
-        {
-            await init.WaitForExitAsync(cancellationToken);
-            if (init.ExitCode != 0)
-            {
-                throw new InvalidOperationException("mosquitto_ctrl dynsec init failed: " + await init.StandardError.ReadToEndAsync(cancellationToken));
-            }
-        }
+        (await Command.RunAsync("mosquitto_ctrl", ["dynsec", "init", path, username, password], cancellationToken))
+            .StdoutOrThrow("mosquitto_ctrl dynsec init");
 
         // The broker drops to the mosquitto user and saves every change to this file.
         if (!OperatingSystem.IsWindows())

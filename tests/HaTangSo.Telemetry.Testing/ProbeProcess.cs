@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using HaTangSo.Telemetry.Contracts;
 
@@ -82,22 +81,6 @@ public sealed class ProbeProcess : IAsyncDisposable
         _directory.Dispose();
     }
 
-    private static async Task<string> RunToEndAsync(string[] arguments, CancellationToken cancellationToken)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Dll);
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        var (stdout, stderr) = (await output, await error);
-        return process.ExitCode == 0
-            ? stdout
-            : throw new InvalidOperationException($"hts-probe {string.Join(' ', arguments)} exited with {process.ExitCode}: {stdout}{stderr}");
-    }
+    private static async Task<string> RunToEndAsync(string[] arguments, CancellationToken cancellationToken) =>
+        (await Command.RunAsync("dotnet", [Dll, .. arguments], cancellationToken)).StdoutOrThrow($"hts-probe {string.Join(' ', arguments)}");
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace HaTangSo.Telemetry.Testing;
 
 /// <summary>
@@ -28,40 +26,18 @@ public static class PublishedProbe
     private static async Task<string> PublishAsync(CancellationToken cancellationToken)
     {
         var output = Path.Combine(Path.GetTempPath(), $"hts-probe-aot-{Environment.ProcessId}");
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = BuildOutput.RepositoryRoot,
-        };
-        foreach (var argument in new[]
-                 {
-                     "publish", "probes/HaTangSo.Telemetry.Probe", "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true",
-                     "-o", output, "-nologo", "-v", "quiet", "-clp:ErrorsOnly",
-                 })
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromMinutes(10));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
+        var result = await Command.RunAsync(
+            "dotnet",
+            [
+                "publish", "probes/HaTangSo.Telemetry.Probe", "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true",
+                "-o", output, "-nologo", "-v", "quiet", "-clp:ErrorsOnly",
+            ],
+            cancellationToken,
+            BuildOutput.RepositoryRoot,
+            TimeSpan.FromMinutes(10));
         var executable = Path.Combine(output, "hts-probe");
-        return process.ExitCode == 0 && File.Exists(executable)
+        return result.ExitCode == 0 && File.Exists(executable)
             ? executable
-            : throw new InvalidOperationException($"publishing the probe as Native AOT failed ({process.ExitCode}): {await stdout}{await stderr}");
+            : throw new InvalidOperationException($"publishing the probe as Native AOT failed ({result.ExitCode}): {result.Stdout}{result.Stderr}");
     }
 }

@@ -7,7 +7,7 @@ namespace HaTangSo.Telemetry.Server.Provisioning;
 /// Probe enrolment on a Mosquitto broker with the dynamic-security plugin, bound from <c>Provisioning</c>. Off
 /// unless <see cref="AdminUsername"/> is set.
 /// </summary>
-public sealed class ProvisioningOptions
+public sealed class ProvisioningOptions : IValidatableObject
 {
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Provisioning";
@@ -22,7 +22,7 @@ public sealed class ProvisioningOptions
     public string ProbeBrokerHost { get; set; } = "mqtt.example.vn";
 
     /// <summary>The broker port written into enrolled probes' configuration (default 8883, TLS).</summary>
-    [Range(1, 65535)]
+    [Range(1, 65535, ErrorMessage = "Provisioning:ProbeBrokerPort must be between 1 and 65535.")]
     public int ProbeBrokerPort { get; set; } = 8883;
 
     /// <summary>Whether enrolled probes use TLS (default true).</summary>
@@ -39,20 +39,19 @@ public sealed class ProvisioningOptions
 
     /// <summary>True when enrolment is configured.</summary>
     public bool Enabled => !string.IsNullOrEmpty(AdminUsername);
-}
 
-/// <summary>Validates <see cref="ProvisioningOptions"/> at start-up.</summary>
-internal sealed class ProvisioningOptionsValidator : IValidateOptions<ProvisioningOptions>
-{
-    public ValidateOptionsResult Validate(string? name, ProvisioningOptions options)
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (options.Enabled && string.IsNullOrEmpty(options.AdminPassword))
+        if (Enabled && string.IsNullOrEmpty(AdminPassword))
         {
-            return ValidateOptionsResult.Fail("Provisioning:AdminPassword is required when Provisioning:AdminUsername is set (from the environment, never the repository).");
+            yield return new ValidationResult(
+                "Provisioning:AdminPassword is required when Provisioning:AdminUsername is set (from the environment, never the repository).",
+                [nameof(AdminPassword)]);
         }
-
-        return options.ProbeBrokerPort is < 1 or > 65535
-            ? ValidateOptionsResult.Fail("Provisioning:ProbeBrokerPort must be between 1 and 65535.")
-            : ValidateOptionsResult.Success;
     }
 }
+
+/// <summary>Validates <see cref="ProvisioningOptions"/> at start-up (source-generated from the attributes and <see cref="ProvisioningOptions.Validate"/>).</summary>
+[OptionsValidator]
+internal sealed partial class ProvisioningOptionsValidator : IValidateOptions<ProvisioningOptions>;

@@ -1,3 +1,4 @@
+using HaTangSo.Telemetry.Server.Ingestion;
 using Microsoft.Extensions.Options;
 
 namespace HaTangSo.Telemetry.Server.Provisioning;
@@ -7,7 +8,7 @@ namespace HaTangSo.Telemetry.Server.Provisioning;
 /// while the broker is unreachable (ingestion keeps retrying its own connection meanwhile).
 /// </summary>
 internal sealed class ProvisioningStartup(
-    ProbeEnrolment enrolment, IOptions<ProvisioningOptions> options, IOptions<Ingestion.MqttOptions> mqtt, TimeProvider time,
+    ProbeEnrolment enrolment, IOptions<ProvisioningOptions> options, IOptions<MqttOptions> mqtt, TimeProvider time,
     ILogger<ProvisioningStartup> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -17,7 +18,7 @@ internal sealed class ProvisioningStartup(
             return;
         }
 
-        var delay = TimeSpan.FromSeconds(1);
+        var backoff = new Backoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), time);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -28,9 +29,8 @@ internal sealed class ProvisioningStartup(
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                logger.ServerIdentityFailed(ex.Message, delay);
-                await Task.Delay(delay, time, stoppingToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                logger.ServerIdentityFailed(ex.Message, backoff.Next);
+                await backoff.WaitAsync(stoppingToken);
             }
         }
     }
