@@ -53,6 +53,37 @@ public sealed record ResultMessage
 
     /// <summary>Why a test failed or was skipped.</summary>
     public string? Error { get; init; }
+
+    /// <summary>
+    /// True when the probe did not keep up with the link during a transfer because it did not get a CPU (it held the
+    /// transfer back and its threads waited for a core): the figures may understate the link. Absent means false.
+    /// </summary>
+    public bool? CpuBound { get; init; }
+
+    /// <summary>What the probe's box's CPUs did during the transfers (the busier of download and upload).</summary>
+    public CpuInfo? Cpu { get; init; }
+}
+
+/// <summary>The CPU load on the probe's box while it measured (<see cref="ResultMessage.Cpu"/>).</summary>
+public sealed record CpuInfo
+{
+    /// <summary>CPU time of the probe process, in percent of one core.</summary>
+    public required double ProbePct { get; init; }
+
+    /// <summary>Time the probe's threads were runnable but waited for a core, in percent of the transfer.</summary>
+    public double? WaitPct { get; init; }
+
+    /// <summary>CPU time the hypervisor took from the machine, in percent.</summary>
+    public double? StealPct { get; init; }
+
+    /// <summary>All cores' time not idle, in percent.</summary>
+    public double? BusyPct { get; init; }
+
+    /// <summary>
+    /// How much of the time the probe, not the link, held the transfer back (download: its receive buffers more than
+    /// half full of unread bytes; upload: nothing to send), in percent.
+    /// </summary>
+    public double? AppLimitedPct { get; init; }
 }
 
 /// <summary>The link a result was measured on.</summary>

@@ -4,18 +4,17 @@ using HaTangSo.Telemetry.Testing;
 namespace HaTangSo.Telemetry.AccuracyTests;
 
 /// <summary>
-/// The probe against iperf3 on emulated commune links (tools/linkemu, root): download and upload within ±5% of
-/// iperf3 on the same link in the same run (±10% with loss), idle latency within ±3 ms of the delay the emulator
-/// really added: ping's median round trip on the same link in the same run. The emulator's own excess over its
-/// nominal delay is bounded separately, so a slow emulator cannot hide a probe error.
+/// The probe against iperf3 on emulated commune links (tools/linkemu, root), measured alternately in rounds on the
+/// same link (<see cref="AccuracyRun"/>): download and upload within ±5 % of iperf3 (±10 % with loss), as the median
+/// of the rounds; idle latency within ±3 ms of the delay the emulator really added (ping's median round trip on the
+/// same link in the same run). The emulator's own excess over its nominal delay is bounded separately, so a slow
+/// emulator cannot hide a probe error. Every round is printed.
 /// </summary>
 public sealed class LinkAccuracyTests(ITestOutputHelper output)
 {
     public static TheoryData<string, double, double, int, double> Links => new()
     {
         { "adsl", 5, 2, 150, 0 },      // a remote commune's xDSL, long path
-        { "lte", 20, 10, 50, 1 },      // 4G with 1% loss
-        { "ftth", 100, 40, 20, 0 },    // a typical office FTTH plan
         { "gpon", 300, 100, 10, 0 },   // a fast FTTH plan
     };
 
@@ -27,47 +26,83 @@ public sealed class LinkAccuracyTests(ITestOutputHelper output)
         var link = new EmulatedLink(name, down, up, delayMs, lossPct);
         await using var run = await AccuracyRun.StartAsync("acc" + name[..Math.Min(4, name.Length)], [link], ct);
 
-        var row = await run.MeasureAsync(link, ct);
-        output.WriteLine(AccuracyRow.Header);
-        output.WriteLine(row.ToString());
+        var accuracy = await run.MeasureAsync(link, ct);
 
-        var tolerance = lossPct > 0 ? 10 : 5;
-        Assert.Equal(ResultStatus.Ok, row.Probe.Status);
-        Assert.True(Math.Abs(row.DownDeviationPct) <= tolerance, $"download off by {row.DownDeviationPct:0.0}%: {row}");
-        Assert.True(Math.Abs(row.UpDeviationPct) <= tolerance, $"upload off by {row.UpDeviationPct:0.0}%: {row}");
-        AssertLatency(row);
+        AssertAccurate(accuracy, lossPct > 0 ? 10 : 5);
     }
 
+    /// <summary>
+    /// An office FTTH line and a 4G modem with 1 % loss on one box: each measured on its own link (by source address),
+    /// each as accurate as alone.
+    /// </summary>
     [Fact]
-    public async Task Measure_TwoLinksOnOneBox_EachReportedUnderItsOwnLink()
+    public async Task Measure_TwoLinksOnOneBox_EachAccurateUnderItsOwnLink()
     {
         var ct = TestContext.Current.CancellationToken;
-        var fixedLink = new EmulatedLink("fixed", 50, 20, 15);
-        var mobileLink = new EmulatedLink("mobile", 10, 5, 60);
+        var fixedLink = new EmulatedLink("fixed", 100, 40, 20);
+        var mobileLink = new EmulatedLink("mobile", 20, 10, 50, 1);
         await using var run = await AccuracyRun.StartAsync("accdual", [fixedLink, mobileLink], ct);
 
-        var fixedRow = await run.MeasureAsync(fixedLink, ct);
-        var mobileRow = await run.MeasureAsync(mobileLink, ct);
-        output.WriteLine(AccuracyRow.Header);
-        output.WriteLine(fixedRow.ToString());
-        output.WriteLine(mobileRow.ToString());
+        var fixedAccuracy = await run.MeasureAsync(fixedLink, ct);
+        var mobileAccuracy = await run.MeasureAsync(mobileLink, ct);
 
-        Assert.Equal("fixed", fixedRow.Probe.Link.Name);
-        Assert.Equal("mobile", mobileRow.Probe.Link.Name);
-        foreach (var row in new[] { fixedRow, mobileRow })
-        {
-            Assert.True(Math.Abs(row.DownDeviationPct) <= 5, $"download: {row}");
-            Assert.True(Math.Abs(row.UpDeviationPct) <= 5, $"upload: {row}");
-            AssertLatency(row);
-        }
+        Assert.All(fixedAccuracy.Probes, p => Assert.Equal("fixed", p.Link.Name));
+        Assert.All(mobileAccuracy.Probes, p => Assert.Equal("mobile", p.Link.Name));
+        AssertAccurate(fixedAccuracy, 5);
+        AssertAccurate(mobileAccuracy, 10);
 
         // Each figure is its own link's, not the other's: the shaped rates are 5x apart.
-        Assert.True(fixedRow.Probe.DownloadMbps > 3 * mobileRow.Probe.DownloadMbps!.Value);
+        Assert.True(fixedAccuracy.Probes.Min(p => p.DownloadMbps) > 3 * mobileAccuracy.Probes.Max(p => p.DownloadMbps));
     }
 
-    private static void AssertLatency(AccuracyRow row)
+    /// <summary>
+    /// A commune office's box is small and may be busy: with one core kept busy for the whole measurement (at the
+    /// probe's and iperf3's own priority), the probe still reads within ±5 % of iperf3 run under the same load.
+    /// </summary>
+    [Fact]
+    public async Task Measure_BesideABusyCore_MatchesIperf3UnderTheSameLoad()
     {
-        Assert.True(Math.Abs(row.LatencyErrorMs) <= 3, $"latency off by {row.LatencyErrorMs:0.0} ms from ping: {row}");
-        Assert.True(row.EmulatorExcessMs is >= -0.5 and <= 10, $"the emulator added {row.EmulatorExcessMs:0.0} ms beyond its delay: {row}");
+        var ct = TestContext.Current.CancellationToken;
+        var link = new EmulatedLink("busy", 100, 40, 20);
+        await using var run = await AccuracyRun.StartAsync("accbusy", [link], ct);
+        await using var load = BusyLoop.Start(core: 0, nice: AccuracyRun.ClientNice);
+
+        var accuracy = await run.MeasureAsync(link, ct);
+
+        AssertAccurate(accuracy, 5);
+    }
+
+    /// <summary>
+    /// A probe that cannot get a core under-reads the link, and must say so: pinned to a core that a higher-priority
+    /// loop keeps busy, its result is flagged <c>cpuBound</c> (the server then leaves it out of verdicts).
+    /// </summary>
+    [Fact]
+    public async Task Measure_StarvedOfCpu_FlagsTheResultCpuBound()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var link = new EmulatedLink("starve", 300, 100, 10);
+        await using var run = await AccuracyRun.StartAsync("accstarv", [link], ct);
+        var source = run.Lab.SourceAddresses[link.Name];
+        var reference = await run.IperfPairAsync(source, ct);
+
+        ResultMessage starved;
+        await using (BusyLoop.Start(core: 0, nice: -15))
+        {
+            starved = await run.ProbeMeasureAsync(source, link.Name, ct, ["taskset", "-c", "0"]);
+        }
+
+        output.WriteLine($"iperf3 down {reference.Down:0.0} Mb/s; starved probe down {starved.DownloadMbps:0.0} Mb/s, cpuBound {starved.CpuBound}, " +
+            $"CPU {starved.Cpu?.ProbePct}% of a core, waited {starved.Cpu?.WaitPct}%");
+        Assert.True(starved.CpuBound, $"a starved probe's result must be flagged cpuBound: {starved.DownloadMbps} Mb/s against iperf3 {reference.Down:0.0}, CPU {starved.Cpu}");
+        Assert.NotNull(starved.Cpu);
+        Assert.True(starved.Cpu.WaitPct > starved.Cpu.ProbePct / 2);
+    }
+
+    private void AssertAccurate(LinkAccuracy accuracy, double tolerancePct)
+    {
+        output.WriteLine(LinkAccuracy.Header);
+        output.WriteLine(accuracy.ToString());
+        var failures = accuracy.Failures(tolerancePct);
+        Assert.True(failures.Count == 0, string.Join("; ", failures) + "\n" + LinkAccuracy.Header + "\n" + accuracy);
     }
 }

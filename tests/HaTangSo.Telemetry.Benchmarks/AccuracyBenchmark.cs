@@ -2,7 +2,10 @@ using HaTangSo.Telemetry.Testing;
 
 namespace HaTangSo.Telemetry.Benchmarks;
 
-/// <summary>The probe against iperf3 and ping on emulated links (root): prints the table the README shows.</summary>
+/// <summary>
+/// The probe against iperf3 and ping on emulated links (root), three alternating rounds per link (iperf3, probe,
+/// iperf3, …), then the same 100/40 link beside one busy core: prints the table the README shows.
+/// </summary>
 internal static class AccuracyBenchmark
 {
     private static readonly EmulatedLink[] s_links =
@@ -22,12 +25,20 @@ internal static class AccuracyBenchmark
             return;
         }
 
-        Console.WriteLine($"probe vs iperf3 and ping (-P {AccuracyRun.Streams} -O {AccuracyRun.WarmupSeconds} -t {AccuracyRun.DurationSeconds - AccuracyRun.WarmupSeconds}), same link, same run");
-        Console.WriteLine(AccuracyRow.Header);
+        Console.WriteLine($"probe vs iperf3 and ping (-P {AccuracyRun.Streams} -O {AccuracyRun.WarmupSeconds} -t {AccuracyRun.DurationSeconds - AccuracyRun.WarmupSeconds}), same link, alternating rounds");
+        Console.WriteLine(LinkAccuracy.Header);
         foreach (var link in s_links)
         {
             await using var run = await AccuracyRun.StartAsync("bench" + link.Name[..Math.Min(3, link.Name.Length)], [link], cancellationToken);
-            Console.WriteLine((await run.MeasureAsync(link, cancellationToken)).ToString());
+            Console.WriteLine((await run.MeasureAsync(link, cancellationToken, minRounds: 3, maxRounds: 3)).ToString());
+        }
+
+        var busy = new EmulatedLink("busy", 100, 40, 20);
+        await using (var run = await AccuracyRun.StartAsync("benchbsy", [busy], cancellationToken))
+        await using (BusyLoop.Start(core: 0, nice: AccuracyRun.ClientNice))
+        {
+            Console.WriteLine("beside one busy core (a loop on core 0 at the clients' priority):");
+            Console.WriteLine((await run.MeasureAsync(busy, cancellationToken, minRounds: 3, maxRounds: 3)).ToString());
         }
     }
 }

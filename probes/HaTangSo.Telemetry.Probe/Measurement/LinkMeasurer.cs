@@ -76,6 +76,7 @@ internal sealed class LinkMeasurer(MeasurementSettings settings, TimeProvider ti
             progress?.Started(step);
             var result = await throughput.RunAsync(direction, progress is null ? null : (t, mbps) => progress.Rate(step, t, mbps), cancellationToken);
             loaded.AddRange(result.LoadedRttMs);
+            outcome = outcome with { Cpu = Busier(outcome.Cpu, result.Cpu) };
             outcome = direction == TransferDirection.Download
                 ? outcome with { DownloadMbps = Statistics.Round(result.Mbps) }
                 : outcome with { UploadMbps = Statistics.Round(result.Mbps) };
@@ -84,12 +85,15 @@ internal sealed class LinkMeasurer(MeasurementSettings settings, TimeProvider ti
                 errors.Add($"{step}: {result.Error}");
             }
 
-            progress?.Finished(step, result.Mbps is { } m ? Invariant($"{m:0.00} Mb/s") : errors[^1]);
+            progress?.Finished(step, result.Mbps is { } m ? Invariant($"{m:0.00} Mb/s") + (result.Cpu is { } cpu ? $"  [CPU: {cpu}]" : string.Empty) : errors[^1]);
         }
 
         outcome = outcome with { LoadedLatencyMs = Statistics.Round(Statistics.Median(loaded)) };
         return Done(outcome);
     }
+
+    private static CpuLoad? Busier(CpuLoad? a, CpuLoad? b) =>
+        a is null ? b : b is null ? a : (a.Bound, a.AppLimitedPct ?? 0, a.WaitPct ?? 0).CompareTo((b.Bound, b.AppLimitedPct ?? 0, b.WaitPct ?? 0)) >= 0 ? a : b;
 
     private static bool IsNetworkError(Exception ex, CancellationToken cancellationToken) =>
         ex is HttpRequestException or SocketException or IOException

@@ -23,6 +23,9 @@ internal sealed record MeasurementOutcome
 
     public double? LoadedLatencyMs { get; init; }
 
+    /// <summary>The CPU load of the busier transfer (the one whose probe threads waited longest for a core).</summary>
+    public CpuLoad? Cpu { get; init; }
+
     public IReadOnlyList<string> Errors { get; init; } = [];
 
     /// <summary>

@@ -29,6 +29,8 @@ internal static class ResultFactory
         LoadedLatencyMs = outcome.LoadedLatencyMs,
         AgentVersion = AgentVersion,
         Error = outcome.Errors.Count == 0 ? null : Truncate(string.Join("; ", outcome.Errors)),
+        CpuBound = outcome.Cpu?.Bound == true ? true : null,
+        Cpu = outcome.Cpu is { } cpu ? new CpuInfo { ProbePct = cpu.ProbePct, WaitPct = cpu.WaitPct, StealPct = cpu.StealPct, BusyPct = cpu.BusyPct, AppLimitedPct = cpu.AppLimitedPct } : null,
     };
 
     /// <summary>The message for a test that did not run (the link was busy).</summary>

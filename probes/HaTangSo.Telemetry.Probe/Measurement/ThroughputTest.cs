@@ -5,7 +5,8 @@ namespace HaTangSo.Telemetry.Probe.Measurement;
 /// <param name="LoadedRttMs">Round-trip samples taken while the link was saturated (after the warm-up).</param>
 /// <param name="Bytes">Bytes moved in total, warm-up included.</param>
 /// <param name="Error">The first stream error, if any.</param>
-internal sealed record ThroughputResult(double? Mbps, IReadOnlyList<double> LoadedRttMs, long Bytes, string? Error);
+/// <param name="Cpu">What the box's CPUs did after the warm-up.</param>
+internal sealed record ThroughputResult(double? Mbps, IReadOnlyList<double> LoadedRttMs, long Bytes, string? Error, CpuLoad? Cpu);
 
 /// <summary>
 /// Downloads or uploads over <see cref="MeasurementSettings.Streams"/> parallel HTTP connections for a fixed
@@ -17,46 +18,73 @@ internal sealed class ThroughputTest(LinkEndpoint endpoint, MeasurementSettings 
     public async Task<ThroughputResult> RunAsync(
         TransferDirection direction, Action<TimeSpan, double>? progress, CancellationToken cancellationToken)
     {
-        // Uploads count what the server acknowledged, not what was handed to the send buffers.
-        var acked = direction == TransferDirection.Upload && AckedBytes.Supported ? new AckedBytes() : null;
-        var meter = new ThroughputMeter(acked is null ? null : acked.Total);
-        using var http = endpoint.NewHttpClient(settings.Streams, Timeout.InfiniteTimeSpan, acked is null ? null : acked.Track);
+        // What crossed the link, as the kernel counted it (acknowledged for uploads, received for downloads).
+        var counter = TcpByteCounter.Supported ? new TcpByteCounter(direction) : null;
+        var meter = new ThroughputMeter(counter is null ? null : counter.Total);
         using var pinger = new LatencyProbe(endpoint, time, settings.RequestTimeout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var errors = new List<string>();
         var start = time.GetTimestamp();
 
-        var sampler = meter.SampleAsync(time, settings.SampleInterval, stop.Token);
-        var loaded = pinger.SampleWhileLoadedAsync(settings.LoadedLatencyInterval, settings.Warmup, stop.Token);
-        var streams = Enumerable.Range(0, settings.Streams)
-            .Select(_ => StreamAsync(http, direction, meter, errors, stop.Token))
-            .ToArray();
-        var reporter = ReportAsync(meter, progress, start, stop.Token);
-
+        // One client, so one connection, per stream: each stream knows its socket (for the low-water mark).
+        var streams = new List<Task>(settings.Streams);
+        var clients = new List<HttpClient>(settings.Streams);
         try
         {
-            await Task.Delay(settings.Duration, time, cancellationToken);
+            var sampler = meter.SampleAsync(time, settings.SampleInterval, stop.Token);
+            var loaded = pinger.SampleWhileLoadedAsync(settings.LoadedLatencyInterval, settings.Warmup, stop.Token);
+            for (var i = 0; i < settings.Streams; i++)
+            {
+                var connection = new StreamConnection();
+                var http = endpoint.NewHttpClient(1, Timeout.InfiniteTimeSpan, socket =>
+                {
+                    counter?.Track(socket);
+                    connection.Socket = socket;
+                });
+                clients.Add(http);
+                streams.Add(StreamAsync(http, connection, direction, meter, errors, stop.Token));
+            }
+
+            var reporter = ReportAsync(meter, progress, start, stop.Token);
+            CpuLoad? cpu;
+            try
+            {
+                // The CPU is watched over the span the figure comes from.
+                await Task.Delay(settings.Warmup, time, cancellationToken);
+                var cpuMeter = CpuMeter.Start(time);
+                using var measured = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+                var appLimited = counter is null
+                    ? Task.FromResult<double?>(null)
+                    : AppLimitWatch.RunAsync(counter, direction, settings.SampleInterval, time, measured.Token);
+                await Task.Delay(settings.Duration > settings.Warmup ? settings.Duration - settings.Warmup : TimeSpan.Zero, time, cancellationToken);
+                await measured.CancelAsync();
+                cpu = cpuMeter.Stop() with { AppLimitedPct = await appLimited };
+            }
+            finally
+            {
+                await stop.CancelAsync();
+                await Task.WhenAll([sampler, loaded, reporter, .. streams]);
+            }
+
+            var mbps = ThroughputMeter.MbpsAfterWarmup(meter.Samples, settings.Warmup);
+            string? error;
+            lock (errors)
+            {
+                error = errors.FirstOrDefault();
+            }
+
+            return new ThroughputResult(mbps, await loaded, meter.Bytes, mbps is null ? error ?? "no data after the warm-up" : null, cpu);
         }
         finally
         {
-            await stop.CancelAsync();
-            await Task.WhenAll([sampler, loaded, reporter, .. streams]);
+            clients.ForEach(c => c.Dispose());
         }
-
-        var mbps = ThroughputMeter.MbpsAfterWarmup(meter.Samples, settings.Warmup);
-        string? error;
-        lock (errors)
-        {
-            error = errors.FirstOrDefault();
-        }
-
-        return new ThroughputResult(mbps, await loaded, meter.Bytes, mbps is null ? error ?? "no data after the warm-up" : null);
     }
 
     private async Task StreamAsync(
-        HttpClient http, TransferDirection direction, ThroughputMeter meter, List<string> errors, CancellationToken stop)
+        HttpClient http, StreamConnection connection, TransferDirection direction, ThroughputMeter meter, List<string> errors, CancellationToken stop)
     {
-        var buffer = new byte[64 * 1024];
+        var buffer = new byte[256 * 1024];
         while (!stop.IsCancellationRequested)
         {
             try
@@ -67,10 +95,23 @@ internal sealed class ThroughputTest(LinkEndpoint endpoint, MeasurementSettings 
                         LibreSpeedPaths.Garbage(http.BaseAddress!, LibreSpeedPaths.MaxChunks), HttpCompletionOption.ResponseHeadersRead, stop);
                     response.EnsureSuccessStatusCode();
                     await using var body = await response.Content.ReadAsStreamAsync(stop);
-                    int read;
-                    while ((read = await body.ReadAsync(buffer, stop)) > 0)
+                    var lowWater = connection.Socket is { } socket ? new ReceiveLowWater(socket) : null;
+                    var remaining = response.Content.Headers.ContentLength;
+                    try
                     {
-                        meter.Add(read);
+                        int read;
+                        do
+                        {
+                            lowWater?.Before(remaining);
+                            read = await body.ReadAsync(buffer, stop);
+                            meter.Add(read);
+                            remaining -= read;
+                        }
+                        while (read > 0);
+                    }
+                    finally
+                    {
+                        lowWater?.Reset();
                     }
                 }
                 else
@@ -129,4 +170,10 @@ internal sealed class ThroughputTest(LinkEndpoint endpoint, MeasurementSettings 
         {
         }
     }
+}
+
+/// <summary>The socket of one stream's connection, once it is connected.</summary>
+internal sealed class StreamConnection
+{
+    public System.Net.Sockets.Socket? Socket { get; set; }
 }

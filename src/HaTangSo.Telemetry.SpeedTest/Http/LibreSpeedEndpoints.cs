@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
@@ -66,11 +67,16 @@ internal static class LibreSpeedEndpoints
             }
 
             var reader = context.Request.BodyReader;
+            var socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
+            var lowWater = socket is null ? null : new ReceiveLowWater(socket);
+            var remaining = context.Request.ContentLength;
             try
             {
                 while (true)
                 {
+                    lowWater?.Before(remaining);
                     var read = await reader.ReadAsync(context.RequestAborted);
+                    remaining -= read.Buffer.Length;
                     reader.AdvanceTo(read.Buffer.End);
                     if (read.IsCompleted || read.IsCanceled)
                     {
@@ -82,6 +88,10 @@ internal static class LibreSpeedEndpoints
             {
                 // The client ends its upload by closing the connection.
                 return;
+            }
+            finally
+            {
+                lowWater?.Reset();
             }
         }
 

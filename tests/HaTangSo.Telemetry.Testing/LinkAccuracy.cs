@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Text;
+using HaTangSo.Telemetry.Contracts;
+
+namespace HaTangSo.Telemetry.Testing;
+
+/// <summary>
+/// One link's alternating rounds: iperf3 readings <c>R0, R1, … Rn</c> and probe readings <c>P1 … Pn</c>, each probe
+/// reading taken between <c>R(i-1)</c> and <c>Ri</c>. A probe reading's reference is the mean of the iperf3 readings
+/// just before and just after it; its deviation is from that reference. The verdict is on the median deviation of
+/// all rounds the probe did not flag as CPU-bound; a flagged round must be an under-read (the probe said its figure
+/// may be low) — a probe that under-reads without saying so fails.
+/// </summary>
+public sealed record LinkAccuracy(EmulatedLink Link, double PingRttMs, IReadOnlyList<(double Down, double Up)> References, IReadOnlyList<ResultMessage> Probes)
+{
+    /// <summary>Each round's download deviation from its bracketing reference, in %.</summary>
+    public IReadOnlyList<double> DownDeviationsPct => [.. Probes.Select((p, i) => Deviation(p.DownloadMbps, (References[i].Down + References[i + 1].Down) / 2))];
+
+    /// <summary>Each round's upload deviation from its bracketing reference, in %.</summary>
+    public IReadOnlyList<double> UpDeviationsPct => [.. Probes.Select((p, i) => Deviation(p.UploadMbps, (References[i].Up + References[i + 1].Up) / 2))];
+
+    /// <summary>Median download deviation of the rounds not flagged CPU-bound (NaN when every round was).</summary>
+    public double DownDeviationPct => MedianOfUnflagged(DownDeviationsPct);
+
+    /// <summary>Median upload deviation of the rounds not flagged CPU-bound.</summary>
+    public double UpDeviationPct => MedianOfUnflagged(UpDeviationsPct);
+
+    /// <summary>The probe's median idle latency against ping's round trip over the same link.</summary>
+    public double LatencyErrorMs => Median([.. Probes.Select(p => p.LatencyMs ?? double.NaN)]) - PingRttMs;
+
+    /// <summary>What the emulator added beyond its nominal delay (ping against <see cref="EmulatedLink.DelayMs"/>).</summary>
+    public double EmulatorExcessMs => PingRttMs - Link.DelayMs;
+
+    /// <summary>Rounds the probe flagged CPU-bound.</summary>
+    public int CpuBoundRounds => Probes.Count(p => p.CpuBound == true);
+
+    /// <summary>True when no round was CPU-bound and every round's deviations are within <paramref name="pct"/> of each other.</summary>
+    public bool RoundsAgree(double pct) =>
+        CpuBoundRounds == 0 && Spread(DownDeviationsPct) <= pct && Spread(UpDeviationsPct) <= pct;
+
+    /// <summary>What is wrong with the readings at <paramref name="tolerancePct"/>; empty when nothing is.</summary>
+    public IReadOnlyList<string> Failures(double tolerancePct, double latencyToleranceMs = 3)
+    {
+        var failures = new List<string>();
+        if (Probes.Any(p => p.Status != ResultStatus.Ok))
+        {
+            failures.Add("a probe reading is not 'ok': " + string.Join(", ", Probes.Select(p => p.Status + (p.Error is null ? string.Empty : $" ({p.Error})"))));
+        }
+
+        if (CpuBoundRounds == Probes.Count)
+        {
+            failures.Add($"the probe was CPU-bound in all {Probes.Count} rounds: nothing to judge its method by");
+        }
+
+        Check("download", DownDeviationPct, DownDeviationsPct);
+        Check("upload", UpDeviationPct, UpDeviationsPct);
+        if (!(Math.Abs(LatencyErrorMs) <= latencyToleranceMs))
+        {
+            failures.Add(Invariant($"latency off by {LatencyErrorMs:0.0} ms from ping (±{latencyToleranceMs} ms)"));
+        }
+
+        if (EmulatorExcessMs is < -0.5 or > 10)
+        {
+            failures.Add(Invariant($"the emulator added {EmulatorExcessMs:0.0} ms beyond its delay"));
+        }
+
+        return failures;
+
+        void Check(string what, double median, IReadOnlyList<double> rounds)
+        {
+            if (!(Math.Abs(median) <= tolerancePct))
+            {
+                failures.Add(Invariant($"{what} off by {median:+0.0;-0.0} % (median of the unflagged rounds; ±{tolerancePct} %)"));
+            }
+
+            for (var i = 0; i < Probes.Count; i++)
+            {
+                if (Probes[i].CpuBound == true && rounds[i] > tolerancePct)
+                {
+                    failures.Add(Invariant($"round {i + 1} was flagged CPU-bound yet read {what} {rounds[i]:+0.0} % high"));
+                }
+            }
+        }
+    }
+
+    public static string Header =>
+        "| link | round | iperf3 down (before/after) | probe down | Δ | iperf3 up (before/after) | probe up | Δ | ping rtt | probe latency | CPU-bound | probe CPU |\n" +
+        "|---|---|---|---|---|---|---|---|---|---|---|---|";
+
+    /// <summary>One table row per round, then a summary row with the medians.</summary>
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        var down = DownDeviationsPct;
+        var up = UpDeviationsPct;
+        for (var i = 0; i < Probes.Count; i++)
+        {
+            var p = Probes[i];
+            text.AppendLine(Invariant(
+                $"| {Link} | {i + 1} | {References[i].Down:0.0} / {References[i + 1].Down:0.0} | {p.DownloadMbps:0.0} | {Signed(down[i])} % | {References[i].Up:0.0} / {References[i + 1].Up:0.0} | {p.UploadMbps:0.0} | {Signed(up[i])} % | {PingRttMs:0.0} ms | {p.LatencyMs:0.0} ms | {(p.CpuBound == true ? "yes" : "no")} | {p.Cpu?.ProbePct:0}% (waited {p.Cpu?.WaitPct:0}%) |"));
+        }
+
+        text.Append(Invariant(
+            $"| {Link} | median | | | {Signed(DownDeviationPct)} % | | | {Signed(UpDeviationPct)} % | {PingRttMs:0.0} ms | {Signed(LatencyErrorMs)} ms | {CpuBoundRounds} of {Probes.Count} | |"));
+        return text.ToString();
+    }
+
+    public static double Median(IReadOnlyList<double> values)
+    {
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private double MedianOfUnflagged(IReadOnlyList<double> rounds) =>
+        Median([.. rounds.Where((_, i) => Probes[i].CpuBound != true)]);
+
+    private static double Spread(IReadOnlyList<double> values) => values.Count == 0 ? 0 : values.Max() - values.Min();
+
+    // Rounded first: "+0.0;-0.0" alone prints "-+0.0" for a small negative number.
+    private static string Signed(double value) => Math.Round(value, 1).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture);
+
+    private static double Deviation(double? probe, double reference) => ((probe ?? double.NaN) - reference) / reference * 100;
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
