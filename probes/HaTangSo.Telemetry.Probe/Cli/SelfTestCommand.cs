@@ -131,10 +131,11 @@ internal static class SelfTestCommand
             {
                 try
                 {
-                    var udp = await new UdpEchoTest(endpoint, settings, TimeProvider.System).RunAsync(cancellationToken);
+                    var token = await UdpToken.FetchAsync(endpoint, settings.RequestTimeout, cancellationToken);
+                    var udp = await new UdpEchoTest(endpoint, settings, TimeProvider.System, token).RunAsync(cancellationToken);
                     report(true, what + " udp", string.Create(CultureInfo.InvariantCulture, $"echo on port {settings.UdpPort}: {udp.RttMs.Count}/{settings.UdpPackets} answered"));
                 }
-                catch (TimeoutException ex)
+                catch (Exception ex) when (ex is TimeoutException or InvalidDataException or FormatException or System.Text.Json.JsonException)
                 {
                     report(false, what + " udp", ex.Message);
                 }
