@@ -137,7 +137,7 @@ echo "== Server on $SERVER_URL"
 key_hash=$(printf %s "$API_KEY" | sha256sum | cut -d' ' -f1)
 ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=hatangso" \
 Influx__Url="http://127.0.0.1:$INFLUX_PORT" Mqtt__Port="$MQTT_TLS_PORT" Mqtt__UseTls=true Mqtt__CaCertificatePath="$state/tls/ca.crt" \
-Mqtt__Username=hts-server Mqtt__Password="$server_password" \
+Mqtt__ClientId=hts-server-1 Mqtt__Password="$server_password" \
 Provisioning__AdminUsername=hts-admin Provisioning__AdminPassword="$admin_password" \
 Provisioning__ProbeBrokerHost="$broker_ip" Provisioning__ProbeBrokerPort="$MQTT_TLS_PORT" Provisioning__ProbeCaFile="$state/tls/ca.crt" \
 Provisioning__SpeedTestUrl="http://$speedtest_ip:8090/" Provisioning__SpeedTestId=local-speedtest \

@@ -8,9 +8,10 @@
 #   mqtt-password   its broker password (mode 600; shown nowhere else; enrolling again issues a new one)
 # Install them on the box as /etc/hts-probe/probe.json and /etc/hts-probe/mqtt-password, with the CA
 # certificate as /etc/hts-probe/ca.crt (see deploy/probe/ and probes/README.md).
+# The broker accepts the probe's login only with its own id as client id. Names starting with hts- are reserved (400).
 # Revoke a stolen probe:  curl -X POST -H "X-Api-Key: $HTS_API_KEY" SERVER_URL/api/probes/PROBE_ID/revoke
 set -euo pipefail
-if [[ $# -ne 3 || -z ${HTS_API_KEY:-} ]]; then sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2; fi
+if [[ $# -ne 3 || -z ${HTS_API_KEY:-} ]]; then sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2; fi
 server=${1%/} probe=$2 out=$3
 command -v jq >/dev/null || { echo "enrol.sh needs jq (apt-get install jq)" >&2; exit 1; }
 mkdir -p "$out"

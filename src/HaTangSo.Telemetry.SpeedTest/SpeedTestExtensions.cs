@@ -1,5 +1,6 @@
 using HaTangSo.Telemetry.SpeedTest.Http;
 using HaTangSo.Telemetry.SpeedTest.UdpEcho;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
 namespace HaTangSo.Telemetry.SpeedTest;
@@ -15,14 +16,29 @@ internal static class SpeedTestExtensions
         builder.Services.AddSingleton<IValidateOptions<SpeedTestOptions>, SpeedTestOptionsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RandomPayload>();
+        builder.Services.AddSingleton<UdpTokens>();
         builder.Services.AddHostedService<UdpEchoService>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            // Uploads are streamed for the whole test (chunked, no length): /empty lifts the body size limit
-            // per request; a slow mobile link must not be cut by the minimum data rate either.
-            kestrel.Limits.MinRequestBodyDataRate = null;
-            kestrel.Limits.MinResponseDataRate = null;
+            // Kestrel is configured while the host is built, before SpeedTestHost validates the options and names a
+            // bad key: read them here without validating, and leave Kestrel alone when they are invalid.
+            var settings = builder.Configuration.GetSection(SpeedTestOptions.SectionName).Get<SpeedTestOptions>() ?? new SpeedTestOptions();
+            if (!new SpeedTestOptionsValidator().Validate(null, settings).Succeeded)
+            {
+                return;
+            }
+
+            kestrel.Limits.MaxConcurrentConnections = settings.MaxConnections;
+            kestrel.Limits.MaxConcurrentUpgradedConnections = 0;
+            // A real link, even a slow mobile one, moves far more than this; a client trickling bytes to hold a
+            // connection (slowloris) does not. /empty sets its own body size limit (uploads stream for the whole test).
+            var rate = settings.MinDataRateBytesPerSecond == 0 ? null : new MinDataRate(settings.MinDataRateBytesPerSecond, settings.MinDataRateGracePeriod);
+            kestrel.Limits.MinRequestBodyDataRate = rate;
+            kestrel.Limits.MinResponseDataRate = rate;
             kestrel.AddServerHeader = false;
+            var limiter = new ClientConnectionLimiter(
+                settings.MaxConnectionsPerClient, kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger<ClientConnectionLimiter>());
+            kestrel.ConfigureEndpointDefaults(listen => listen.Use(limiter.Middleware));
         });
     }
 

@@ -58,6 +58,13 @@ public sealed partial class RepositorySecretsTests
         Assert.Equal(allowed, IsPlaceholder(match.Groups["value"].Value));
     }
 
+    [Fact]
+    public void CredentialAssignment_KubernetesSecretName_NotACredential()
+    {
+        Assert.DoesNotMatch(CredentialAssignment(), "      secretName: hts-server-tls");
+        Assert.Matches(CredentialAssignment(), "  secret: hunter2-but-longer");
+    }
+
     private static bool IsPlaceholder(string value)
     {
         var v = value.Trim().Trim('"', '\'');
@@ -109,6 +116,7 @@ public sealed partial class RepositorySecretsTests
     [GeneratedRegex(@"\b(ghp_[A-Za-z0-9]{36}|xox[baprs]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|sk-[A-Za-z0-9]{32,})\b|[A-Za-z0-9_-]{86}==")]
     private static partial Regex KnownToken();
 
-    [GeneratedRegex(@"(?i)(password|passwd|secret|token|api[_-]?key)[A-Za-z_]*[""']?\s*[:=]\s*(?<value>""[^""]*""|'[^']*'|[^\s,#}]+)")]
+    // secretName (Kubernetes) names a Secret object; it holds none.
+    [GeneratedRegex(@"(?i)(password|passwd|secret(?!name)|token|api[_-]?key)[A-Za-z_]*[""']?\s*[:=]\s*(?<value>""[^""]*""|'[^']*'|[^\s,#}]+)")]
     private static partial Regex CredentialAssignment();
 }

@@ -91,12 +91,14 @@ public sealed class SpeedTestServerTests : IAsyncLifetime
         using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         var target = new IPEndPoint(IPAddress.Loopback, Server.UdpPort);
         await udp.SendAsync(new byte[20_000].AsMemory(0, 9000), target, ct); // over the size limit: no answer
+        var token = Convert.FromBase64String(JsonNode.Parse(await _http.GetStringAsync(new Uri(Server.BaseAddress, "udpToken"), ct))!["token"]!.GetValue<string>());
 
         for (var sequence = 0; sequence < 20; sequence++)
         {
             var datagram = new byte[64];
-            BinaryPrimitives.WriteUInt32BigEndian(datagram, 0x48545355);
-            BinaryPrimitives.WriteInt32BigEndian(datagram.AsSpan(4), sequence);
+            token.CopyTo(datagram, 0);
+            BinaryPrimitives.WriteUInt32BigEndian(datagram.AsSpan(token.Length), 0x48545355);
+            BinaryPrimitives.WriteInt32BigEndian(datagram.AsSpan(token.Length + 4), sequence);
             await udp.SendAsync(datagram, target, ct);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));

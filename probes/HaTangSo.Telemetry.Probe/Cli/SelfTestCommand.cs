@@ -72,7 +72,10 @@ internal static class SelfTestCommand
     {
         var broker = config.Broker!;
         var options = MqttConnection.Options(config.ProbeId!, broker, DateTimeOffset.UtcNow);
-        options.ClientId = config.ProbeId + "-self-test"; // not the service's id: that would take over its session
+        // The broker binds the probe's login to its own client id (any other is refused), so the check uses it, with
+        // no will. A running service is disconnected for a moment and reconnects by itself; its results wait in its
+        // local queue meanwhile (the probe keeps no broker session).
+        options.ClientId = config.ProbeId;
         options.WillTopic = null;
         options.WillPayload = null;
         using var client = new MqttClientFactory().CreateMqttClient();
@@ -131,10 +134,11 @@ internal static class SelfTestCommand
             {
                 try
                 {
-                    var udp = await new UdpEchoTest(endpoint, settings, TimeProvider.System).RunAsync(cancellationToken);
+                    var token = await UdpToken.FetchAsync(endpoint, settings.RequestTimeout, cancellationToken);
+                    var udp = await new UdpEchoTest(endpoint, settings, TimeProvider.System, token).RunAsync(cancellationToken);
                     report(true, what + " udp", string.Create(CultureInfo.InvariantCulture, $"echo on port {settings.UdpPort}: {udp.RttMs.Count}/{settings.UdpPackets} answered"));
                 }
-                catch (TimeoutException ex)
+                catch (Exception ex) when (ex is TimeoutException or InvalidDataException or FormatException or System.Text.Json.JsonException)
                 {
                     report(false, what + " udp", ex.Message);
                 }

@@ -19,6 +19,9 @@ internal static class LibreSpeedPaths
 
     public static string GetIp(Uri server) => Name(server, "getIP");
 
+    /// <summary>The speed-test server's UDP token for this client (HaTangSo's addition; LibreSpeed has none).</summary>
+    public static string UdpToken(Uri server) => Name(server, "udpToken") + "?r=" + Nonce();
+
     private static string Name(Uri server, string name) =>
         server.AbsolutePath.EndsWith("/backend/", StringComparison.Ordinal) ? name + ".php" : name;
 

@@ -57,13 +57,16 @@ internal sealed class LinkMeasurer(MeasurementSettings settings, TimeProvider ti
             progress?.Started("UDP");
             try
             {
-                var udp = await new UdpEchoTest(endpoint, settings, time).RunAsync(cancellationToken);
+                var token = await UdpToken.FetchAsync(endpoint, settings.RequestTimeout, cancellationToken);
+                var udp = await new UdpEchoTest(endpoint, settings, time, token).RunAsync(cancellationToken);
                 outcome = outcome with { LossPct = Statistics.Round(udp.LossPct), UdpJitterMs = Statistics.Round(Statistics.Jitter(udp.RttMs)) };
                 progress?.Finished("UDP", Invariant($"loss {outcome.LossPct:0.00} %, jitter {outcome.UdpJitterMs:0.00} ms"));
             }
-            catch (Exception ex) when (ex is TimeoutException or SocketException)
+            catch (Exception ex) when (ex is TimeoutException or SocketException or HttpRequestException or InvalidDataException
+                                       or FormatException or System.Text.Json.JsonException
+                                       || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                errors.Add("UDP: " + ex.Message);
+                errors.Add("UDP: " + (ex is OperationCanceledException ? "no UDP token from the server in time" : ex.Message));
                 progress?.Finished("UDP", errors[^1]);
             }
         }

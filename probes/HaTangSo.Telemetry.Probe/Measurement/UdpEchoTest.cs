@@ -11,15 +11,19 @@ internal sealed record UdpEchoResult(double LossPct, IReadOnlyList<double> RttMs
 
 /// <summary>
 /// Sends numbered, timestamped datagrams to the server's echo responder at a steady pace and matches the
-/// echoes (the method of SamKnows' UDP latency and loss test, on a short schedule).
+/// echoes (the method of SamKnows' UDP latency and loss test, on a short schedule). Each datagram opens with the
+/// server's UDP token (<see cref="UdpToken"/>), which the echo returns with the rest.
 /// </summary>
-internal sealed class UdpEchoTest(LinkEndpoint endpoint, MeasurementSettings settings, TimeProvider time)
+internal sealed class UdpEchoTest(LinkEndpoint endpoint, MeasurementSettings settings, TimeProvider time, byte[] token)
 {
     /// <summary>"HTSU": marks the probe's datagrams, so stray packets are not taken for echoes.</summary>
     public const uint Magic = 0x48545355;
 
-    /// <summary>Magic, sequence number, send timestamp, padding.</summary>
+    /// <summary>Token, magic, sequence number, send timestamp, padding.</summary>
     public const int DatagramBytes = 64;
+
+    // Where the probe's own header starts: after the token.
+    private const int Header = UdpToken.Length;
 
     private static readonly IPEndPoint s_any = new(IPAddress.Any, 0);
 
@@ -36,11 +40,12 @@ internal sealed class UdpEchoTest(LinkEndpoint endpoint, MeasurementSettings set
         var receiver = ReceiveAsync(socket, received, stopReceiving.Token);
 
         var datagram = new byte[DatagramBytes];
+        token.CopyTo(datagram, 0);
         for (var sequence = 0; sequence < settings.UdpPackets; sequence++)
         {
-            BinaryPrimitives.WriteUInt32BigEndian(datagram, Magic);
-            BinaryPrimitives.WriteInt32BigEndian(datagram.AsSpan(4), sequence);
-            BinaryPrimitives.WriteInt64BigEndian(datagram.AsSpan(8), time.GetTimestamp());
+            BinaryPrimitives.WriteUInt32BigEndian(datagram.AsSpan(Header), Magic);
+            BinaryPrimitives.WriteInt32BigEndian(datagram.AsSpan(Header + 4), sequence);
+            BinaryPrimitives.WriteInt64BigEndian(datagram.AsSpan(Header + 8), time.GetTimestamp());
             try
             {
                 await socket.SendToAsync(datagram, SocketFlags.None, target, cancellationToken);
@@ -87,13 +92,13 @@ internal sealed class UdpEchoTest(LinkEndpoint endpoint, MeasurementSettings set
             }
 
             var now = time.GetTimestamp();
-            if (length < 16 || BinaryPrimitives.ReadUInt32BigEndian(buffer) != Magic)
+            if (length < Header + 16 || BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(Header)) != Magic)
             {
                 continue;
             }
 
-            var sequence = BinaryPrimitives.ReadInt32BigEndian(buffer.AsSpan(4));
-            var sent = BinaryPrimitives.ReadInt64BigEndian(buffer.AsSpan(8));
+            var sequence = BinaryPrimitives.ReadInt32BigEndian(buffer.AsSpan(Header + 4));
+            var sent = BinaryPrimitives.ReadInt64BigEndian(buffer.AsSpan(Header + 8));
             if (sequence >= 0 && sequence < received.Length && received[sequence] is null)
             {
                 // A duplicate echo is not a second delivery; the first one counts.

@@ -34,9 +34,18 @@ public sealed class AlertOptions
     /// <summary>SMTP relay for e-mail notifications; none when unset.</summary>
     public string? SmtpHost { get; set; }
 
-    /// <summary>SMTP port (default 587, STARTTLS when offered).</summary>
+    /// <summary>SMTP port (default 587, the submission port with STARTTLS; 465 with <see cref="SmtpSecurity.Tls"/>).</summary>
     [Range(1, 65535)]
     public int SmtpPort { get; set; } = 587;
+
+    /// <summary>
+    /// How the SMTP connection is protected: <c>StartTls</c> (default; the server must offer STARTTLS, there is no
+    /// plaintext fallback) or <c>Tls</c> (implicit TLS from the first byte, port 465).
+    /// </summary>
+    public SmtpSecurity SmtpSecurity { get; set; } = SmtpSecurity.StartTls;
+
+    /// <summary>A CA certificate (PEM) that signed the SMTP server's, instead of the system's trust store (a provincial private CA).</summary>
+    public string? SmtpCaCertificatePath { get; set; }
 
     /// <summary>SMTP login (optional); the password comes from <c>Alerts:SmtpPassword</c> in the environment.</summary>
     public string? SmtpUsername { get; set; }
@@ -52,6 +61,23 @@ public sealed class AlertOptions
 
     /// <summary>Longest wait between delivery attempts of one notification (default 1 hour).</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How long a dispatcher holds the notifications it claimed (default 5 minutes): another instance takes them over
+    /// only after it expires (a crashed dispatcher). A dispatcher stops sending a batch after half of it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:30", "01:00:00", ErrorMessage = "Alerts:NotificationLease must be between 30 seconds and 1 hour.")]
+    public TimeSpan NotificationLease { get; set; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>How the SMTP connection is protected; both require TLS.</summary>
+public enum SmtpSecurity
+{
+    /// <summary>STARTTLS on the submission port (587); refused when the server does not offer it.</summary>
+    StartTls,
+
+    /// <summary>TLS from the first byte (port 465).</summary>
+    Tls,
 }
 
 /// <summary>Validates <see cref="AlertOptions"/> at start-up.</summary>

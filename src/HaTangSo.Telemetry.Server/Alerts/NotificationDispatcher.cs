@@ -9,11 +9,14 @@ using Npgsql;
 namespace HaTangSo.Telemetry.Server.Alerts;
 
 /// <summary>
-/// Sends the alert outbox: claims due notifications with <c>FOR UPDATE SKIP LOCKED</c> (so several instances
-/// share the work and none sends a notification twice), delivers each, and records it, or its error and the
-/// next attempt (exponential backoff to <see cref="AlertOptions.MaxRetryDelay"/>). A crash before the commit
-/// leaves the notification due: at-least-once, with the notification id in the body for the receiver to
-/// de-duplicate.
+/// Sends the alert outbox without holding a transaction open while it talks to the outside: it claims a batch of due
+/// notifications for a lease (one short statement: <c>FOR UPDATE SKIP LOCKED</c>, then <c>lease_id</c> and
+/// <c>lease_until</c> set and committed), sends them, and records each outcome (delivered, or its error and the next
+/// attempt, with exponential backoff to <see cref="AlertOptions.MaxRetryDelay"/>) only while it still holds the lease.
+/// Several instances share the work and never send one notification at the same time; a dispatcher that crashed
+/// leaves leases that expire after <see cref="AlertOptions.NotificationLease"/>, and its notifications are sent by the
+/// next run. At least once: a crash between sending and recording resends, with the notification id in the body for
+/// the receiver to de-duplicate. E-mail goes over one SMTP connection per batch, with TLS required.
 /// </summary>
 internal sealed class NotificationDispatcher(
     NpgsqlDataSource dataSource, IHttpClientFactory httpClients, InfluxDbClient influx, IOptions<AlertOptions> options,
@@ -22,72 +25,143 @@ internal sealed class NotificationDispatcher(
     /// <summary>The named HTTP client for webhooks.</summary>
     public const string HttpClientName = "alert-webhook";
 
+    private const int BatchSize = 20;
+
     /// <summary>Delivers what is due now; returns how many were delivered.</summary>
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var delivered = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var now = time.GetUtcNow();
-            var due = new List<(long Id, string Event, string Channel, int Attempts, AlertRecord Alert)>();
-            await using (var claim = new NpgsqlCommand("""
-                SELECT n.id, n.event, n.channel, n.attempts, a.id, a.kind, a.scope_key, a.province_code, a.district_code, a.access, a.technology,
-                    a.probe_id, a.state, a.summary, a.value, a.threshold, a.opened_at, a.resolved_at, a.acknowledged_at, a.acknowledged_by
-                FROM alert_notifications n JOIN alerts a ON a.id = n.alert_id
-                WHERE n.delivered_at IS NULL AND n.next_attempt_at <= $1
-                ORDER BY n.id LIMIT 20 FOR UPDATE OF n SKIP LOCKED
-                """, connection, transaction))
-            {
-                claim.Parameters.Add(new NpgsqlParameter { Value = now });
-                await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    due.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), AlertRecord.Read(reader, 4)));
-                }
-            }
-
-            if (due.Count == 0)
+            var batch = await ClaimAsync(cancellationToken);
+            if (batch.Items.Count == 0)
             {
                 return delivered;
             }
 
-            foreach (var (id, alertEvent, channel, attempts, alert) in due)
+            delivered += await SendAsync(batch, cancellationToken);
+        }
+
+        return delivered;
+    }
+
+    /// <summary>Claims up to <see cref="BatchSize"/> due notifications that nobody holds, for one lease.</summary>
+    internal async Task<NotificationBatch> ClaimAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var batch = new NotificationBatch(Guid.NewGuid(), now, now + options.Value.NotificationLease, []);
+        await using var claim = dataSource.CreateCommand("""
+            WITH claimed AS (
+                UPDATE alert_notifications SET lease_id = $2, lease_until = $3
+                WHERE id IN (
+                    SELECT id FROM alert_notifications
+                    WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
+                    ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
+                RETURNING id, alert_id, event, channel, attempts)
+            SELECT c.id, c.event, c.channel, c.attempts, a.id, a.kind, a.scope_key, a.province_code, a.district_code, a.access, a.technology,
+                a.probe_id, a.state, a.summary, a.value, a.threshold, a.opened_at, a.resolved_at, a.acknowledged_at, a.acknowledged_by
+            FROM claimed c JOIN alerts a ON a.id = c.alert_id
+            ORDER BY c.id
+            """);
+        claim.Parameters.Add(new NpgsqlParameter { Value = now });
+        claim.Parameters.Add(new NpgsqlParameter { Value = batch.LeaseId });
+        claim.Parameters.Add(new NpgsqlParameter { Value = batch.LeaseUntil });
+        claim.Parameters.Add(new NpgsqlParameter { Value = BatchSize });
+        await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            batch.Items.Add(new ClaimedNotification(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), AlertRecord.Read(reader, 4)));
+        }
+
+        return batch;
+    }
+
+    /// <summary>Sends a claimed batch and records each outcome; stops (and gives the rest back) before its lease runs out.</summary>
+    internal async Task<int> SendAsync(NotificationBatch batch, CancellationToken cancellationToken)
+    {
+        var delivered = 0;
+        var next = 0;
+        var now = batch.ClaimedAt;
+        await using var mail = new MailBatch(options.Value);
+        try
+        {
+            for (; next < batch.Items.Count; next++)
             {
+                // Half the lease is the margin for one slow send and for clocks that differ between instances.
+                if (time.GetUtcNow() >= batch.ClaimedAt + (options.Value.NotificationLease / 2))
+                {
+                    break;
+                }
+
+                var (id, alertEvent, channel, attempts, alert) = batch.Items[next];
                 string? error = null;
                 try
                 {
-                    await SendAsync(channel, new AlertNotification(id, alertEvent, alert), cancellationToken);
+                    await SendAsync(channel, new AlertNotification(id, alertEvent, alert), mail, cancellationToken);
                     delivered++;
                 }
                 catch (Exception ex) when (ex is HttpRequestException or IOException or InfluxDbException or MailKit.ServiceNotConnectedException
                                            or MailKit.Net.Smtp.SmtpCommandException or MailKit.Net.Smtp.SmtpProtocolException or System.Net.Sockets.SocketException
-                                           or TaskCanceledException)
+                                           or TaskCanceledException or MailKit.Security.SslHandshakeException or MailKit.Security.AuthenticationException
+                                           or NotSupportedException)
                 {
                     error = ex.Message;
                     logger.NotificationFailed(id, channel, attempts + 1, ex.Message);
                 }
 
                 var delay = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(1).Ticks << Math.Min(attempts, 20), options.Value.MaxRetryDelay.Ticks));
-                await using var update = new NpgsqlCommand("""
-                    UPDATE alert_notifications SET attempts = attempts + 1, delivered_at = CASE WHEN $2::text IS NULL THEN $3 END,
-                        last_error = $2, next_attempt_at = $4 WHERE id = $1
-                    """, connection, transaction);
-                update.Parameters.Add(new NpgsqlParameter { Value = id });
-                update.Parameters.Add(new NpgsqlParameter { Value = (object?)error ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-                update.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
-                update.Parameters.Add(new NpgsqlParameter { Value = now + delay });
-                await update.ExecuteNonQueryAsync(cancellationToken);
+                if (!await RecordAsync(id, batch.LeaseId, error, now + delay, cancellationToken))
+                {
+                    logger.NotificationLeaseLost(id);
+                }
             }
-
-            await transaction.CommitAsync(cancellationToken);
+        }
+        finally
+        {
+            if (next < batch.Items.Count)
+            {
+                await ReleaseAsync(batch, batch.Items.Skip(next).Select(n => n.Id).ToArray());
+            }
         }
 
         return delivered;
     }
 
-    private async Task SendAsync(string channel, AlertNotification notification, CancellationToken cancellationToken)
+    // Only the holder of the lease records: after a lease expired and another dispatcher took the notification over,
+    // this outcome is not ours to write.
+    private async Task<bool> RecordAsync(long id, Guid leaseId, string? error, DateTimeOffset nextAttempt, CancellationToken cancellationToken)
+    {
+        await using var update = dataSource.CreateCommand("""
+            UPDATE alert_notifications SET attempts = attempts + 1, delivered_at = CASE WHEN $2::text IS NULL THEN $3 END,
+                last_error = $2, next_attempt_at = $4, lease_id = NULL, lease_until = NULL
+            WHERE id = $1 AND lease_id = $5
+            """);
+        update.Parameters.Add(new NpgsqlParameter { Value = id });
+        update.Parameters.Add(new NpgsqlParameter { Value = (object?)error ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        update.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
+        update.Parameters.Add(new NpgsqlParameter { Value = nextAttempt });
+        update.Parameters.Add(new NpgsqlParameter { Value = leaseId });
+        return await update.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    // Unsent notifications of a batch go back at once instead of waiting for the lease to expire.
+    private async Task ReleaseAsync(NotificationBatch batch, long[] ids)
+    {
+        try
+        {
+            await using var release = dataSource.CreateCommand(
+                "UPDATE alert_notifications SET lease_id = NULL, lease_until = NULL WHERE id = ANY($1) AND lease_id = $2");
+            release.Parameters.Add(new NpgsqlParameter { Value = ids });
+            release.Parameters.Add(new NpgsqlParameter { Value = batch.LeaseId });
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (NpgsqlException ex)
+        {
+            logger.NotificationReleaseFailed(ids.Length, ex.Message); // the lease expires by itself
+        }
+    }
+
+    private async Task SendAsync(string channel, AlertNotification notification, MailBatch mail, CancellationToken cancellationToken)
     {
         var alert = notification.Alert;
         switch (channel)
@@ -101,7 +175,7 @@ internal sealed class NotificationDispatcher(
 
                 break;
             case NotificationChannel.Email:
-                await SendMailAsync(notification, cancellationToken);
+                await mail.SendAsync(Message(notification), cancellationToken);
                 break;
             case NotificationChannel.Influx:
                 var at = notification.Event == "resolved" ? alert.ResolvedAt ?? alert.OpenedAt : alert.OpenedAt;
@@ -118,7 +192,7 @@ internal sealed class NotificationDispatcher(
         }
     }
 
-    private async Task SendMailAsync(AlertNotification notification, CancellationToken cancellationToken)
+    private MimeMessage Message(AlertNotification notification)
     {
         var settings = options.Value;
         var message = new MimeMessage();
@@ -130,17 +204,15 @@ internal sealed class NotificationDispatcher(
 
         message.Subject = $"[HaTangSo] {notification.Event}: {notification.Alert.Summary}";
         message.Body = new TextPart("plain") { Text = JsonSerializer.Serialize(notification, AlertJsonContext.Default.AlertNotification) };
-        using var smtp = new SmtpClient();
-        await smtp.ConnectAsync(settings.SmtpHost!, settings.SmtpPort, MailKit.Security.SecureSocketOptions.Auto, cancellationToken);
-        if (!string.IsNullOrEmpty(settings.SmtpUsername))
-        {
-            await smtp.AuthenticateAsync(settings.SmtpUsername, settings.SmtpPassword ?? string.Empty, cancellationToken);
-        }
-
-        await smtp.SendAsync(message, cancellationToken);
-        await smtp.DisconnectAsync(quit: true, cancellationToken);
+        return message;
     }
 }
+
+/// <summary>A notification claimed for sending.</summary>
+internal sealed record ClaimedNotification(long Id, string Event, string Channel, int Attempts, AlertRecord Alert);
+
+/// <summary>Notifications claimed together under one lease.</summary>
+internal sealed record NotificationBatch(Guid LeaseId, DateTimeOffset ClaimedAt, DateTimeOffset LeaseUntil, List<ClaimedNotification> Items);
 
 /// <summary>Source-generated JSON for notifications.</summary>
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]

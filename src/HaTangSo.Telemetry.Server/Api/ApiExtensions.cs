@@ -1,9 +1,14 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 
 namespace HaTangSo.Telemetry.Server.Api;
 
-/// <summary>The HTTP API: API-key authentication with viewer and operator roles.</summary>
+/// <summary>
+/// The HTTP API: API-key authentication with viewer and operator roles. Every route needs at least the viewer role
+/// unless it says otherwise: the fallback policy covers any route added later without a policy of its own, and the
+/// only anonymous routes are <c>/health</c> (status only), <c>/health/live</c> and <c>/metrics</c> (Prometheus).
+/// </summary>
 internal static class ApiExtensions
 {
     public static IHostApplicationBuilder AddApi(this IHostApplicationBuilder builder)
@@ -14,7 +19,13 @@ internal static class ApiExtensions
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(ApiRoles.Viewer, p => p.RequireRole(ApiRoles.Viewer, ApiRoles.Operator))
-            .AddPolicy(ApiRoles.Operator, p => p.RequireRole(ApiRoles.Operator));
+            .AddPolicy(ApiRoles.Operator, p => p.RequireRole(ApiRoles.Operator))
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder(ApiKeyAuthenticationHandler.SchemeName)
+                .RequireRole(ApiRoles.Viewer, ApiRoles.Operator).Build());
+        // Hangfire's dashboard validates an antiforgery token on every POST once the service exists.
+        builder.Services.AddAntiforgery();
+        builder.Services.AddOptionsWithValidateOnStart<PlaceholderSecrets>();
+        builder.Services.AddSingleton<IValidateOptions<PlaceholderSecrets>, PlaceholderSecretsValidator>();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "HaTangSo.Telemetry API";

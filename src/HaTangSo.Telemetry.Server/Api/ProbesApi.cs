@@ -29,12 +29,17 @@ internal static class ProbesApi
         TypedResults.Ok(await store.LoadLocationsAsync(cancellationToken));
 
     private static async Task<Results<Ok<EnrolmentResult>, ValidationProblem, ProblemHttpResult>> EnrolAsync(
-        string id, ProbeRequest request, ProbeEnrolment enrolment, IOptions<ProvisioningOptions> provisioning, ILogger<ProbeEnrolment> logger,
-        CancellationToken cancellationToken)
+        string id, ProbeRequest request, ProbeEnrolment enrolment, ReservedNames reserved, IOptions<ProvisioningOptions> provisioning,
+        ILogger<ProbeEnrolment> logger, CancellationToken cancellationToken)
     {
         if (!provisioning.Value.Enabled)
         {
             return NotConfigured();
+        }
+
+        if (reserved.Refusal(id) is { } refusal)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["id"] = [refusal] });
         }
 
         var errors = request.Validate(id);
@@ -53,19 +58,37 @@ internal static class ProbesApi
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["communeCode"] = [ex.Message] });
         }
+        catch (NotAProbeException ex)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["id"] = [ex.Message] });
+        }
     }
 
-    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> RevokeAsync(
-        string id, ProbeEnrolment enrolment, IOptions<ProvisioningOptions> provisioning, ILogger<ProbeEnrolment> logger, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, NotFound, ValidationProblem, ProblemHttpResult>> RevokeAsync(
+        string id, ProbeEnrolment enrolment, ReservedNames reserved, IOptions<ProvisioningOptions> provisioning, ILogger<ProbeEnrolment> logger,
+        CancellationToken cancellationToken)
     {
         if (!provisioning.Value.Enabled)
         {
             return NotConfigured();
         }
 
-        if (!await enrolment.RevokeAsync(id, cancellationToken))
+        // Checked before anything is looked up or changed: a reserved name never reaches the broker.
+        if (reserved.Refusal(id) is { } refusal)
         {
-            return TypedResults.NotFound();
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["id"] = [refusal] });
+        }
+
+        try
+        {
+            if (await enrolment.RevokeAsync(id, cancellationToken) == RevokeOutcome.NotRegistered)
+            {
+                return TypedResults.NotFound();
+            }
+        }
+        catch (NotAProbeException ex)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["id"] = [ex.Message] });
         }
 
         logger.ProbeRevoked(id);

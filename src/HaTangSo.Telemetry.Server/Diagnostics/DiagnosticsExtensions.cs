@@ -41,9 +41,12 @@ internal static class DiagnosticsExtensions
 
     public static WebApplication MapServerDiagnostics(this WebApplication app)
     {
-        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
-        app.MapLiveness();
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        // Anonymous by decision (README, "The HTTP surface"): load balancers and orchestrators ask /health and
+        // /health/live without a key (an anonymous caller sees the status only), and Prometheus scrapes /metrics,
+        // which holds counters without probe ids or payloads. Every other route needs a key (the fallback policy).
+        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync }).AllowAnonymous();
+        app.MapLiveness().AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         return app;
     }
 }

@@ -53,11 +53,15 @@ internal sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealth
     }
 }
 
-/// <summary>Writes the health report as JSON: overall status and each dependency's.</summary>
+/// <summary>
+/// Writes the health report as JSON: the overall status to anyone; each dependency's state, error text and backlog
+/// only to a caller with an API key (they name hosts and errors an anonymous caller has no business reading).
+/// </summary>
 internal static class HealthResponse
 {
     public static Task WriteAsync(HttpContext context, HealthReport report)
     {
+        var details = context.User.IsInRole(Api.ApiRoles.Viewer) || context.User.IsInRole(Api.ApiRoles.Operator);
         context.Response.ContentType = "application/json; charset=utf-8";
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -65,7 +69,7 @@ internal static class HealthResponse
             json.WriteStartObject();
             json.WriteString("status", report.Status.ToString());
             json.WriteStartObject("checks");
-            foreach (var (name, entry) in report.Entries)
+            foreach (var (name, entry) in details ? report.Entries : new Dictionary<string, HealthReportEntry>())
             {
                 json.WriteStartObject(name);
                 json.WriteString("status", entry.Status.ToString());

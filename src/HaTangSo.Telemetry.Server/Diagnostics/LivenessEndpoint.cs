@@ -12,10 +12,7 @@ internal static class LivenessEndpoint
 {
     public const string Path = "/health/live";
 
-    public static WebApplication MapLiveness(this WebApplication app)
-    {
+    public static IEndpointConventionBuilder MapLiveness(this WebApplication app) =>
         // No check runs (the predicate selects none): the answer only proves the host is responsive.
         app.MapHealthChecks(Path, new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponse.WriteAsync });
-        return app;
-    }
 }

@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
 using HaTangSo.Telemetry.Server.Alerts;
 using HaTangSo.Telemetry.Server.Api;
@@ -58,7 +59,11 @@ internal static class JobsExtensions
         return builder;
     }
 
-    /// <summary>The Hangfire dashboard at <c>/hangfire</c>, for operators only (API key, or HTTP Basic with the key as password).</summary>
+    /// <summary>
+    /// The Hangfire dashboard at <c>/hangfire</c>, for operators only (API key, or HTTP Basic with the key as password).
+    /// A browser (Basic) sees it read-only: Basic is accepted for GET only, and every POST also needs Hangfire's
+    /// antiforgery token.
+    /// </summary>
     public static WebApplication MapJobs(this WebApplication app)
     {
         if (app.Services.GetRequiredService<IOptions<JobOptions>>().Value.Enabled)
@@ -68,6 +73,7 @@ internal static class JobsExtensions
                 Authorization = [],
                 DisplayStorageConnectionString = false,
                 DashboardTitle = "HaTangSo.Telemetry jobs",
+                IsReadOnlyFunc = context => context.GetHttpContext().User.HasClaim(ApiKeyAuthenticationHandler.MethodClaim, ApiKeyAuthenticationHandler.ViaBasic),
             }).RequireAuthorization(ApiRoles.Operator);
         }
 

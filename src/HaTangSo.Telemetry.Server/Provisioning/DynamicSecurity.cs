@@ -27,9 +27,15 @@ internal sealed class DynamicSecurity(IOptions<MqttOptions> mqtt, IOptions<Provi
     private const string ControlTopic = "$CONTROL/dynamic-security/v1";
     private const string ResponseTopic = ControlTopic + "/response";
 
-    /// <summary>Runs <paramref name="commands"/> in order; errors listed in <paramref name="tolerated"/> are ignored.</summary>
-    public async Task ExecuteAsync(IReadOnlyList<JsonObject> commands, IReadOnlyCollection<string> tolerated, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="commands"/> in order and returns each one's response (<c>{"command", "data"?, "error"?}</c>);
+    /// errors listed in <paramref name="tolerated"/> are returned, any other stops the sequence with a
+    /// <see cref="DynamicSecurityException"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<JsonNode?>> ExecuteAsync(
+        IReadOnlyList<JsonObject> commands, IReadOnlyCollection<string> tolerated, CancellationToken cancellationToken)
     {
+        var responses = new List<JsonNode?>(commands.Count);
         var settings = mqtt.Value;
         using var client = new MqttClientFactory().CreateMqttClient();
         var answers = new ConcurrentQueue<JsonNode?>();
@@ -77,9 +83,12 @@ internal sealed class DynamicSecurity(IOptions<MqttOptions> mqtt, IOptions<Provi
             {
                 throw new DynamicSecurityException(command["command"]!.GetValue<string>(), error);
             }
+
+            responses.Add(response?.DeepClone());
         }
 
         await client.DisconnectAsync(cancellationToken: CancellationToken.None);
+        return responses;
     }
 
     /// <summary>A command object: <c>{"command": name, ...fields}</c>.</summary>

@@ -10,11 +10,26 @@ namespace HaTangSo.Telemetry.Server.Provisioning;
 /// <summary>What an enrolment hands over: the probe's broker password (shown once) and its configuration file.</summary>
 public sealed record EnrolmentResult(string ProbeId, string MqttUsername, string MqttPassword, JsonObject Config);
 
+/// <summary>What a revocation did.</summary>
+public enum RevokeOutcome
+{
+    /// <summary>The broker client is deleted (disconnecting it) and the probe disabled.</summary>
+    Revoked,
+
+    /// <summary>No probe of that id is registered: nothing was touched.</summary>
+    NotRegistered,
+}
+
+/// <summary>The broker holds a client of that name that is not a probe's: enrolment or revocation touched nothing.</summary>
+public sealed class NotAProbeException(string message) : Exception(message);
+
 /// <summary>
-/// Enrols and revokes probes. A probe gets its own broker client (username = probe id, a random 192-bit password)
-/// and its own role that may publish to <c>hts/v1/probes/{id}/results</c> and <c>.../status</c> and nothing else:
-/// it cannot write for another probe nor read anything (the plugin's defaults deny subscriptions and other
-/// publishes). Revocation deletes the client, which disconnects it at once, and disables it in the registry so
+/// Enrols and revokes probes. A probe gets its own broker client (username = client id = probe id, a random 192-bit
+/// password), bound to its client id (the plugin refuses the login with any other client id, so a probe can neither
+/// take over another client's session nor be impersonated under its own), and its own role that may publish to
+/// <c>hts/v1/probes/{id}/results</c> and <c>.../status</c> and nothing else. Names reserved by
+/// <see cref="ReservedNames"/> and broker clients that are not a probe's (any role but the probe's own) are never
+/// touched. Revocation deletes the client, which disconnects it at once, and disables it in the registry so
 /// anything it queued is quarantined; its past results stay.
 /// </summary>
 internal sealed class ProbeEnrolment(
@@ -23,14 +38,19 @@ internal sealed class ProbeEnrolment(
     /// <summary>The server's own role: it reads results and status, and publishes nothing.</summary>
     public const string ServerRole = "hts-server";
 
+    private const string ClientNotFound = "Client not found";
+
     private static readonly string[] s_tolerated =
-        ["Client already exists", "Role already exists", "Client not found", "Role not found", "ACL with this topic already exists", "Role is already in client"];
+        ["Client already exists", "Role already exists", ClientNotFound, "Role not found", "ACL with this topic already exists", "Role is already in client"];
 
     /// <summary>The role of one probe.</summary>
     public static string ProbeRole(string probeId) => "hts-probe-" + probeId;
 
-    /// <summary>Creates (or updates) the server's broker client <c>Mqtt:Username</c> with read-only access to results and status.</summary>
-    public Task EnsureServerIdentityAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates (or updates) this instance's broker client <c>Mqtt:Username</c>, bound to <c>Mqtt:ClientId</c>, with
+    /// read-only access to results and status.
+    /// </summary>
+    public async Task EnsureServerIdentityAsync(CancellationToken cancellationToken)
     {
         var settings = mqtt.Value;
         var commands = new List<JsonObject> { DynamicSecurity.Command("createRole", ("rolename", ServerRole)) };
@@ -44,15 +64,22 @@ internal sealed class ProbeEnrolment(
             commands.Add(DynamicSecurity.Acl(ServerRole, "publishClientReceive", topic, allow: true));
         }
 
-        commands.Add(DynamicSecurity.Command("createClient", ("username", settings.Username), ("password", settings.Password)));
+        commands.Add(DynamicSecurity.Command("createClient", ("username", settings.Username), ("password", settings.Password), ("clientid", settings.ClientId)));
+        // An existing client (an older release, or a changed client id) is brought to the same state.
+        commands.Add(DynamicSecurity.Command("setClientId", ("username", settings.Username), ("clientid", settings.ClientId)));
         commands.Add(DynamicSecurity.Command("setClientPassword", ("username", settings.Username), ("password", settings.Password)));
         commands.Add(DynamicSecurity.Command("addClientRole", ("username", settings.Username), ("rolename", ServerRole), ("priority", 0)));
-        return broker.ExecuteAsync(commands, s_tolerated, cancellationToken);
+        await broker.ExecuteAsync(commands, s_tolerated, cancellationToken);
     }
 
-    /// <summary>Registers the probe and gives it fresh broker credentials (any earlier ones stop working).</summary>
+    /// <summary>
+    /// Registers the probe and gives it fresh broker credentials (any earlier ones stop working). Throws
+    /// <see cref="NotAProbeException"/>, having touched nothing, when the broker has a client of that name that is
+    /// not this probe's. The caller has checked the name against <see cref="ReservedNames"/>.
+    /// </summary>
     public async Task<EnrolmentResult> EnrolAsync(ProbeRegistration probe, CancellationToken cancellationToken)
     {
+        await EnsureProbeOrAbsentAsync(probe.Id, cancellationToken);
         await registry.UpsertProbeAsync(probe with { Enabled = true }, cancellationToken);
         await directory.ReloadAsync(cancellationToken);
         var password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
@@ -64,21 +91,51 @@ internal sealed class ProbeEnrolment(
             DynamicSecurity.Command("createRole", ("rolename", role)),
             DynamicSecurity.Acl(role, "publishClientSend", Topics.Results(probe.Id), allow: true),
             DynamicSecurity.Acl(role, "publishClientSend", Topics.Status(probe.Id), allow: true),
-            DynamicSecurity.Command("createClient", ("username", probe.Id), ("password", password),
+            DynamicSecurity.Command("createClient", ("username", probe.Id), ("password", password), ("clientid", probe.Id),
                 ("roles", new JsonArray(new JsonObject { ["rolename"] = role, ["priority"] = 0 }))),
-        ], ["Client not found", "Role not found"], cancellationToken);
+        ], [ClientNotFound, "Role not found"], cancellationToken);
         return new EnrolmentResult(probe.Id, probe.Id, password, Config(probe));
     }
 
-    /// <summary>Deletes the probe's broker client (disconnecting it) and disables it in the registry; false when unknown.</summary>
-    public async Task<bool> RevokeAsync(string probeId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes the probe's broker client (disconnecting it) and disables it in the registry. A probe that is not
+    /// registered is <see cref="RevokeOutcome.NotRegistered"/> and nothing is touched; a broker client of that name
+    /// that is not a probe's throws <see cref="NotAProbeException"/>, nothing touched either.
+    /// </summary>
+    public async Task<RevokeOutcome> RevokeAsync(string probeId, CancellationToken cancellationToken)
     {
-        var known = await registry.SetEnabledAsync(probeId, false, cancellationToken);
+        if (await registry.FindAsync(probeId, cancellationToken) is null)
+        {
+            return RevokeOutcome.NotRegistered;
+        }
+
+        await EnsureProbeOrAbsentAsync(probeId, cancellationToken);
+        await registry.SetEnabledAsync(probeId, false, cancellationToken);
         await directory.ReloadAsync(cancellationToken);
         await broker.ExecuteAsync(
             [DynamicSecurity.Command("deleteClient", ("username", probeId)), DynamicSecurity.Command("deleteRole", ("rolename", ProbeRole(probeId)))],
-            ["Client not found", "Role not found"], cancellationToken);
-        return known;
+            [ClientNotFound, "Role not found"], cancellationToken);
+        return RevokeOutcome.Revoked;
+    }
+
+    // Only a client this code made for this probe may be replaced or deleted: one whose roles are at most the
+    // probe's own. Anything else (the server's, an administrator's, one made by hand) is someone else's login.
+    private async Task EnsureProbeOrAbsentAsync(string probeId, CancellationToken cancellationToken)
+    {
+        var answer = (await broker.ExecuteAsync([DynamicSecurity.Command("getClient", ("username", probeId))], [ClientNotFound], cancellationToken))[0];
+        if (answer?["error"] is not null)
+        {
+            return;
+        }
+
+        var client = answer?["data"]?["client"];
+        var roles = (client?["roles"] as JsonArray ?? []).Select(r => r?["rolename"]?.GetValue<string>()).ToList();
+        var groups = client?["groups"] as JsonArray ?? [];
+        if (groups.Count > 0 || roles.Any(r => r != ProbeRole(probeId)))
+        {
+            throw new NotAProbeException(
+                $"The broker has a client '{probeId}' that is not a probe's (roles: {string.Join(", ", roles)}); enrolment and revocation never touch it.");
+        }
     }
 
     private JsonObject Config(ProbeRegistration probe)

@@ -1,3 +1,4 @@
+using HaTangSo.Telemetry.Server.Ingestion;
 using Microsoft.Extensions.Options;
 
 namespace HaTangSo.Telemetry.Server.Provisioning;
@@ -9,6 +10,9 @@ internal static class ProvisioningExtensions
     {
         builder.Services.AddOptionsWithValidateOnStart<ProvisioningOptions>().BindConfiguration(ProvisioningOptions.SectionName);
         builder.Services.AddSingleton<IValidateOptions<ProvisioningOptions>, ProvisioningOptionsValidator>();
+        builder.Services.AddSingleton<IPostConfigureOptions<MqttOptions>, ServerIdentityPostConfigure>();
+        builder.Services.AddSingleton<IValidateOptions<MqttOptions>, ServerIdentityValidator>();
+        builder.Services.AddSingleton<ReservedNames>();
         builder.Services.AddSingleton<DynamicSecurity>();
         builder.Services.AddSingleton<ProbeEnrolment>();
         builder.Services.AddHostedService<ProvisioningStartup>();

@@ -1,6 +1,6 @@
 namespace HaTangSo.Telemetry.SpeedTest.Diagnostics;
 
-/// <summary>Every log line of the speed-test server (source-generated); event ids 55xx.</summary>
+/// <summary>Every log line of the speed-test server (source-generated); event ids 55xx and 65xx.</summary>
 internal static partial class Log
 {
     [LoggerMessage(5500, LogLevel.Information, "UDP echo responder listening on {EndPoint}")]
@@ -14,4 +14,16 @@ internal static partial class Log
 
     [LoggerMessage(5503, LogLevel.Warning, "UDP echo rate limit hit by {Client} ({Count} datagrams dropped so far)")]
     public static partial void UdpEchoRateLimited(this ILogger logger, string client, long count);
+
+    [LoggerMessage(6500, LogLevel.Warning, "UDP echo: {Count} datagrams without a valid token dropped so far (last from {Client})")]
+    public static partial void UdpEchoNoToken(this ILogger logger, string client, long count);
+
+    [LoggerMessage(6501, LogLevel.Warning, "UDP echo: server-wide rate limit reached ({Count} datagrams dropped so far)")]
+    public static partial void UdpEchoGlobalLimited(this ILogger logger, long count);
+
+    [LoggerMessage(6502, LogLevel.Warning, "HTTP: connection from {Client} refused, it already has {Limit} open ({Count} refused so far)")]
+    public static partial void ConnectionLimited(this ILogger logger, string client, int limit, long count);
+
+    [LoggerMessage(6503, LogLevel.Information, "HTTP: upload from {Client} stopped at {Reason}")]
+    public static partial void UploadStopped(this ILogger logger, string client, string reason);
 }

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json.Serialization;
+using HaTangSo.Telemetry.SpeedTest.Diagnostics;
+using HaTangSo.Telemetry.SpeedTest.UdpEcho;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -9,7 +11,8 @@ namespace HaTangSo.Telemetry.SpeedTest.Http;
 
 /// <summary>
 /// LibreSpeed's backend protocol (garbage, empty, getIP): <c>/garbage</c> and <c>/backend/garbage.php</c> are
-/// the same endpoint, so LibreSpeed's web client and any LibreSpeed-speaking probe work against this server.
+/// the same endpoint, so LibreSpeed's web client and any LibreSpeed-speaking probe work against this server. Added:
+/// <c>udpToken</c>, which the probe calls before its UDP test (the echo answers token holders only).
 /// </summary>
 internal static class LibreSpeedEndpoints
 {
@@ -21,6 +24,7 @@ internal static class LibreSpeedEndpoints
         app.MapMethods($"{prefix}/garbage{ext}", ["GET"], GarbageAsync);
         app.MapMethods($"{prefix}/empty{ext}", ["GET", "POST"], EmptyAsync);
         app.MapMethods($"{prefix}/getIP{ext}", ["GET"], GetIp);
+        app.MapMethods($"{prefix}/udpToken{ext}", ["GET"], UdpToken);
         app.MapMethods($"{prefix}/{{name}}", ["OPTIONS"], Preflight);
     }
 
@@ -53,19 +57,23 @@ internal static class LibreSpeedEndpoints
         }
     }
 
-    private static async Task EmptyAsync(HttpContext context)
+    private static async Task EmptyAsync(HttpContext context, IOptions<SpeedTestOptions> options, ILoggerFactory loggers)
     {
+        var logger = loggers.CreateLogger(typeof(LibreSpeedEndpoints));
         NoCache(context.Response);
         context.Response.Headers.Connection = "keep-alive";
         if (HttpMethods.IsPost(context.Request.Method))
         {
-            // Uploads have any size and often no length (chunked for the whole test): read and discard.
+            // Uploads often have no length (chunked for the whole test): read and discard, up to a size and a time.
+            var settings = options.Value;
             var sizeLimit = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
             if (sizeLimit is { IsReadOnly: false })
             {
-                sizeLimit.MaxRequestBodySize = null;
+                sizeLimit.MaxRequestBodySize = settings.MaxUploadBytes;
             }
 
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            deadline.CancelAfter(settings.MaxUploadDuration);
             var reader = context.Request.BodyReader;
             var socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
             var lowWater = socket is null ? null : new ReceiveLowWater(socket);
@@ -75,7 +83,7 @@ internal static class LibreSpeedEndpoints
                 while (true)
                 {
                     lowWater?.Before(remaining);
-                    var read = await reader.ReadAsync(context.RequestAborted);
+                    var read = await reader.ReadAsync(deadline.Token);
                     remaining -= read.Buffer.Length;
                     reader.AdvanceTo(read.Buffer.End);
                     if (read.IsCompleted || read.IsCanceled)
@@ -84,9 +92,21 @@ internal static class LibreSpeedEndpoints
                     }
                 }
             }
+            catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                logger.UploadStopped(Client(context), $"SpeedTest:MaxUploadDuration ({settings.MaxUploadDuration})");
+                context.Abort(); // the client is still sending: the connection cannot be reused
+                return;
+            }
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                logger.UploadStopped(Client(context), $"SpeedTest:MaxUploadBytes ({settings.MaxUploadBytes} bytes)");
+                context.Abort();
+                return;
+            }
             catch (Exception ex) when (ex is OperationCanceledException or BadHttpRequestException or IOException)
             {
-                // The client ends its upload by closing the connection.
+                // The client ends its upload by closing the connection (or was too slow: Kestrel's minimum rate).
                 return;
             }
             finally
@@ -97,6 +117,23 @@ internal static class LibreSpeedEndpoints
 
         context.Response.StatusCode = StatusCodes.Status200OK;
     }
+
+    // The token binds the address this request came from; the probe's UDP test leaves by the same link.
+    private static IResult UdpToken(HttpContext context, UdpTokens tokens, IOptions<SpeedTestOptions> options)
+    {
+        NoCache(context.Response);
+        if (context.Connection.RemoteIpAddress is not { } address || options.Value.UdpEchoPort == 0)
+        {
+            return Results.NotFound();
+        }
+
+        var (token, expiresAt) = tokens.Issue(address);
+        return Results.Json(
+            new UdpTokenAnswer(Convert.ToBase64String(token), expiresAt, options.Value.UdpEchoPort), SpeedTestJsonContext.Default.UdpTokenAnswer);
+    }
+
+    private static string Client(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } address ? UdpTokens.Normalise(address).ToString() : string.Empty;
 
     private static IResult GetIp(HttpContext context)
     {
@@ -131,6 +168,10 @@ internal static class LibreSpeedEndpoints
 /// <summary>LibreSpeed's getIP answer.</summary>
 internal sealed record IpAnswer(string ProcessedString, string RawIspInfo);
 
+/// <summary>The <c>udpToken</c> answer: the token (base64; it opens each echo datagram), its expiry, the echo's port.</summary>
+internal sealed record UdpTokenAnswer(string Token, DateTimeOffset ExpiresAt, int UdpPort);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(IpAnswer))]
+[JsonSerializable(typeof(UdpTokenAnswer))]
 internal sealed partial class SpeedTestJsonContext : JsonSerializerContext;

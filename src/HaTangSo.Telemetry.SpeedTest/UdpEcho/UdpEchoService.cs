@@ -6,10 +6,12 @@ using Microsoft.Extensions.Options;
 namespace HaTangSo.Telemetry.SpeedTest.UdpEcho;
 
 /// <summary>
-/// Echoes each datagram back unchanged to its sender (the probe puts a sequence number and its send time
-/// inside), rate-limited per client address, for loss and jitter over UDP.
+/// Echoes each datagram back unchanged to its sender (the probe puts a sequence number and its send time inside), for
+/// loss and jitter over UDP. A datagram is answered only when it opens with a valid token for its source address
+/// (<see cref="UdpTokens"/>), its client is within its rate and the server within its total; anything else is dropped
+/// without a word. Answers are never larger than the question (no amplification).
 /// </summary>
-internal sealed class UdpEchoService(IOptions<SpeedTestOptions> options, TimeProvider time, ILogger<UdpEchoService> logger)
+internal sealed class UdpEchoService(IOptions<SpeedTestOptions> options, UdpTokens tokens, TimeProvider time, ILogger<UdpEchoService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -30,10 +32,11 @@ internal sealed class UdpEchoService(IOptions<SpeedTestOptions> options, TimePro
 
         socket.Bind(new IPEndPoint(bind, settings.UdpEchoPort));
         logger.UdpEchoListening(socket.LocalEndPoint?.ToString() ?? string.Empty);
-        var limiter = new ClientRateLimiter(time, settings.UdpPacketsPerSecond, settings.UdpBurst, settings.UdpMaxClients);
+        var limiter = new ClientRateLimiter(
+            time, settings.UdpPacketsPerSecond, settings.UdpBurst, settings.UdpMaxClients, settings.UdpGlobalPacketsPerSecond);
         var buffer = new byte[settings.UdpMaxDatagramBytes + 1];
         var from = new SocketAddress(bind.AddressFamily);
-        long limited = 0;
+        long limited = 0, globalLimited = 0, untokened = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             int length;
@@ -57,15 +60,33 @@ internal sealed class UdpEchoService(IOptions<SpeedTestOptions> options, TimePro
                 continue;
             }
 
-            var client = ((IPEndPoint)new IPEndPoint(bind, 0).Create(from)).Address;
-            if (!limiter.TryAcquire(client))
+            var client = UdpTokens.Normalise(((IPEndPoint)new IPEndPoint(bind, 0).Create(from)).Address);
+            if (!tokens.IsValid(buffer.AsSpan(0, length), client))
             {
-                if (++limited % 1000 == 1)
+                if (++untokened % 1000 == 1)
                 {
-                    logger.UdpEchoRateLimited(client.ToString(), limited);
+                    logger.UdpEchoNoToken(client.ToString(), untokened);
                 }
 
                 continue;
+            }
+
+            switch (limiter.Acquire(client))
+            {
+                case EchoDecision.ClientLimited:
+                    if (++limited % 1000 == 1)
+                    {
+                        logger.UdpEchoRateLimited(client.ToString(), limited);
+                    }
+
+                    continue;
+                case EchoDecision.GlobalLimited:
+                    if (++globalLimited % 1000 == 1)
+                    {
+                        logger.UdpEchoGlobalLimited(globalLimited);
+                    }
+
+                    continue;
             }
 
             try

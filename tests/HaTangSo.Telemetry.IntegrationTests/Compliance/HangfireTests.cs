@@ -56,5 +56,16 @@ public sealed class HangfireTests(PostgresFixture postgres, InfluxDbFixture infl
         using var dashboard = await anonymous.GetAsync("/hangfire/recurring", ct);
         Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
         Assert.Contains("compliance", await dashboard.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+
+        // A change through the dashboard needs the key in X-Api-Key and Hangfire's antiforgery token: a browser's
+        // cached Basic credentials cannot post (no cross-site request forgery), and a bare POST with the key neither.
+        static FormUrlEncodedContent Trigger() => new([new KeyValuePair<string, string>("jobs[]", "rollups")]);
+        using (var viaBasic = await anonymous.PostAsync("/hangfire/recurring/trigger", Trigger(), ct))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, viaBasic.StatusCode);
+        }
+
+        using var withoutToken = await server.Http.PostAsync("/hangfire/recurring/trigger", Trigger(), ct);
+        Assert.Equal(HttpStatusCode.Forbidden, withoutToken.StatusCode);
     }
 }

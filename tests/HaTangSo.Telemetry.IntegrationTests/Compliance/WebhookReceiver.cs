@@ -26,6 +26,14 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Answer this many requests with 503 first (to exercise the retries).</summary>
     public int FailFirst;
 
+    /// <summary>Hold each request this long before answering (to make concurrent senders overlap).</summary>
+    public TimeSpan Delay;
+
+    /// <summary>Times one notification id was being received by two requests at once.</summary>
+    public int Overlaps;
+
+    private readonly ConcurrentDictionary<long, int> _inFlight = new();
+
     public static async Task<WebhookReceiver> StartAsync(CancellationToken cancellationToken)
     {
         var port = FreePort.Next();
@@ -41,7 +49,27 @@ internal sealed class WebhookReceiver : IAsyncDisposable
                 return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
             }
 
-            receiver.Received.Enqueue((await JsonDocument.ParseAsync(request.Body)).RootElement.Clone());
+            var body = (await JsonDocument.ParseAsync(request.Body)).RootElement.Clone();
+            var id = body.TryGetProperty("notificationId", out var value) ? value.GetInt64() : 0;
+            if (receiver._inFlight.AddOrUpdate(id, 1, (_, n) => n + 1) > 1)
+            {
+                Interlocked.Increment(ref receiver.Overlaps);
+            }
+
+            try
+            {
+                if (receiver.Delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(receiver.Delay);
+                }
+
+                receiver.Received.Enqueue(body);
+            }
+            finally
+            {
+                receiver._inFlight.AddOrUpdate(id, 0, (_, n) => n - 1);
+            }
+
             return Results.NoContent();
         });
         await app.StartAsync(cancellationToken);

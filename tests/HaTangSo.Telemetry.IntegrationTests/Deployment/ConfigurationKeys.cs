@@ -12,7 +12,7 @@ namespace HaTangSo.Telemetry.IntegrationTests.Deployment;
 internal sealed class ConfigurationKeys
 {
     // Read by ASP.NET Core, .NET, the OpenTelemetry SDK or the container, not by an options class.
-    private static readonly string[] s_hostPrefixes = ["ASPNETCORE_", "DOTNET_", "OTEL_", "Logging__"];
+    private static readonly string[] s_hostPrefixes = ["ASPNETCORE_", "DOTNET_", "OTEL_", "Logging__", "Kestrel__"];
     private static readonly string[] s_hostNames = ["TZ", "HOME"];
 
     private readonly Dictionary<string, Type> _sections;

@@ -90,6 +90,49 @@ public sealed partial class KubernetesManifestTests
         Assert.Contains(service.Map("spec").List("ports").Cast<Dictionary<object, object>>(), p => p.Text("protocol") == "UDP" && p.Text("port") == "9091");
     }
 
+    [Fact]
+    public void Emqx_Authorization_ProbesOwnTopicsServersReadOnlyNoMatchDeny()
+    {
+        var config = Kind("ConfigMap", "emqx-config").Map("data");
+        var emqx = config.Text("emqx.conf")!;
+        Assert.Matches(@"no_match\s*=\s*deny", emqx);
+        Assert.Matches(@"user_id_type\s*=\s*clientid", emqx); // every login bound to its client id
+        Assert.Matches(@"max_packet_size\s*=\s*64KB", emqx);
+        var aclPath = Regex.Match(emqx, @"type\s*=\s*file[^}]*path\s*=\s*""([^""]+)""").Groups[1].Value;
+
+        // The ACL file is mounted where the configuration reads it.
+        var container = Container(Kind("StatefulSet", "emqx"));
+        var mount = container.List("volumeMounts").Cast<Dictionary<object, object>>().Single(m => m.Text("mountPath") == aclPath);
+        Assert.Equal("acl.conf", mount.Text("subPath"));
+
+        var rules = config.Text("acl.conf")!.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("%%", StringComparison.Ordinal)).ToList();
+        Assert.All(rules, r => Assert.EndsWith("}.", r, StringComparison.Ordinal));
+        Assert.Equal("{deny, all}.", rules[^1]);
+        Assert.DoesNotContain(rules, r => r.StartsWith("{allow, all", StringComparison.Ordinal));
+
+        // Every allow names its clients by client id, and only these two allows exist.
+        var allows = rules.Where(r => r.StartsWith("{allow,", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, allows.Count);
+        var server = Assert.Single(allows, r => r.Contains("^hts-server-[0-9]+$", StringComparison.Ordinal));
+        Assert.Contains(", subscribe, [", server, StringComparison.Ordinal);
+        Assert.Equal(["hts/v1/probes/+/results", "hts/v1/probes/+/status"], Topics(server));
+        var probe = Assert.Single(allows, r => r.Contains(", publish, [", StringComparison.Ordinal));
+        Assert.Contains("{clientid, {re, \"^[a-z0-9][a-z0-9-]{2,63}$\"}}", probe, StringComparison.Ordinal);
+        Assert.Equal(["hts/v1/probes/${clientid}/results", "hts/v1/probes/${clientid}/status"], Topics(probe));
+
+        // The system's other names get nothing, and that rule comes before the probes' (hts-server-0 matches the probe pattern too).
+        var system = rules.FindIndex(r => r == "{deny, {clientid, {re, \"^hts-\"}}, all}.");
+        Assert.True(system > rules.IndexOf(server) && system < rules.IndexOf(probe), "the hts- deny must sit between the server and probe rules");
+
+        // The servers reach EMQX through its in-cluster Service, each with its pod name as client id and login.
+        Assert.StartsWith("emqx.", Kind("ConfigMap", "hts-server-config").Map("data").Text("Mqtt__Host"), StringComparison.Ordinal);
+        var env = Container(Kind("StatefulSet", "hts-server")).List("env").Cast<Dictionary<object, object>>().ToList();
+        Assert.Equal("metadata.name", env.Single(e => e.Text("name") == "Mqtt__Username").Map("valueFrom").Map("fieldRef").Text("fieldPath"));
+    }
+
+    private static List<string> Topics(string rule) =>
+        Regex.Matches(rule[rule.LastIndexOf('[')..], @"""([^""]+)""").Select(m => m.Groups[1].Value).ToList();
+
     [GeneratedRegex(@"^[a-z0-9./_-]+:(?!latest)[A-Za-z0-9._-]*\d[A-Za-z0-9._-]*$")]
     private static partial Regex PinnedImage();
 

@@ -13,12 +13,14 @@ namespace HaTangSo.Telemetry.IntegrationTests.Security;
 /// </summary>
 internal sealed class SecureStack : IAsyncDisposable
 {
-    private SecureStack(MosquittoBroker broker, ServerProcess server, InfluxProbe influx, string serverPassword)
+    private SecureStack(MosquittoBroker broker, ServerProcess server, InfluxProbe influx, string serverPassword, string adminPassword, string serverClientId)
     {
         Broker = broker;
         Server = server;
         Influx = influx;
         ServerPassword = serverPassword;
+        AdminPassword = adminPassword;
+        ServerUsername = serverClientId;
     }
 
     public MosquittoBroker Broker { get; }
@@ -27,8 +29,14 @@ internal sealed class SecureStack : IAsyncDisposable
 
     public InfluxProbe Influx { get; }
 
-    /// <summary>The server's own broker password (user <c>hts-server</c>).</summary>
+    /// <summary>The server's own broker password (user <see cref="ServerUsername"/>).</summary>
     public string ServerPassword { get; }
+
+    /// <summary>The server's broker username, which is also its client id (bound by the broker).</summary>
+    public string ServerUsername { get; }
+
+    /// <summary>The dynamic-security administrator's (<c>hts-admin</c>) password.</summary>
+    public string AdminPassword { get; }
 
     /// <summary>Starts the broker (TLS only when <paramref name="tls"/> is given) and the server provisioning it.</summary>
     /// <param name="secretsDirectory">When set, the server's passwords are files there (<c>Secrets:Directory</c>), not variables.</param>
@@ -43,7 +51,6 @@ internal sealed class SecureStack : IAsyncDisposable
         {
             Extra =
             {
-                ["Mqtt__Username"] = "hts-server",
                 ["Mqtt__Password"] = serverPassword,
                 ["Provisioning__AdminUsername"] = "hts-admin",
                 ["Provisioning__AdminPassword"] = adminPassword,
@@ -68,7 +75,7 @@ internal sealed class SecureStack : IAsyncDisposable
         }
 
         var server = await ServerProcess.StartAsync(settings, ct);
-        return new SecureStack(broker, server, new InfluxProbe(influx.Server.BaseAddress, database), serverPassword);
+        return new SecureStack(broker, server, new InfluxProbe(influx.Server.BaseAddress, database), serverPassword, adminPassword, settings.ClientId);
     }
 
     public static string Secret() => TestArtifacts.Secret(Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
@@ -108,14 +115,19 @@ internal sealed class SecureStack : IAsyncDisposable
         .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
         .Build();
 
-    /// <summary>Connects over MQTT 5 (plaintext unless <paramref name="tls"/> configures TLS); the CONNACK's code.</summary>
+    /// <summary>
+    /// Connects over MQTT 5 (plaintext unless <paramref name="tls"/> configures TLS); the CONNACK's code. The client id
+    /// is the username unless <paramref name="clientId"/> says otherwise (the broker binds every enrolled login to it).
+    /// </summary>
     public async Task<MqttClientConnectResultCode> ConnectAsync(
-        IMqttClient client, string? username, string? password, CancellationToken ct, bool throwOnFailure = true, Action<MqttClientTlsOptionsBuilder>? tls = null)
+        IMqttClient client, string? username, string? password, CancellationToken ct, bool throwOnFailure = true,
+        Action<MqttClientTlsOptionsBuilder>? tls = null, string? clientId = null, bool cleanStart = true)
     {
         var options = new MqttClientOptionsBuilder().WithTcpServer(Broker.Host, Broker.Port)
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .WithTimeout(TimeSpan.FromSeconds(10))
-            .WithClientId((username ?? "anonymous") + "-" + Guid.NewGuid().ToString("N")[..6]);
+            .WithCleanStart(cleanStart)
+            .WithClientId(clientId ?? username ?? "anonymous-" + Guid.NewGuid().ToString("N")[..6]);
         if (username is not null)
         {
             options = options.WithCredentials(username, password);
@@ -135,6 +147,14 @@ internal sealed class SecureStack : IAsyncDisposable
             // MQTTnet 5 throws on a refused CONNACK and keeps the code only in its message.
             return ex.Message.Contains("BadUserNameOrPassword", StringComparison.Ordinal) ? MqttClientConnectResultCode.BadUserNameOrPassword : MqttClientConnectResultCode.NotAuthorized;
         }
+    }
+
+    /// <summary>Runs <c>mosquitto_ctrl dynsec ARGS</c> as the plugin's administrator (plaintext brokers only); its output.</summary>
+    public async Task<string> DynsecAsync(CancellationToken ct, params string[] arguments)
+    {
+        var result = await Command.RunAsync(
+            "mosquitto_ctrl", ["-h", Broker.Host, "-p", Broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-u", "hts-admin", "-P", AdminPassword, "dynsec", .. arguments], ct);
+        return result.Stdout + result.Stderr;
     }
 
     public async ValueTask DisposeAsync()
