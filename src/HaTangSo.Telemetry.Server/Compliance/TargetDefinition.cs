@@ -55,6 +55,11 @@ public sealed record TargetDefinition(
         var targets = new List<Target>();
         foreach (var (definition, index) in (definitions ?? []).Select((d, i) => (d, i)))
         {
+            if (definition is null)
+            {
+                throw new InvalidOperationException($"Compliance:TargetsFile '{path}' entry [{index}] is null.");
+            }
+
             var target = definition.ToTarget();
             var errors = target.Validate();
             if (errors.Count > 0)
