@@ -1,23 +1,25 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using HaTangSo.Telemetry.InfluxDb;
+using HaTangSo.Telemetry.Server.Resilience;
 using MailKit.Net.Smtp;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using Npgsql;
+using Polly.Registry;
 
 namespace HaTangSo.Telemetry.Server.Alerts;
 
 /// <summary>
 /// Sends the alert outbox: claims due notifications with <c>FOR UPDATE SKIP LOCKED</c> (so several instances
 /// share the work and none sends a notification twice), delivers each, and records it, or its error and the
-/// next attempt (exponential backoff to <see cref="AlertOptions.MaxRetryDelay"/>). A crash before the commit
+/// next attempt (<see cref="DeliveryBackoff"/>: exponential with jitter to <see cref="AlertOptions.MaxRetryDelay"/>). A crash before the commit
 /// leaves the notification due: at-least-once, with the notification id in the body for the receiver to
 /// de-duplicate.
 /// </summary>
 internal sealed class NotificationDispatcher(
     NpgsqlDataSource dataSource, IHttpClientFactory httpClients, InfluxDbClient influx, IOptions<AlertOptions> options,
-    TimeProvider time, ILogger<NotificationDispatcher> logger)
+    ResiliencePipelineProvider<Dependency> pipelines, TimeProvider time, ILogger<NotificationDispatcher> logger)
 {
     /// <summary>The named HTTP client for webhooks.</summary>
     public const string HttpClientName = "alert-webhook";
@@ -69,7 +71,7 @@ internal sealed class NotificationDispatcher(
                     logger.NotificationFailed(id, channel, attempts + 1, ex.Message);
                 }
 
-                var delay = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(1).Ticks << Math.Min(attempts, 20), options.Value.MaxRetryDelay.Ticks));
+                var delay = DeliveryBackoff.Next(attempts, options.Value.MaxRetryDelay);
                 await using var update = new NpgsqlCommand("""
                     UPDATE alert_notifications SET attempts = attempts + 1, delivered_at = CASE WHEN $2::text IS NULL THEN $3 END,
                         last_error = $2, next_attempt_at = $4 WHERE id = $1
@@ -87,7 +89,27 @@ internal sealed class NotificationDispatcher(
         return delivered;
     }
 
+    // Through the channel's pipeline (a time limit, with telemetry); the outbox's schedule is the retry (DeliveryBackoff).
     private async Task SendAsync(string channel, AlertNotification notification, CancellationToken cancellationToken)
+    {
+        if (channel is not (NotificationChannel.Webhook or NotificationChannel.Email))
+        {
+            await SendOnceAsync(channel, notification, cancellationToken); // InfluxDB's client has its own time limit
+            return;
+        }
+
+        var dependency = channel == NotificationChannel.Webhook ? Dependency.Webhook : Dependency.Smtp;
+        try
+        {
+            await pipelines.ExecuteAsync(dependency, "alert notification", async ct => await SendOnceAsync(channel, notification, ct), cancellationToken);
+        }
+        catch (Polly.Timeout.TimeoutRejectedException ex)
+        {
+            throw new IOException($"{dependency} did not answer in time", ex);
+        }
+    }
+
+    private async Task SendOnceAsync(string channel, AlertNotification notification, CancellationToken cancellationToken)
     {
         var alert = notification.Alert;
         switch (channel)
