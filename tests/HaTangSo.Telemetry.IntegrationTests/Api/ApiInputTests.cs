@@ -206,6 +206,19 @@ public sealed class ApiInputTests(ApiTestServer api) : IClassFixture<ApiTestServ
     }
 
     [Fact]
+    public async Task Get_UnknownProbe_Is404ProblemAndAnonymousIs401()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var missing = await api.Http.GetAsync("/api/probes/no-such-probe", ct);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+
+        using var anonymous = new HttpClient { BaseAddress = api.Http.BaseAddress };
+        using var refused = await anonymous.PutAsync("/api/probes/anon-probe", new StringContent("{}", Encoding.UTF8, "application/json"), ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+
+    [Fact]
     public async Task Get_QueryNumberOutOfRange_Is400()
     {
         var ct = TestContext.Current.CancellationToken;
