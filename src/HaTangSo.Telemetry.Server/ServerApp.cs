@@ -4,6 +4,7 @@ using HaTangSo.Telemetry.Server.Ingestion;
 using HaTangSo.Telemetry.Server.Jobs;
 using HaTangSo.Telemetry.Server.Provisioning;
 using HaTangSo.Telemetry.Server.Registry;
+using HaTangSo.Telemetry.Server.Resilience;
 
 namespace HaTangSo.Telemetry.Server;
 
@@ -15,6 +16,7 @@ internal static class ServerApp
     {
         builder.AddSecretFiles();
         builder.AddServerDiagnostics();
+        builder.AddResilience();
         builder.AddRegistry();
         builder.AddProvisioning();
         builder.AddInflux();

@@ -115,7 +115,7 @@ public sealed class IngestionEndToEndTests(PostgresFixture postgres, InfluxDbFix
         await publisher.PublishAsync(context.ProbeId, [.. results.Skip(500).Select(SampleResults.ToJson)], ct);
 
         // InfluxDB stays down until the server has met the outage (its write failed and is being retried).
-        await WaitUntilAsync(() => Task.FromResult(server.Output.Contains("Write to InfluxDB failed, retrying", StringComparison.Ordinal)), context, ct);
+        await WaitUntilAsync(() => Task.FromResult(server.Output.Contains("InfluxDb unavailable for InfluxDB (attempt", StringComparison.Ordinal)), context, ct);
         await ownInflux.StartAgainAsync(ct);
 
         await WaitUntilAsync(async () => await reader.CountResultsAsync(ct) >= results.Count, context, ct);

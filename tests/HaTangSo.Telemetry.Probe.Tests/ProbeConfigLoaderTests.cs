@@ -51,6 +51,10 @@ public sealed class ProbeConfigLoaderTests
     [InlineData("\"bind\": \"192.168.8.100\"", "\"bind\": \"not-an-ip\"", "links[1].bind")]
     [InlineData("\"access\": \"mobile\"", "\"access\": \"satellite\"", "links[1].access")]
     [InlineData("\"name\": \"mobile\"", "\"name\": \"fixed\"", "links[1].name")]
+    [InlineData("\"name\": \"mobile\"", "\"name\": \"fixed\\\\\"", "links[1].name")]
+    [InlineData("\"operator\": \"Viettel\"", "\"operator\": \"VNPT,province=01 download_mbps=999\"", "links[1].operator")]
+    [InlineData("\"technology\": \"4g\"", "\"technology\": \"5g\\\\\"", "links[1].technology")]
+    [InlineData("\"id\": \"ht-dc-1\"", "\"id\": \"dc\\\\ 1\"", "server.id")]
     public void Parse_BadValue_ErrorNamesTheKey(string from, string to, string key)
     {
         var json = Valid.Replace(from, to, StringComparison.Ordinal);
@@ -68,6 +72,26 @@ public sealed class ProbeConfigLoaderTests
         var error = Assert.Throws<ProbeConfigException>(() => ProbeConfigLoader.Parse(json, "probe.json"));
 
         Assert.Contains("scheduleMinute", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_NullLink_RefusedNamingIt()
+    {
+        var json = Valid.Replace("\"links\": [", "\"links\": [null, ", StringComparison.Ordinal);
+
+        var error = Assert.Throws<ProbeConfigException>(() => ProbeConfigLoader.Parse(json, "probe.json"));
+
+        Assert.Contains("links[0]: is missing", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_NameOutsideItsRule_ErrorNamesTheRule()
+    {
+        var json = Valid.Replace("\"technology\": \"4g\"", "\"technology\": \"4G LTE\"", StringComparison.Ordinal);
+
+        var error = Assert.Throws<ProbeConfigException>(() => ProbeConfigLoader.Parse(json, "probe.json"));
+
+        Assert.Contains(HaTangSo.Telemetry.Contracts.NameRules.Describe(HaTangSo.Telemetry.Contracts.NameKind.Technology), error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -63,13 +63,28 @@ internal static class ProbeConfigLoader
             }
         }
 
-        Require(config.ProbeId is not null && Topics.IsValidProbeId(config.ProbeId), "probeId", "required, ^[a-z0-9][a-z0-9-]{2,63}$");
+        // Every name that ends up in a result (and so in a tag or a topic) follows the same rule as at the server.
+        void Name(string key, NameKind kind, string? value)
+        {
+            if (NameRules.Check(kind, value) is { } reason)
+            {
+                errors.Add($"{key}: {reason} ({NameRules.Describe(kind)})");
+            }
+        }
+
+        Name("probeId", NameKind.ProbeId, config.ProbeId);
         Require(config.Broker?.Host is { Length: > 0 }, "broker.host", "required");
         Require(config.Broker is null || config.Broker.Port is > 0 and < 65536, "broker.port", "must be 1-65535");
         Require(config.Broker?.StatusIntervalSeconds is null or (>= 10 and <= 86_400), "broker.statusIntervalSeconds", "must be 10-86400");
         Require(config.Broker?.PasswordFile is null || File.Exists(config.Broker.PasswordFile), "broker.passwordFile", $"file {config.Broker?.PasswordFile} not found");
         Require(config.Broker?.CaFile is null || File.Exists(config.Broker.CaFile), "broker.caFile", $"file {config.Broker?.CaFile} not found");
         Require(Uri.TryCreate(config.Server?.Url, UriKind.Absolute, out var url) && url.Scheme is "http" or "https", "server.url", "required, an http(s) URL");
+        if (config.Server?.Id is not null || url is not null)
+        {
+            // Without server.id the URL's host is the id (ProbeAgent.ServerId).
+            Name(config.Server?.Id is null ? "server.id (the URL's host; set server.id)" : "server.id", NameKind.ServerId, config.Server?.Id ?? url!.Host);
+        }
+
         Require(config.Server?.UdpPort is null or (>= 0 and < 65536), "server.udpPort", "must be 0-65535");
         Require(config.ScheduleMinutes is >= 1 and <= 1440, "scheduleMinutes", "must be 1-1440");
         Require(config.QueueCapacity is >= 100 and <= 10_000_000, "queueCapacity", "must be 100-10000000");
@@ -87,10 +102,17 @@ internal static class ProbeConfigLoader
         {
             var link = config.Links![i];
             var key = $"links[{i}]";
-            Require(link.Name is { Length: > 0 and <= 32 } && names.Add(link.Name), key + ".name", "required, unique, at most 32 characters");
+            if (link is null)
+            {
+                errors.Add($"{key}: is missing (null)");
+                continue;
+            }
+
+            Name(key + ".name", NameKind.LinkName, link.Name);
+            Require(link.Name is null || names.Add(link.Name), key + ".name", "must be unique on the probe");
             Require(link.Access is not null && AccessKind.All.Contains(link.Access), key + ".access", "must be \"fixed\" or \"mobile\"");
-            Require(link.Operator is { Length: > 0 and <= 32 }, key + ".operator", "required (VNPT, Viettel, MobiFone, Vietnamobile, ...)");
-            Require(link.Technology is { Length: > 0 and <= 16 }, key + ".technology", "required (ftth, xdsl, 4g, 5g, ...)");
+            Name(key + ".operator", NameKind.Operator, link.Operator);
+            Name(key + ".technology", NameKind.Technology, link.Technology);
             Require(link.Bind is null || IPAddress.TryParse(link.Bind, out _), key + ".bind", $"'{link.Bind}' is not an IP address");
         }
 

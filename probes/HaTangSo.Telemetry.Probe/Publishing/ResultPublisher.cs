@@ -6,13 +6,15 @@ using HaTangSo.Telemetry.Probe.Queue;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Exceptions;
+using Polly;
+using Polly.Retry;
 
 namespace HaTangSo.Telemetry.Probe.Publishing;
 
 /// <summary>
 /// Drains the durable queue to the broker: QoS 1, a result leaves the queue only after a PUBACK with reason
 /// Success (MQTT 5, 3.4.2.1: "No matching subscribers" means the broker dropped it, so it stays queued).
-/// Reconnects with backoff for as long as it takes, and keeps the retained status message fresh.
+/// Reconnects with backoff for as long as it takes (a Polly pipeline), and keeps the retained status message fresh.
 /// </summary>
 internal sealed class ResultPublisher(
     ProbeConfig config, ResultQueue queue, ProbeStatus status, ILogger logger, TimeProvider time) : IDisposable
@@ -21,6 +23,9 @@ internal sealed class ResultPublisher(
     private const int Window = 32;
 
     private static readonly TimeSpan s_refusedPause = TimeSpan.FromSeconds(10);
+
+    /// <summary>A session shorter than this that the broker ends counts as a failed attempt (a kicked or flapping login).</summary>
+    private static readonly TimeSpan s_stableSession = TimeSpan.FromMinutes(1);
     private readonly SemaphoreSlim _wake = new(0);
     private readonly string _probeId = config.ProbeId!;
     private readonly BrokerConfig _broker = config.Broker!;
@@ -37,44 +42,19 @@ internal sealed class ResultPublisher(
     /// <summary>Runs until cancelled; on the way out says "offline" itself (a clean disconnect sends no will).</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var delay = TimeSpan.FromSeconds(1);
         using var client = new MqttClientFactory().CreateMqttClient();
+        var reconnect = ReconnectPipeline(client);
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                var connected = await client.ConnectAsync(MqttConnection.Options(_probeId, _broker, time.GetUtcNow()), cancellationToken);
-                if (connected.ResultCode != MqttClientConnectResultCode.Success)
-                {
-                    throw new BrokerRefusedException("login refused: " + connected.ResultCode);
-                }
-
-                delay = TimeSpan.FromSeconds(1);
-                logger.Connected(_broker.Host!, _broker.Port, connected.IsSessionPresent, queue.Depth);
-                await PublishStatusAsync(client, ProbeState.Online, cancellationToken);
-                await DrainWhileConnectedAsync(client, cancellationToken);
+                // One run of the pipeline per session: a session that ended after a while starts a fresh run (the first
+                // attempt at once, the backoff from its start); one the broker dropped at once counts as a failed attempt.
+                await reconnect.ExecuteAsync(async ct => await SessionAsync(client, ct), cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 break;
-            }
-            catch (Exception ex) when (ex is MqttCommunicationException or MQTTnet.Adapter.MqttConnectingFailedException or BrokerRefusedException
-                                       or System.Net.Sockets.SocketException or OperationCanceledException or InvalidOperationException)
-            {
-                var reason = ex.Message;
-                status.Error("broker: " + reason);
-                logger.ConnectFailed(_broker.Host!, _broker.Port, reason, delay);
-                await DisconnectQuietlyAsync(client);
-                try
-                {
-                    await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 1000)), time, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMinutes(2).Ticks));
             }
         }
 
@@ -92,6 +72,72 @@ internal sealed class ResultPublisher(
 
             await DisconnectQuietlyAsync(client);
         }
+    }
+
+    /// <summary>
+    /// The broker's reconnect policy (Polly, AOT-safe): exponential backoff from 1 s to 2 minutes with jitter on the
+    /// probe's clock. Every failure is retried — nobody is at a commune office to restart the probe, and a refused
+    /// login is fixed by re-enrolling (the password file is read again on every attempt) — but one that is not a
+    /// network or broker condition (<see cref="BrokerErrors"/>) is logged as an error.
+    /// </summary>
+    private ResiliencePipeline ReconnectPipeline(IMqttClient client) => new ResiliencePipelineBuilder { TimeProvider = time }
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is not null and not OperationCanceledException
+                || (args.Outcome.Exception is OperationCanceledException && !args.Context.CancellationToken.IsCancellationRequested)),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromSeconds(1),
+            MaxDelay = TimeSpan.FromMinutes(2),
+            MaxRetryAttempts = int.MaxValue,
+            OnRetry = async args =>
+            {
+                var error = args.Outcome.Exception!;
+                status.Error("broker: " + error.Message);
+                if (BrokerErrors.IsTransient(error, args.Context.CancellationToken))
+                {
+                    logger.ConnectFailed(_broker.Host!, _broker.Port, error.Message, args.RetryDelay);
+                }
+                else
+                {
+                    logger.Unexpected(error, "publisher");
+                }
+
+                await DisconnectQuietlyAsync(client);
+            },
+        })
+        .Build();
+
+    private async Task SessionAsync(IMqttClient client, CancellationToken cancellationToken)
+    {
+        MqttClientConnectResult connected;
+        try
+        {
+            connected = await client.ConnectAsync(MqttConnection.Options(_probeId, _broker, time.GetUtcNow()), cancellationToken);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // MQTTnet refuses a CONNECT while the last connection is still being torn down.
+            throw new MqttCommunicationException(ex.Message, ex);
+        }
+
+        if (connected.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            throw new BrokerRefusedException("login refused: " + connected.ResultCode);
+        }
+
+        var since = time.GetTimestamp();
+        logger.Connected(_broker.Host!, _broker.Port, connected.IsSessionPresent, queue.Depth);
+        await PublishStatusAsync(client, ProbeState.Online, cancellationToken);
+        await DrainWhileConnectedAsync(client, cancellationToken);
+        if (time.GetElapsedTime(since) < s_stableSession)
+        {
+            throw new MqttCommunicationException("the broker closed the connection " + time.GetElapsedTime(since).TotalSeconds.ToString("0", System.Globalization.CultureInfo.InvariantCulture) + " s after it opened");
+        }
+
+        logger.Disconnected("connection lost");
+        status.Error("broker: connection lost");
+        await DisconnectQuietlyAsync(client);
     }
 
     private async Task DrainWhileConnectedAsync(IMqttClient client, CancellationToken cancellationToken)
@@ -133,8 +179,6 @@ internal sealed class ResultPublisher(
                 }
             }
         }
-
-        throw new MqttCommunicationException("connection lost");
     }
 
     /// <summary>Publishes a batch concurrently; true when the broker refused any of it.</summary>
@@ -188,3 +232,16 @@ internal sealed class ResultPublisher(
 
 /// <summary>The broker answered the CONNECT with a refusal (bad credentials, not authorised).</summary>
 internal sealed class BrokerRefusedException(string message) : Exception(message);
+
+/// <summary>The probe's one answer to "is this a network or broker condition?" (the rest are logged as errors).</summary>
+internal static class BrokerErrors
+{
+    /// <summary>True for a lost or refused connection, a timeout, a socket error; a cancellation of <paramref name="cancellationToken"/> never is.</summary>
+    public static bool IsTransient(Exception exception, CancellationToken cancellationToken) => exception switch
+    {
+        OperationCanceledException => !cancellationToken.IsCancellationRequested,
+        MqttCommunicationException or BrokerRefusedException or System.Net.Sockets.SocketException or TimeoutException => true,
+        IOException io => io.InnerException is System.Net.Sockets.SocketException,
+        _ => false,
+    };
+}

@@ -1,10 +1,12 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using HaTangSo.Telemetry.InfluxDb;
+using HaTangSo.Telemetry.Server.Resilience;
 using MailKit.Net.Smtp;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using Npgsql;
+using Polly.Registry;
 
 namespace HaTangSo.Telemetry.Server.Alerts;
 
@@ -12,7 +14,7 @@ namespace HaTangSo.Telemetry.Server.Alerts;
 /// Sends the alert outbox without holding a transaction open while it talks to the outside: it claims a batch of due
 /// notifications for a lease (one short statement: <c>FOR UPDATE SKIP LOCKED</c>, then <c>lease_id</c> and
 /// <c>lease_until</c> set and committed), sends them, and records each outcome (delivered, or its error and the next
-/// attempt, with exponential backoff to <see cref="AlertOptions.MaxRetryDelay"/>) only while it still holds the lease.
+/// attempt: <see cref="DeliveryBackoff"/>, exponential with jitter to <see cref="AlertOptions.MaxRetryDelay"/>) only while it still holds the lease.
 /// Several instances share the work and never send one notification at the same time; a dispatcher that crashed
 /// leaves leases that expire after <see cref="AlertOptions.NotificationLease"/>, and its notifications are sent by the
 /// next run. At least once: a crash between sending and recording resends, with the notification id in the body for
@@ -20,7 +22,7 @@ namespace HaTangSo.Telemetry.Server.Alerts;
 /// </summary>
 internal sealed class NotificationDispatcher(
     NpgsqlDataSource dataSource, IHttpClientFactory httpClients, InfluxDbClient influx, IOptions<AlertOptions> options,
-    TimeProvider time, ILogger<NotificationDispatcher> logger)
+    ResiliencePipelineProvider<Dependency> pipelines, TimeProvider time, ILogger<NotificationDispatcher> logger)
 {
     /// <summary>The named HTTP client for webhooks.</summary>
     public const string HttpClientName = "alert-webhook";
@@ -109,7 +111,7 @@ internal sealed class NotificationDispatcher(
                     logger.NotificationFailed(id, channel, attempts + 1, ex.Message);
                 }
 
-                var delay = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(1).Ticks << Math.Min(attempts, 20), options.Value.MaxRetryDelay.Ticks));
+                var delay = DeliveryBackoff.Next(attempts, options.Value.MaxRetryDelay);
                 if (!await RecordAsync(id, batch.LeaseId, error, now + delay, cancellationToken))
                 {
                     logger.NotificationLeaseLost(id);
@@ -161,7 +163,27 @@ internal sealed class NotificationDispatcher(
         }
     }
 
+    // Through the channel's pipeline (a time limit, with telemetry); the outbox's schedule is the retry (DeliveryBackoff).
     private async Task SendAsync(string channel, AlertNotification notification, MailBatch mail, CancellationToken cancellationToken)
+    {
+        if (channel is not (NotificationChannel.Webhook or NotificationChannel.Email))
+        {
+            await SendOnceAsync(channel, notification, mail, cancellationToken); // InfluxDB's client has its own time limit
+            return;
+        }
+
+        var dependency = channel == NotificationChannel.Webhook ? Dependency.Webhook : Dependency.Smtp;
+        try
+        {
+            await pipelines.ExecuteAsync(dependency, "alert notification", async ct => await SendOnceAsync(channel, notification, mail, ct), cancellationToken);
+        }
+        catch (Polly.Timeout.TimeoutRejectedException ex)
+        {
+            throw new IOException($"{dependency} did not answer in time", ex);
+        }
+    }
+
+    private async Task SendOnceAsync(string channel, AlertNotification notification, MailBatch mail, CancellationToken cancellationToken)
     {
         var alert = notification.Alert;
         switch (channel)

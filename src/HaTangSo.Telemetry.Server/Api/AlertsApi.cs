@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using HaTangSo.Telemetry.Contracts;
 using HaTangSo.Telemetry.Server.Alerts;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -17,7 +18,7 @@ internal static class AlertsApi
     }
 
     private static async Task<Results<Ok<List<AlertRecord>>, ValidationProblem>> ListAsync(
-        AlertStore store, string? state, string? province, int? limit, CancellationToken cancellationToken)
+        AlertStore store, string? state, [NameRule(NameKind.RegionCode)] string? province, int? limit, CancellationToken cancellationToken)
     {
         state ??= "open";
         if (state is not ("open" or "all"))

@@ -33,21 +33,44 @@ internal static class ApiExtensions
             return Task.CompletedTask;
         }));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase);
+
+        // A request that cannot be bound throws (instead of an empty 400), so BadRequestExceptionHandler can answer
+        // with a problem document naming the field; the rest of the 4xx without a body get one from status pages.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         return builder;
     }
 
     public static WebApplication MapApi(this WebApplication app)
     {
+        app.UseExceptionHandler();
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
         app.UseAuthentication();
         app.UseAuthorization();
-        app.MapProbesApi();
-        app.MapQuarantineApi();
-        app.MapTargetsApi();
-        app.MapComplianceApi();
-        app.MapAlertsApi();
-        app.MapReportsApi();
-        app.MapOverviewPage();
+
+        // Every route of the API gets the same body size limit and the same validation step (RequestValidation).
+        var api = app.MapGroup(string.Empty).WithMetadata(new ApiBodyLimit()).ValidateRequests();
+        api.MapProbesApi();
+        api.MapQuarantineApi();
+        api.MapTargetsApi();
+        api.MapComplianceApi();
+        api.MapAlertsApi();
+        api.MapReportsApi();
+        api.MapOverviewPage();
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }
+}
+
+/// <summary>
+/// The largest request body the API reads (1 MiB: a targets file of thousands of entries fits); a larger one is
+/// refused with 413 before it is buffered.
+/// </summary>
+internal sealed class ApiBodyLimit : Microsoft.AspNetCore.Http.Metadata.IRequestSizeLimitMetadata
+{
+    /// <summary>1 MiB.</summary>
+    public const long Bytes = 1 << 20;
+
+    public long? MaxRequestBodySize => Bytes;
 }

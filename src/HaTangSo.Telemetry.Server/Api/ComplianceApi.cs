@@ -1,3 +1,4 @@
+using HaTangSo.Telemetry.Contracts;
 using HaTangSo.Telemetry.Server.Compliance;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -16,11 +17,11 @@ internal static class ComplianceApi
     }
 
     private static Task<Results<Ok<List<ComplianceRecord>>, ValidationProblem>> ProvinceAsync(
-        string province, string? window, ComplianceStore store, CancellationToken cancellationToken) =>
+        [NameRule(NameKind.RegionCode)] string province, string? window, ComplianceStore store, CancellationToken cancellationToken) =>
         LatestAsync(province, null, window, store, cancellationToken);
 
     private static Task<Results<Ok<List<ComplianceRecord>>, ValidationProblem>> DistrictAsync(
-        string province, string district, string? window, ComplianceStore store, CancellationToken cancellationToken) =>
+        [NameRule(NameKind.RegionCode)] string province, [NameRule(NameKind.RegionCode)] string district, string? window, ComplianceStore store, CancellationToken cancellationToken) =>
         LatestAsync(province, district, window, store, cancellationToken);
 
     private static async Task<Results<Ok<List<ComplianceRecord>>, ValidationProblem>> LatestAsync(
@@ -35,6 +36,6 @@ internal static class ComplianceApi
         return TypedResults.Ok(await store.LatestAsync(window, province, district, cancellationToken));
     }
 
-    private static async Task<Ok<List<Qcvn34Record>>> Qcvn34Async(string? probe, Qcvn34Evaluator evaluator, CancellationToken cancellationToken) =>
+    private static async Task<Ok<List<Qcvn34Record>>> Qcvn34Async([NameRule(NameKind.ProbeId)] string? probe, Qcvn34Evaluator evaluator, CancellationToken cancellationToken) =>
         TypedResults.Ok(await evaluator.LatestAsync(probe, cancellationToken));
 }

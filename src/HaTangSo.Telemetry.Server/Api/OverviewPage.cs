@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
+using HaTangSo.Telemetry.Contracts;
 using HaTangSo.Telemetry.Server.Compliance;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -30,7 +31,7 @@ internal static class OverviewPage
         routes.MapGet("/overview/{province}", RenderAsync).RequireAuthorization(ApiRoles.Viewer).ExcludeFromDescription();
 
     private static async Task<Results<ContentHttpResult, NotFound, ValidationProblem>> RenderAsync(
-        string province, string? window, ComplianceStore store, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        [NameRule(NameKind.RegionCode)] string province, string? window, ComplianceStore store, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         window ??= "rolling";
         if (window is not ("rolling" or "month"))

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
 using HaTangSo.Telemetry.Contracts;
 using HaTangSo.Telemetry.Server.Registry;
 using HaTangSo.Telemetry.Server.Provisioning;
@@ -29,7 +30,7 @@ internal static class ProbesApi
         TypedResults.Ok(await store.LoadLocationsAsync(cancellationToken));
 
     private static async Task<Results<Ok<EnrolmentResult>, ValidationProblem, ProblemHttpResult>> EnrolAsync(
-        string id, ProbeRequest request, ProbeEnrolment enrolment, ReservedNames reserved, IOptions<ProvisioningOptions> provisioning,
+        [NameRule(NameKind.ProbeId)] string id, ProbeRequest request, ProbeEnrolment enrolment, ReservedNames reserved, IOptions<ProvisioningOptions> provisioning,
         ILogger<ProbeEnrolment> logger, CancellationToken cancellationToken)
     {
         if (!provisioning.Value.Enabled)
@@ -40,12 +41,6 @@ internal static class ProbesApi
         if (reserved.Refusal(id) is { } refusal)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["id"] = [refusal] });
-        }
-
-        var errors = request.Validate(id);
-        if (errors.Count > 0)
-        {
-            return TypedResults.ValidationProblem(errors);
         }
 
         try
@@ -65,8 +60,8 @@ internal static class ProbesApi
     }
 
     private static async Task<Results<NoContent, NotFound, ValidationProblem, ProblemHttpResult>> RevokeAsync(
-        string id, ProbeEnrolment enrolment, ReservedNames reserved, IOptions<ProvisioningOptions> provisioning, ILogger<ProbeEnrolment> logger,
-        CancellationToken cancellationToken)
+        [NameRule(NameKind.ProbeId)] string id, ProbeEnrolment enrolment, ReservedNames reserved, IOptions<ProvisioningOptions> provisioning,
+        ILogger<ProbeEnrolment> logger, CancellationToken cancellationToken)
     {
         if (!provisioning.Value.Enabled)
         {
@@ -99,26 +94,20 @@ internal static class ProbesApi
         "Probe enrolment needs the broker's dynamic-security administrator: set Provisioning:AdminUsername and Provisioning:AdminPassword.",
         statusCode: StatusCodes.Status503ServiceUnavailable);
 
-    private static async Task<Ok<List<ProbeStatusRecord>>> StatusAsync(ProbeStatusStore store, string? province, CancellationToken cancellationToken) =>
+    private static async Task<Ok<List<ProbeStatusRecord>>> StatusAsync(ProbeStatusStore store, [NameRule(NameKind.RegionCode)] string? province, CancellationToken cancellationToken) =>
         TypedResults.Ok(await store.ListAsync(province, cancellationToken));
 
-    private static async Task<Results<Ok<ProbeLocation>, NotFound>> GetAsync(string id, RegistryStore store, CancellationToken cancellationToken) =>
+    private static async Task<Results<Ok<ProbeLocation>, NotFound>> GetAsync([NameRule(NameKind.ProbeId)] string id, RegistryStore store, CancellationToken cancellationToken) =>
         await store.FindAsync(id, cancellationToken) is { } found ? TypedResults.Ok(found.Location) : TypedResults.NotFound();
 
     private static async Task<Results<NoContent, ValidationProblem>> PutAsync(
-        string id,
+        [NameRule(NameKind.ProbeId)] string id,
         ProbeRequest request,
         RegistryStore store,
         ProbeDirectory directory,
         ILogger<RegistryStore> logger,
         CancellationToken cancellationToken)
     {
-        var errors = request.Validate(id);
-        if (errors.Count > 0)
-        {
-            return TypedResults.ValidationProblem(errors);
-        }
-
         var registration = request.ToRegistration(id);
         try
         {
@@ -135,52 +124,51 @@ internal static class ProbesApi
     }
 }
 
-/// <summary>The body of <c>PUT /api/probes/{id}</c>.</summary>
+/// <summary>The body of <c>PUT /api/probes/{id}</c> and <c>POST /api/probes/{id}/enrol</c>.</summary>
 /// <param name="CommuneCode">General Statistics Office code of the commune the probe sits in.</param>
-/// <param name="Description">Free text.</param>
+/// <param name="Description">Free text (<see cref="NameKind.Text"/>).</param>
 /// <param name="ScheduleMinutes">Test interval per link (default 15).</param>
 /// <param name="Enabled">False revokes the probe (default true).</param>
 /// <param name="Links">The office's links.</param>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record ProbeRequest(
     [property: Required] string CommuneCode,
-    string? Description,
-    int? ScheduleMinutes,
-    bool? Enabled,
-    IReadOnlyList<ProbeLink>? Links)
+    string? Description = null,
+    int? ScheduleMinutes = null,
+    bool? Enabled = null,
+    IReadOnlyList<ProbeLinkRequest?>? Links = null) : IValidatableRequest
 {
-    internal Dictionary<string, string[]> Validate(string id)
+    void IValidatableRequest.Validate(RequestErrors errors, string prefix)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (!Topics.IsValidProbeId(id))
-        {
-            errors["id"] = ["A probe id matches ^[a-z0-9][a-z0-9-]{2,63}$."];
-        }
-
-        if (string.IsNullOrWhiteSpace(CommuneCode))
-        {
-            errors["communeCode"] = ["Required."];
-        }
-
+        errors.Name(RequestErrors.Path(prefix, "communeCode"), NameKind.RegionCode, CommuneCode);
+        errors.Name(RequestErrors.Path(prefix, "description"), NameKind.Text, Description, required: false);
         if (ScheduleMinutes is < 1 or > 1440)
         {
-            errors["scheduleMinutes"] = ["Between 1 and 1440."];
+            errors.Add(RequestErrors.Path(prefix, "scheduleMinutes"), "must be 1-1440 (minutes)");
         }
 
-        var links = Links ?? [];
-        if (links.Count == 0 || links.Select(l => l.Name).Distinct(StringComparer.Ordinal).Count() != links.Count)
+        var path = RequestErrors.Path(prefix, "links");
+        if (Links is not { Count: > 0 })
         {
-            errors["links"] = ["At least one link, with distinct names."];
-        }
-        else if (links.Any(l => !AccessKind.All.Contains(l.Access) || string.IsNullOrWhiteSpace(l.Operator) || string.IsNullOrWhiteSpace(l.Technology)))
-        {
-            errors["links"] = ["Each link needs access 'fixed' or 'mobile', an operator and a technology."];
-        }
-        else if (links.Any(l => l.AdvertisedDownloadMbps is <= 0 || l.AdvertisedUploadMbps is <= 0))
-        {
-            errors["links"] = ["Advertised speeds are positive."];
+            errors.Add(path, "at least one link is required");
+            return;
         }
 
-        return errors;
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < Links.Count; i++)
+        {
+            if (Links[i] is not { } link)
+            {
+                errors.Add($"{path}[{i}]", "is missing (null)");
+                continue;
+            }
+
+            ((IValidatableRequest)link).Validate(errors, $"{path}[{i}]");
+            if (link.Name is not null && !names.Add(link.Name))
+            {
+                errors.Add($"{path}[{i}].name", "must be unique on the probe");
+            }
+        }
     }
 
     internal ProbeRegistration ToRegistration(string id) => new(
@@ -189,5 +177,43 @@ public sealed record ProbeRequest(
         Description,
         TimeSpan.FromMinutes(ScheduleMinutes ?? 15),
         Enabled ?? true,
-        Links ?? []);
+        [.. (Links ?? []).OfType<ProbeLinkRequest>().Select(l => l.ToLink())]);
+}
+
+/// <summary>One link in a <see cref="ProbeRequest"/>. The operator is stored in its canonical spelling
+/// (<c>vinaphone</c> → <c>VNPT</c>), the technology in lower case, so ingestion compares against clean values.</summary>
+/// <param name="Name">The probe's name for the link, as in its results (<see cref="NameKind.LinkName"/>).</param>
+/// <param name="Access"><c>fixed</c> or <c>mobile</c>.</param>
+/// <param name="Operator">The operator selling the line (<see cref="NameKind.Operator"/>).</param>
+/// <param name="Technology"><c>ftth</c>, <c>xdsl</c>, <c>4g</c>, <c>5g</c>, ... (<see cref="NameKind.Technology"/>).</param>
+/// <param name="AdvertisedDownloadMbps">The contracted download speed (for QCVN 34:2022/BTTTT).</param>
+/// <param name="AdvertisedUploadMbps">The contracted upload speed.</param>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record ProbeLinkRequest(
+    string Name,
+    string Access,
+    string Operator,
+    string Technology,
+    double? AdvertisedDownloadMbps = null,
+    double? AdvertisedUploadMbps = null) : IValidatableRequest
+{
+    /// <summary>The fastest advertised speed accepted, in Mb/s (100 Gb/s).</summary>
+    public const double MaxAdvertisedMbps = 100_000;
+
+    void IValidatableRequest.Validate(RequestErrors errors, string prefix)
+    {
+        errors.Name(RequestErrors.Path(prefix, "name"), NameKind.LinkName, Name);
+        if (Access is null || !AccessKind.All.Contains(Access))
+        {
+            errors.Add(RequestErrors.Path(prefix, "access"), "must be fixed or mobile");
+        }
+
+        errors.Name(RequestErrors.Path(prefix, "operator"), NameKind.Operator, LinkNames.Operator(Operator));
+        errors.Name(RequestErrors.Path(prefix, "technology"), NameKind.Technology, LinkNames.Technology(Technology));
+        errors.Range(RequestErrors.Path(prefix, "advertisedDownloadMbps"), AdvertisedDownloadMbps, 0, MaxAdvertisedMbps, exclusiveMin: true);
+        errors.Range(RequestErrors.Path(prefix, "advertisedUploadMbps"), AdvertisedUploadMbps, 0, MaxAdvertisedMbps, exclusiveMin: true);
+    }
+
+    internal ProbeLink ToLink() => new(
+        Name, Access, LinkNames.Operator(Operator)!, LinkNames.Technology(Technology)!, AdvertisedDownloadMbps, AdvertisedUploadMbps);
 }

@@ -1,3 +1,4 @@
+using HaTangSo.Telemetry.Contracts;
 using HaTangSo.Telemetry.Server.Quarantine;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -15,7 +16,7 @@ internal static class QuarantineApi
 
     private static async Task<Ok<IReadOnlyList<QuarantineRecord>>> ListAsync(
         QuarantineStore store,
-        string? probeId,
+        [NameRule(NameKind.ProbeId)] string? probeId,
         int? limit,
         CancellationToken cancellationToken) =>
         TypedResults.Ok(await store.ListAsync(probeId, Math.Clamp(limit ?? 100, 1, 1000), cancellationToken));

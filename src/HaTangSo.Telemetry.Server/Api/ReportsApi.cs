@@ -1,4 +1,5 @@
 using System.Globalization;
+using HaTangSo.Telemetry.Contracts;
 using HaTangSo.Telemetry.Server.Reports;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -18,11 +19,11 @@ internal static class ReportsApi
         return group;
     }
 
-    private static async Task<Ok<List<ReportInfo>>> ListAsync(ReportStore store, string? province, CancellationToken cancellationToken) =>
+    private static async Task<Ok<List<ReportInfo>>> ListAsync(ReportStore store, [NameRule(NameKind.RegionCode)] string? province, CancellationToken cancellationToken) =>
         TypedResults.Ok(await store.ListAsync(province, cancellationToken));
 
     private static async Task<Results<FileContentHttpResult, NotFound, ValidationProblem>> DownloadAsync(
-        string province, string month, string kind, ReportStore store, CancellationToken cancellationToken)
+        [NameRule(NameKind.RegionCode)] string province, string month, string kind, ReportStore store, CancellationToken cancellationToken)
     {
         if (ParseMonth(month) is not { } first || !ReportStore.Files.TryGetValue(kind, out var file))
         {
@@ -34,7 +35,7 @@ internal static class ReportsApi
     }
 
     private static async Task<Results<Ok<MonthlyReport>, ValidationProblem, NotFound>> GenerateAsync(
-        string province, string month, MonthlyReportJob job, Compliance.ComplianceEvaluator evaluator, CancellationToken cancellationToken)
+        [NameRule(NameKind.RegionCode)] string province, string month, MonthlyReportJob job, Compliance.ComplianceEvaluator evaluator, CancellationToken cancellationToken)
     {
         if (ParseMonth(month) is not { } first)
         {

@@ -1,3 +1,4 @@
+using HaTangSo.Telemetry.Contracts;
 using HaTangSo.Telemetry.Server.Compliance;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -19,18 +20,13 @@ internal static class TargetsApi
         return group;
     }
 
-    private static async Task<Ok<List<Target>>> ListAsync(TargetStore store, string? province, bool? includeRetired, CancellationToken cancellationToken) =>
+    private static async Task<Ok<List<Target>>> ListAsync(TargetStore store, [NameRule(NameKind.RegionCode)] string? province, bool? includeRetired, CancellationToken cancellationToken) =>
         TypedResults.Ok(await store.ListAsync(province, includeRetired ?? false, cancellationToken));
 
     private static async Task<Results<Created<Target>, ValidationProblem>> CreateAsync(
         TargetDefinition definition, TargetStore store, CancellationToken cancellationToken)
     {
         var target = definition.ToTarget();
-        if (Invalid(target) is { } problem)
-        {
-            return problem;
-        }
-
         try
         {
             var created = await store.CreateAsync(target, cancellationToken);
@@ -46,11 +42,6 @@ internal static class TargetsApi
         int id, TargetDefinition definition, TargetStore store, CancellationToken cancellationToken)
     {
         var target = definition.ToTarget(id);
-        if (Invalid(target) is { } problem)
-        {
-            return problem;
-        }
-
         try
         {
             return await store.UpdateAsync(target, cancellationToken) ? TypedResults.NoContent() : TypedResults.NotFound();
@@ -67,19 +58,8 @@ internal static class TargetsApi
     private static async Task<Results<Ok<ImportResult>, ValidationProblem>> ImportAsync(
         List<TargetDefinition> definitions, TargetStore store, CancellationToken cancellationToken)
     {
-        var targets = new List<Target>();
-        foreach (var (definition, index) in definitions.Select((d, i) => (d, i)))
-        {
-            var target = definition.ToTarget();
-            var errors = target.Validate();
-            if (errors.Count > 0)
-            {
-                return TypedResults.ValidationProblem(errors.ToDictionary(e => $"[{index}].{e.Key}", e => e.Value));
-            }
-
-            targets.Add(target);
-        }
-
+        // Each entry was checked (and a null one refused) by the API's validation step, its path [i].field.
+        var targets = definitions.Select(d => d.ToTarget()).ToList();
         try
         {
             var (added, updated) = await store.ImportAsync(targets, cancellationToken);
@@ -90,9 +70,6 @@ internal static class TargetsApi
             return UnknownRegion();
         }
     }
-
-    private static ValidationProblem? Invalid(Target target) =>
-        target.Validate() is { Count: > 0 } errors ? TypedResults.ValidationProblem(errors) : null;
 
     private static ValidationProblem UnknownRegion() =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["provinceCode"] = ["unknown province or district code (see the region catalogue)"] });

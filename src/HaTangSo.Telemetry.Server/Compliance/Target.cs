@@ -1,3 +1,5 @@
+using HaTangSo.Telemetry.Contracts;
+
 namespace HaTangSo.Telemetry.Server.Compliance;
 
 /// <summary>
@@ -40,10 +42,33 @@ public sealed record Target(
     public bool IsRecovered(double value, double marginPct) =>
         LowerIsBetter ? value <= Threshold * (1 - (marginPct / 100)) : value >= Threshold * (1 + (marginPct / 100));
 
-    /// <summary>Problems with the target's fields, by field name (empty when valid).</summary>
+    /// <summary>The highest threshold or share value accepted (Mb/s or ms).</summary>
+    public const double MaxValue = 1_000_000;
+
+    /// <summary>Problems with the target's fields, by field name (empty when valid). Names follow <see cref="NameRules"/>.</summary>
     public Dictionary<string, string[]> Validate()
     {
         var errors = new Dictionary<string, string[]>();
+        void Name(string field, NameKind kind, string? value)
+        {
+            if (NameRules.Check(kind, value) is { } reason)
+            {
+                var rule = NameRules.Describe(kind);
+                errors[field] = [reason.Contains(rule, StringComparison.Ordinal) ? reason : $"{reason}; must be {rule}"];
+            }
+        }
+
+        Name("provinceCode", NameKind.RegionCode, ProvinceCode);
+        if (DistrictCode is not null)
+        {
+            Name("districtCode", NameKind.RegionCode, DistrictCode);
+        }
+
+        if (Technology is not null)
+        {
+            Name("technology", NameKind.Technology, Technology);
+        }
+
         if (Access is not ("fixed" or "mobile"))
         {
             errors["access"] = ["must be fixed or mobile"];
@@ -64,10 +89,14 @@ public sealed record Target(
         {
             errors["shareValue"] = ["share_at_least needs the value a sample must reach"];
         }
-
-        if (!double.IsFinite(Threshold) || Threshold < 0 || (Statistic == "share_at_least" && Threshold > 100))
+        else if (ShareValue is { } share && (!double.IsFinite(share) || share <= 0 || share > MaxValue))
         {
-            errors["threshold"] = ["must be a finite number >= 0 (a percentage for share_at_least)"];
+            errors["shareValue"] = [$"must be a number above 0 and at most {MaxValue}"];
+        }
+
+        if (!double.IsFinite(Threshold) || Threshold < 0 || Threshold > MaxValue || (Statistic == "share_at_least" && Threshold > 100))
+        {
+            errors["threshold"] = [$"must be a number from 0 to {MaxValue} (a percentage for share_at_least)"];
         }
 
         if (ValidTo is { } to && to <= ValidFrom)
@@ -78,6 +107,10 @@ public sealed record Target(
         if (string.IsNullOrWhiteSpace(Source))
         {
             errors["source"] = ["name the plan the target comes from"];
+        }
+        else
+        {
+            Name("source", NameKind.Text, Source);
         }
 
         return errors;

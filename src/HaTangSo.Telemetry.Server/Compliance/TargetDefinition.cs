@@ -15,15 +15,28 @@ namespace HaTangSo.Telemetry.Server.Compliance;
 /// <param name="ValidFrom">First day in force (Vietnam time).</param>
 /// <param name="ValidTo">First day no longer in force, or null.</param>
 /// <param name="Source">The plan and its number.</param>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record TargetDefinition(
-    string ProvinceCode, string? DistrictCode, string Access, string? Technology, string Metric, string Statistic,
-    double? ShareValue, double Threshold, DateOnly ValidFrom, DateOnly? ValidTo, string Source)
+    string ProvinceCode, string Access, string Metric, string Statistic, [property: JsonRequired] double Threshold,
+    [property: JsonRequired] DateOnly ValidFrom, string Source, string? DistrictCode = null, string? Technology = null,
+    double? ShareValue = null, DateOnly? ValidTo = null) : Api.IValidatableRequest
 {
-    /// <summary>The target with <paramref name="id"/>, empty strings read as "none".</summary>
+    /// <summary>The target with <paramref name="id"/>: empty strings read as "none", the technology in lower case.</summary>
     public Target ToTarget(int id = 0) => new(
         id, ProvinceCode ?? string.Empty, string.IsNullOrWhiteSpace(DistrictCode) ? null : DistrictCode, Access ?? string.Empty,
-        string.IsNullOrWhiteSpace(Technology) ? null : Technology, Metric ?? string.Empty, Statistic ?? string.Empty, ShareValue, Threshold,
-        ValidFrom, ValidTo, Source ?? string.Empty);
+        string.IsNullOrWhiteSpace(Technology) ? null : Registry.LinkNames.Technology(Technology), Metric ?? string.Empty,
+        Statistic ?? string.Empty, ShareValue, Threshold, ValidFrom, ValidTo, Source ?? string.Empty);
+
+    void Api.IValidatableRequest.Validate(Api.RequestErrors errors, string prefix)
+    {
+        foreach (var (field, problems) in ToTarget().Validate())
+        {
+            foreach (var problem in problems)
+            {
+                errors.Add(Api.RequestErrors.Path(prefix, field), problem);
+            }
+        }
+    }
 
     /// <summary>Reads a target file: a JSON array of targets. Errors name the entry and the field.</summary>
     public static List<Target> ReadFile(string path)
@@ -42,6 +55,11 @@ public sealed record TargetDefinition(
         var targets = new List<Target>();
         foreach (var (definition, index) in (definitions ?? []).Select((d, i) => (d, i)))
         {
+            if (definition is null)
+            {
+                throw new InvalidOperationException($"Compliance:TargetsFile '{path}' entry [{index}] is null.");
+            }
+
             var target = definition.ToTarget();
             var errors = target.Validate();
             if (errors.Count > 0)

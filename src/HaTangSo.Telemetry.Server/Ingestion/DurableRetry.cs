@@ -1,44 +1,27 @@
-using System.Net.Sockets;
-using HaTangSo.Telemetry.InfluxDb;
-using Microsoft.Extensions.Options;
-using Npgsql;
+using HaTangSo.Telemetry.Server.Resilience;
+using Polly.Registry;
 
 namespace HaTangSo.Telemetry.Server.Ingestion;
 
 /// <summary>
-/// Retries a durable write until it succeeds or the host stops: while InfluxDB or PostgreSQL is down the
-/// batch is not acknowledged, so the broker keeps it; giving up would lose nothing but stall everything.
+/// Retries a durable write until it succeeds or the host stops, through the InfluxDB or PostgreSQL pipeline
+/// (<see cref="ResilienceExtensions"/>): while the dependency is down the batch is not acknowledged, so the broker keeps
+/// it; giving up would lose nothing but stall everything. A permanent error (<see cref="TransientErrors"/>) is thrown
+/// to the caller at once.
 /// </summary>
-internal sealed class DurableRetry(
-    IngestionMetrics metrics,
-    TimeProvider timeProvider,
-    IOptions<IngestionOptions> options,
-    ILogger<DurableRetry> logger)
+internal sealed class DurableRetry(ResiliencePipelineProvider<Dependency> pipelines)
 {
-    public async Task RunAsync(string target, Func<CancellationToken, Task> write, CancellationToken cancellationToken)
-    {
-        var backoff = new Backoff(options.Value.RetryInitialDelay, options.Value.RetryMaxDelay, timeProvider);
-        while (true)
-        {
-            try
-            {
-                await write(cancellationToken);
-                return;
-            }
-            catch (Exception ex) when (IsTransient(ex, cancellationToken))
-            {
-                metrics.Retry(target);
-                logger.WriteRetry(target, backoff.Next, ex.Message);
-                await backoff.WaitAsync(cancellationToken);
-            }
-        }
-    }
+    /// <summary>
+    /// Runs <paramref name="write"/> until it succeeds. <paramref name="target"/> names the write in logs and metrics
+    /// ("InfluxDB", "PostgreSQL quarantine"); its first word chooses the dependency's pipeline.
+    /// </summary>
+    public Task RunAsync(string target, Func<CancellationToken, Task> write, CancellationToken cancellationToken) =>
+        pipelines.ExecuteAsync(
+            target.StartsWith("InfluxDB", StringComparison.Ordinal) ? Dependency.InfluxDb : Dependency.PostgreSql,
+            target,
+            async ct => await write(ct),
+            cancellationToken).AsTask();
 
-    internal static bool IsTransient(Exception ex, CancellationToken cancellationToken) => ex switch
-    {
-        OperationCanceledException => !cancellationToken.IsCancellationRequested,
-        InfluxDbException influx => influx.IsRetryable,
-        NpgsqlException or HttpRequestException or SocketException or TimeoutException or IOException => true,
-        _ => false,
-    };
+    /// <summary>Whether a failed write may succeed later (the server's one predicate, <see cref="TransientErrors"/>).</summary>
+    internal static bool IsTransient(Exception ex, CancellationToken cancellationToken) => TransientErrors.IsTransient(ex, cancellationToken);
 }

@@ -1,22 +1,25 @@
 using System.Buffers;
 using HaTangSo.Telemetry.Contracts;
 using HaTangSo.Telemetry.Server.Diagnostics;
+using HaTangSo.Telemetry.Server.Resilience;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Protocol;
+using Polly.Registry;
 
 namespace HaTangSo.Telemetry.Server.Ingestion;
 
 /// <summary>
 /// Holds the server's persistent MQTT session: a fixed client id, clean start off and a session expiry, so
 /// the broker keeps every unacknowledged result while we are away; the shared subscription from the
-/// contract; and its own reconnect loop (MQTTnet 5 has no managed client). Messages are handed to the
+/// contract; and its own reconnect loop (MQTTnet 5 has no managed client), retrying through the broker pipeline. Messages are handed to the
 /// <see cref="IngestionQueue"/> with auto-acknowledge off: the PUBACK waits until the result is durable.
 /// </summary>
 internal sealed class MqttIngestionService(
     IngestionQueue queue,
     MqttConnectionState state,
     IngestionMetrics metrics,
+    ResiliencePipelineProvider<Dependency> pipelines,
     TimeProvider timeProvider,
     IOptions<MqttOptions> options,
     ILogger<MqttIngestionService> logger) : BackgroundService
@@ -52,46 +55,22 @@ internal sealed class MqttIngestionService(
             return Task.CompletedTask;
         };
 
-        var delay = settings.ReconnectInitialDelay;
+        var session = $"ingestion session {settings.Host}:{settings.Port}";
         while (!stoppingToken.IsCancellationRequested)
         {
-            disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             try
             {
-                // A new generation before CONNECT: messages of this connection carry it, older ones cannot be acknowledged on it.
-                state.NextGeneration();
-                var result = await client.ConnectAsync(BuildOptions(settings), stoppingToken);
-                if (result.ResultCode != MqttClientConnectResultCode.Success)
+                // Connects (retrying through the broker pipeline), then holds the session until the broker drops it.
+                await pipelines.ExecuteAsync(Dependency.Broker, session, async ct =>
                 {
-                    throw new MqttConnectFailedException(result.ResultCode.ToString());
-                }
-
-                // Subscribing again on a present session is harmless and repairs a session the broker lost.
-                var subscribe = new MqttClientSubscribeOptionsBuilder()
-                    .WithTopicFilter(Topics.ResultsSharedSubscription, MqttQualityOfServiceLevel.AtLeastOnce)
-                    .WithTopicFilter(Topics.StatusSubscription, MqttQualityOfServiceLevel.AtLeastOnce)
-                    .Build();
-                var subscribed = await client.SubscribeAsync(subscribe, stoppingToken);
-                foreach (var item in subscribed.Items.Where(i => (int)i.ResultCode > 2))
-                {
-                    logger.MqttSubscriptionRefused(item.TopicFilter.Topic, item.ResultCode.ToString());
-                }
-
-                state.SetConnected();
-                logger.MqttConnected(settings.Host, settings.Port, result.IsSessionPresent);
-                delay = settings.ReconnectInitialDelay;
+                    disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    await ConnectAsync(client, settings, ct);
+                }, stoppingToken);
                 await disconnected.Task.WaitAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 break;
-            }
-            catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or MqttConnectFailedException or System.Net.Sockets.SocketException or OperationCanceledException or InvalidOperationException)
-            {
-                state.SetDisconnected();
-                logger.MqttConnectFailed(settings.Host, settings.Port, delay, ex.Message);
-                await Task.Delay(Jitter(delay), timeProvider, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, settings.ReconnectMaxDelay.Ticks));
             }
         }
 
@@ -102,6 +81,46 @@ internal sealed class MqttIngestionService(
         }
 
         state.SetDisconnected();
+    }
+
+    private async Task ConnectAsync(IMqttClient client, MqttOptions settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // A new generation before CONNECT: messages of this connection carry it, older ones cannot be acknowledged on it.
+            state.NextGeneration();
+            var result = await client.ConnectAsync(BuildOptions(settings), cancellationToken);
+            if (result.ResultCode != MqttClientConnectResultCode.Success)
+            {
+                // The server's own identity may still be being created (ProvisioningStartup): a refusal is retried.
+                throw new BrokerUnavailableException("CONNACK: " + result.ResultCode);
+            }
+
+            // Subscribing again on a present session is harmless and repairs a session the broker lost.
+            var subscribe = new MqttClientSubscribeOptionsBuilder()
+                .WithTopicFilter(Topics.ResultsSharedSubscription, MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithTopicFilter(Topics.StatusSubscription, MqttQualityOfServiceLevel.AtLeastOnce)
+                .Build();
+            var subscribed = await client.SubscribeAsync(subscribe, cancellationToken);
+            foreach (var item in subscribed.Items.Where(i => (int)i.ResultCode > 2))
+            {
+                logger.MqttSubscriptionRefused(item.TopicFilter.Topic, item.ResultCode.ToString());
+            }
+
+            state.SetConnected();
+            logger.MqttConnected(settings.Host, settings.Port, result.IsSessionPresent);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // MQTTnet refuses a CONNECT while the previous connection is still being torn down: try again shortly.
+            state.SetDisconnected();
+            throw new BrokerUnavailableException(ex.Message, ex);
+        }
+        catch
+        {
+            state.SetDisconnected();
+            throw;
+        }
     }
 
     private static MqttClientOptions BuildOptions(MqttOptions settings)
@@ -128,8 +147,4 @@ internal sealed class MqttIngestionService(
         return builder.Build();
     }
 
-    private static TimeSpan Jitter(TimeSpan delay) =>
-        delay * (0.8 + (Random.Shared.NextDouble() * 0.4));
-
-    private sealed class MqttConnectFailedException(string reason) : Exception("CONNACK: " + reason);
 }

@@ -1,14 +1,18 @@
 using HaTangSo.Telemetry.Server.Ingestion;
+using HaTangSo.Telemetry.Server.Resilience;
 using Microsoft.Extensions.Options;
+using Polly.Registry;
 
 namespace HaTangSo.Telemetry.Server.Provisioning;
 
 /// <summary>
 /// When enrolment is configured, makes sure the server's own broker client exists with read-only rights, retrying
-/// while the broker is unreachable (ingestion keeps retrying its own connection meanwhile).
+/// while the broker is unreachable (the broker pipeline; ingestion keeps retrying its own connection meanwhile). A
+/// permanent refusal — the administrator's login or a command refused — is logged as an error and not retried: enrolment
+/// then fails visibly until the configuration is fixed and the server restarted.
 /// </summary>
 internal sealed class ProvisioningStartup(
-    ProbeEnrolment enrolment, IOptions<ProvisioningOptions> options, IOptions<MqttOptions> mqtt, TimeProvider time,
+    ProbeEnrolment enrolment, IOptions<ProvisioningOptions> options, IOptions<MqttOptions> mqtt, ResiliencePipelineProvider<Dependency> pipelines,
     ILogger<ProvisioningStartup> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -18,20 +22,14 @@ internal sealed class ProvisioningStartup(
             return;
         }
 
-        var backoff = new Backoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), time);
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            try
-            {
-                await enrolment.EnsureServerIdentityAsync(stoppingToken);
-                logger.ServerIdentityEnsured(mqtt.Value.Username);
-                return;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                logger.ServerIdentityFailed(ex.Message, backoff.Next);
-                await backoff.WaitAsync(stoppingToken);
-            }
+            await pipelines.ExecuteAsync(Dependency.Broker, "server identity", async ct => await enrolment.EnsureServerIdentityAsync(ct), stoppingToken);
+            logger.ServerIdentityEnsured(mqtt.Value.Username);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            logger.PermanentFailure(ex, Dependency.Broker, "server identity (Provisioning:AdminUsername, AdminPassword)");
         }
     }
 }

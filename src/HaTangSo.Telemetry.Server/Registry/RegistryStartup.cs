@@ -1,44 +1,32 @@
+using HaTangSo.Telemetry.Server.Resilience;
 using Microsoft.Extensions.Options;
-using Npgsql;
+using Polly.Registry;
 
 namespace HaTangSo.Telemetry.Server.Registry;
 
 /// <summary>
-/// Brings the database up to date before anything else runs: migrations, then the region catalogue, then
-/// the first registry load. Waits (and says so) while PostgreSQL is unreachable.
+/// Brings the database up to date before anything else runs: migrations, then the region catalogue, then the first
+/// registry load. Waits (and says so) while PostgreSQL is unreachable (the PostgreSQL pipeline); a permanent error —
+/// a failed migration, a bad catalogue — stops start-up with its reason.
 /// </summary>
 internal sealed class RegistryStartup(
     MigrationRunner migrations,
     CatalogSeeder seeder,
     ProbeDirectory directory,
-    TimeProvider timeProvider,
-    IOptions<RegistryOptions> options,
-    ILogger<RegistryStartup> logger) : IHostedService
+    ResiliencePipelineProvider<Dependency> pipelines,
+    IOptions<RegistryOptions> options) : IHostedService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        var delay = TimeSpan.FromSeconds(1);
-        while (true)
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        pipelines.ExecuteAsync(Dependency.PostgreSql, "registry start-up", async ct =>
         {
-            try
+            await migrations.ApplyAsync(ct);
+            if (options.Value.SeedCatalog)
             {
-                await migrations.ApplyAsync(cancellationToken);
-                if (options.Value.SeedCatalog)
-                {
-                    await seeder.SeedAsync(cancellationToken);
-                }
+                await seeder.SeedAsync(ct);
+            }
 
-                await directory.ReloadAsync(cancellationToken);
-                return;
-            }
-            catch (Exception ex) when (ex is NpgsqlException { IsTransient: true } or System.Net.Sockets.SocketException or TimeoutException)
-            {
-                logger.DatabaseUnavailableAtStartup(ex, delay);
-                await Task.Delay(delay, timeProvider, cancellationToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
-            }
-        }
-    }
+            await directory.ReloadAsync(ct);
+        }, cancellationToken).AsTask();
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -17,22 +17,19 @@ public sealed record SilentProbe(string ProbeId, string CommuneCode, int Results
 /// <summary>The monthly report of a province, and its CSV, XLSX and chart renderings.</summary>
 public sealed record MonthlyReport(string ProvinceCode, string ProvinceName, DateOnly Month, IReadOnlyList<ReportRow> Rows, IReadOnlyList<SilentProbe> SilentProbes)
 {
-    /// <summary>CSV (RFC 4180, UTF-8 with BOM so spreadsheet programs read Vietnamese names): the table, then the silent probes.</summary>
-    public byte[] ToCsv()
+    /// <summary>CSV (<see cref="ReportCsv"/>: UTF-8 with BOM, formula-like cells neutralised): the table, then the silent probes.</summary>
+    public byte[] ToCsv() => ReportCsv.Write(csv =>
     {
-        using var text = new StringWriter(CultureInfo.InvariantCulture);
-        using (var csv = new CsvWriter(text, CultureInfo.InvariantCulture))
-        {
-            csv.WriteRecords(Rows);
-            csv.NextRecord();
-            csv.WriteRecords(SilentProbes);
-        }
-
-        return [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(text.ToString())];
-    }
+        csv.WriteRecords(Rows);
+        csv.NextRecord();
+        csv.WriteRecords(SilentProbes);
+    });
 
     /// <summary>XLSX with a "Compliance" sheet (and the chart) and a "Silent probes" sheet.</summary>
-    public byte[] ToXlsx(byte[] chartPng)
+    public byte[] ToXlsx(byte[] chartPng) => XlsxPicture.Add(ToXlsxWithoutChart(), "Compliance", chartPng, row: Rows.Count + 5, column: 0);
+
+    /// <summary>The workbook before the chart is placed (text cells are always strings, never formulas).</summary>
+    internal byte[] ToXlsxWithoutChart()
     {
         using var workbook = new XLWorkbook();
         var sheet = workbook.Worksheets.Add("Compliance");
@@ -87,7 +84,7 @@ public sealed record MonthlyReport(string ProvinceCode, string ProvinceName, Dat
 
         using var output = new MemoryStream();
         workbook.SaveAs(output);
-        return XlsxPicture.Add(output.ToArray(), "Compliance", chartPng, row: Rows.Count + 5, column: 0);
+        return output.ToArray();
     }
 
     /// <summary>A bar chart per district: the value for each access type, with its target as a line.</summary>
