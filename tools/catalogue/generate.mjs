@@ -51,8 +51,9 @@ function fetchPackage({ name, version, integrity }, dir) {
   return join(into, 'package');
 }
 
+// Some names of the sources are in decomposed form (NFD); everything is stored composed (NFC), as Vietnamese text is.
 function typed(rawName) {
-  const name = rawName.replace(/\s+/g, ' ').trim();
+  const name = rawName.normalize('NFC').replace(/\s+/g, ' ').trim();
   for (const type of TYPES) {
     if (name.toLowerCase().startsWith(type.toLowerCase() + ' ')) {
       return { name: type + name.slice(type.length), type };
@@ -159,7 +160,7 @@ try {
   const districtOf = code => communeByCode.get(code)?.district ?? null;
   const rows = mappings.map(m => {
     const target = ward.get(m.new_ward_code ?? '');
-    const targetOk = target !== undefined && target.name === m.new_ward_name;
+    const targetOk = target !== undefined && target.name.normalize('NFC') === m.new_ward_name?.normalize('NFC');
     const province = oldProvinceCode(m.old_province_name);
     let oldCode = m.old_ward_code || null;
     let status;
@@ -178,9 +179,9 @@ try {
     if (oldCode) checkUnit(oldCode, typed(m.old_ward_name).name);
     return {
       row: Number(m.id), oldCode, oldName: m.old_ward_name ? typed(m.old_ward_name).name : null,
-      oldDistrict: oldCode ? districtOf(oldCode) : null, oldDistrictName: m.old_district_name ?? null,
-      oldProvince: oldCode ? provinceOfDistrict.get(districtOf(oldCode)) ?? province : province, oldProvinceName: m.old_province_name ?? null,
-      newCode: m.new_ward_code, newName: m.new_ward_name, newProvince: target?.province_code ?? null, status,
+      oldDistrict: oldCode ? districtOf(oldCode) : null, oldDistrictName: m.old_district_name ? typed(m.old_district_name).name : null,
+      oldProvince: oldCode ? provinceOfDistrict.get(districtOf(oldCode)) ?? province : province, oldProvinceName: m.old_province_name ? typed(m.old_province_name).name : null,
+      newCode: m.new_ward_code, newName: m.new_ward_name ? typed(m.new_ward_name).name : null, newProvince: target?.province_code ?? null, status,
     };
   }).sort((a, b) => a.row - b.row);
   const crosswalk = {
