@@ -32,6 +32,7 @@ internal static class ApiExtensions
         app.MapProbesApi();
         app.MapQuarantineApi();
         app.MapTargetsApi();
+        app.MapAreasApi();
         app.MapComplianceApi();
         app.MapAlertsApi();
         app.MapReportsApi();

@@ -51,9 +51,14 @@ internal static class ProbesApi
         }
         catch (RegistryException ex)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["communeCode"] = [ex.Message] });
+            return CommuneRefused(ex);
         }
     }
+
+    /// <summary>400 naming <c>communeCode</c>; the communes to pick from (a split or unmapped old commune) as <c>candidates</c>.</summary>
+    internal static ValidationProblem CommuneRefused(RegistryException ex) => TypedResults.ValidationProblem(
+        new Dictionary<string, string[]> { ["communeCode"] = [ex.Message] },
+        extensions: ex.Candidates.Count == 0 ? null : new Dictionary<string, object?> { ["candidates"] = ex.Candidates });
 
     private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> RevokeAsync(
         string id, ProbeEnrolment enrolment, IOptions<ProvisioningOptions> provisioning, ILogger<ProbeEnrolment> logger, CancellationToken cancellationToken)
@@ -82,7 +87,7 @@ internal static class ProbesApi
     private static async Task<Results<Ok<ProbeLocation>, NotFound>> GetAsync(string id, RegistryStore store, CancellationToken cancellationToken) =>
         await store.FindAsync(id, cancellationToken) is { } found ? TypedResults.Ok(found.Location) : TypedResults.NotFound();
 
-    private static async Task<Results<NoContent, ValidationProblem>> PutAsync(
+    private static async Task<Results<NoContent, Ok<CommunePlacement>, ValidationProblem>> PutAsync(
         string id,
         ProbeRequest request,
         RegistryStore store,
@@ -97,18 +102,26 @@ internal static class ProbesApi
         }
 
         var registration = request.ToRegistration(id);
+        CommunePlacement placement;
         try
         {
-            await store.UpsertProbeAsync(registration, cancellationToken);
+            placement = await store.UpsertProbeAsync(registration, cancellationToken);
         }
         catch (RegistryException ex)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["communeCode"] = [ex.Message] });
+            return CommuneRefused(ex);
         }
 
         await directory.ReloadAsync(cancellationToken);
-        logger.ProbeRegistered(id, request.CommuneCode, registration.Links.Count);
-        return TypedResults.NoContent();
+        logger.ProbeRegistered(id, placement.CommuneCode, registration.Links.Count);
+        if (!placement.Translated)
+        {
+            return TypedResults.NoContent();
+        }
+
+        // An old code: the answer says where the probe now sits.
+        logger.ProbeCodeTranslated(id, request.CommuneCode, placement.CommuneCode);
+        return TypedResults.Ok(placement);
     }
 }
 

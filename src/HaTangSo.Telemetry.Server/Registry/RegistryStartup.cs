@@ -9,7 +9,7 @@ namespace HaTangSo.Telemetry.Server.Registry;
 /// </summary>
 internal sealed class RegistryStartup(
     MigrationRunner migrations,
-    CatalogSeeder seeder,
+    Catalogue.CatalogueLoader catalogue,
     ProbeDirectory directory,
     TimeProvider timeProvider,
     IOptions<RegistryOptions> options,
@@ -25,7 +25,7 @@ internal sealed class RegistryStartup(
                 await migrations.ApplyAsync(cancellationToken);
                 if (options.Value.SeedCatalog)
                 {
-                    await seeder.SeedAsync(cancellationToken);
+                    await catalogue.LoadAsync(cancellationToken);
                 }
 
                 await directory.ReloadAsync(cancellationToken);
