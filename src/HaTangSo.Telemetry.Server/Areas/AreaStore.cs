@@ -105,20 +105,27 @@ internal sealed class AreaStore(NpgsqlDataSource dataSource)
             return new() { ["communes"] = [$"{unknown.Count} codes are not current communes of province {provinceCode} (first: {unknown[0]})"] };
         }
 
-        await using (var upsert = new NpgsqlCommand("""
-            INSERT INTO areas (kind, code, province_code, name, description, catalogue_version) VALUES ('custom', $1, $2, $3, $4, (SELECT version FROM catalogue_versions WHERE is_current))
-            ON CONFLICT (kind, code) DO UPDATE SET province_code = excluded.province_code, name = excluded.name, description = excluded.description,
-                catalogue_version = excluded.catalogue_version, updated_at = now();
-            DELETE FROM area_members WHERE area_kind = 'custom' AND area_code = $1;
-            INSERT INTO area_members (area_kind, area_code, commune_code) SELECT 'custom', $1, unnest($5::text[]) ON CONFLICT DO NOTHING;
-            """, connection, transaction))
+        await using (var batch = new NpgsqlBatch(connection, transaction))
         {
+            var upsert = new NpgsqlBatchCommand("""
+                INSERT INTO areas (kind, code, province_code, name, description, catalogue_version)
+                VALUES ('custom', $1, $2, $3, $4, (SELECT version FROM catalogue_versions WHERE is_current))
+                ON CONFLICT (kind, code) DO UPDATE SET province_code = excluded.province_code, name = excluded.name, description = excluded.description,
+                    catalogue_version = excluded.catalogue_version, updated_at = now()
+                """);
             upsert.Parameters.Add(new NpgsqlParameter { Value = code });
             upsert.Parameters.Add(new NpgsqlParameter { Value = provinceCode });
             upsert.Parameters.Add(new NpgsqlParameter { Value = name });
             upsert.Parameters.Add(Text(description));
-            upsert.Parameters.Add(new NpgsqlParameter { Value = communes.ToArray() });
-            await upsert.ExecuteNonQueryAsync(cancellationToken);
+            var clear = new NpgsqlBatchCommand("DELETE FROM area_members WHERE area_kind = 'custom' AND area_code = $1");
+            clear.Parameters.Add(new NpgsqlParameter { Value = code });
+            var members = new NpgsqlBatchCommand("INSERT INTO area_members (area_kind, area_code, commune_code) SELECT 'custom', $1, unnest($2::text[]) ON CONFLICT DO NOTHING");
+            members.Parameters.Add(new NpgsqlParameter { Value = code });
+            members.Parameters.Add(new NpgsqlParameter { Value = communes.ToArray() });
+            batch.BatchCommands.Add(upsert);
+            batch.BatchCommands.Add(clear);
+            batch.BatchCommands.Add(members);
+            await batch.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);

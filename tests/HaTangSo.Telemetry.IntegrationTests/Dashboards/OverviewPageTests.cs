@@ -140,7 +140,7 @@ public sealed partial class OverviewPageTests(DashboardEnvironment environment)
         return await stdout;
     }
 
-    [GeneratedRegex("<tr data-district=\"(?<district>[^\"]*)\" data-access=\"(?<access>[^\"]*)\" data-status=\"(?<status>[^\"]*)\">(?<cells>.*?)</tr>", RegexOptions.Singleline)]
+    [GeneratedRegex("<tr data-area-kind=\"former-district\" data-area=\"[^\"]*\" data-district=\"(?<district>[^\"]*)\" data-access=\"(?<access>[^\"]*)\" data-status=\"(?<status>[^\"]*)\">(?<cells>.*?)</tr>", RegexOptions.Singleline)]
     private static partial Regex TableRow();
 
     [GeneratedRegex("<td[^>]*>(.*?)</td>", RegexOptions.Singleline)]
@@ -155,7 +155,7 @@ public sealed class OverviewPageRenderTests
     {
         var now = DateTimeOffset.UnixEpoch;
         var html = OverviewPage.Render("42", "Tỉnh <b>Hà Tĩnh</b>", "rolling",
-            [new(now, now, now, "445\"", "<script>alert(1)</script>", "fixed", "", "download", "mean", 1, 2, 3, ComplianceStatus.Below, "A & B")]);
+            [new(now, now, now, "former-district", "445\"", "<script>alert(1)</script>", "fixed", "", "download", "mean", 1, 2, 3, ComplianceStatus.Below, "A & B")]);
         Assert.DoesNotContain("<script>", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<b>", html, StringComparison.Ordinal);
         Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", html, StringComparison.Ordinal);

@@ -75,10 +75,9 @@ internal sealed class CatalogueLoader(NpgsqlDataSource dataSource, IOptions<Regi
             return false;
         }
 
-        await using (var makeCurrent = new NpgsqlCommand(
-            "UPDATE catalogue_versions SET is_current = false WHERE is_current AND version <> $1; UPDATE catalogue_versions SET is_current = true WHERE version = $1",
-            connection, transaction))
+        foreach (var sql in new[] { "UPDATE catalogue_versions SET is_current = false WHERE is_current AND version <> $1", "UPDATE catalogue_versions SET is_current = true WHERE version = $1" })
         {
+            await using var makeCurrent = new NpgsqlCommand(sql, connection, transaction);
             makeCurrent.Parameters.Add(new NpgsqlParameter { Value = current });
             await makeCurrent.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -221,8 +220,7 @@ internal sealed class CatalogueLoader(NpgsqlDataSource dataSource, IOptions<Regi
     {
         await using (var upsert = new NpgsqlCommand("""
             INSERT INTO catalogue_versions (version, levels, source, sha256, loaded_at) VALUES ($1, $2, $3, $4, now())
-            ON CONFLICT (version) DO UPDATE SET levels = excluded.levels, source = excluded.source, sha256 = excluded.sha256, loaded_at = now();
-            DELETE FROM region_units WHERE version = $1;
+            ON CONFLICT (version) DO UPDATE SET levels = excluded.levels, source = excluded.source, sha256 = excluded.sha256, loaded_at = now()
             """, connection, transaction))
         {
             upsert.Parameters.Add(new NpgsqlParameter { Value = file.Version });
@@ -230,6 +228,12 @@ internal sealed class CatalogueLoader(NpgsqlDataSource dataSource, IOptions<Regi
             upsert.Parameters.Add(new NpgsqlParameter { Value = file.Source ?? string.Empty });
             upsert.Parameters.Add(new NpgsqlParameter { Value = sha });
             await upsert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var delete = new NpgsqlCommand("DELETE FROM region_units WHERE version = $1", connection, transaction))
+        {
+            delete.Parameters.Add(new NpgsqlParameter { Value = file.Version });
+            await delete.ExecuteNonQueryAsync(cancellationToken);
         }
 
         var districtProvince = (file.Districts ?? []).ToDictionary(d => d.Code, d => d.Province ?? string.Empty, StringComparer.Ordinal);

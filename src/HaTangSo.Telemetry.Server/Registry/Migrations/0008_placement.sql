@@ -86,21 +86,21 @@ $$;
 CREATE FUNCTION hts_place_all(OUT translated integer, OUT ambiguous integer, OUT unplaced integer) LANGUAGE plpgsql AS $$
 DECLARE
     cur text;
-    p record;
+    probe record;
     candidates text[];
 BEGIN
     SELECT version INTO cur FROM catalogue_versions WHERE is_current;
     translated := 0; ambiguous := 0; unplaced := 0;
-    FOR p IN SELECT id, commune_code, catalogue_version FROM probes WHERE catalogue_version <> cur FOR UPDATE LOOP
+    FOR probe IN SELECT id, commune_code, catalogue_version FROM probes WHERE catalogue_version <> cur FOR UPDATE LOOP
         SELECT array_agg(t.new_code ORDER BY t.exact DESC, t.new_code) INTO candidates
-        FROM hts_translate_commune(p.commune_code, p.catalogue_version) t;
+        FROM hts_translate_commune(probe.commune_code, probe.catalogue_version) t;
         IF candidates IS NULL THEN
-            UPDATE probes SET placement = 'unplaced' WHERE id = p.id AND placement <> 'unplaced';
+            UPDATE probes SET placement = 'unplaced' WHERE id = probe.id AND placement <> 'unplaced';
             unplaced := unplaced + 1;
         ELSE
             UPDATE probes SET commune_code = candidates[1], catalogue_version = cur,
                 placement = CASE WHEN cardinality(candidates) > 1 THEN 'ambiguous' ELSE 'translated' END, updated_at = now()
-            WHERE id = p.id;
+            WHERE id = probe.id;
             IF cardinality(candidates) > 1 THEN ambiguous := ambiguous + 1; ELSE translated := translated + 1; END IF;
         END IF;
     END LOOP;
