@@ -47,10 +47,10 @@ internal sealed class ComplianceTestContext : IAsyncDisposable
     };
 
     public static async Task<ComplianceTestContext> CreateAsync(
-        PostgresFixture postgres, InfluxDbFixture influx, DateTimeOffset start, CancellationToken cancellationToken)
+        PostgresFixture postgres, InfluxDbFixture influx, DateTimeOffset start, CancellationToken cancellationToken, string? connectionString = null)
     {
         var broker = await MosquittoBroker.StartAsync(cancellationToken: cancellationToken);
-        var connectionString = await postgres.NewCataloguedDatabaseAsync(cancellationToken);
+        connectionString ??= await postgres.NewCataloguedDatabaseAsync(cancellationToken);
         var webhook = await WebhookReceiver.StartAsync(cancellationToken);
         var context = new ComplianceTestContext(broker, webhook, connectionString, influx.Server.BaseAddress, influx.NewDatabaseName(), start);
         context.Config["Alerts:WebhookUrl"] = context.Webhook.Url.ToString();

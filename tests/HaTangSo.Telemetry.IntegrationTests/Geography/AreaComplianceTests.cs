@@ -42,13 +42,14 @@ public sealed class AreaComplianceTests(PostgresFixture postgres, InfluxDbFixtur
         using var current = await server.Http.PutAsJsonAsync("/api/probes/ht-tan-loc-01", Body("18409"), ct);
         Assert.Equal(HttpStatusCode.NoContent, current.StatusCode);
 
-        // Phường Hòa Minh (Quận Liên Chiểu, Đà Nẵng) was split: the operator picks one of the communes listed.
-        using var split = await server.Http.PutAsJsonAsync("/api/probes/dn-hoa-minh-01", Body("20200"), ct);
+        // Xã Chiềng Bôm (Huyện Thuận Châu, Sơn La) was split: the operator picks one of the communes listed. (A split old
+        // code that a 2025 commune kept, such as 20200, is that 2025 commune.)
+        using var split = await server.Http.PutAsJsonAsync("/api/probes/sl-chieng-bom-01", Body("03766"), ct);
         Assert.Equal(HttpStatusCode.BadRequest, split.StatusCode);
         var problem = await split.Content.ReadFromJsonAsync<JsonElement>(ct);
         Assert.Contains("split", problem.GetProperty("errors").GetProperty("communeCode")[0].GetString(), StringComparison.Ordinal);
-        Assert.Equal(["20200", "20209"], problem.GetProperty("candidates").EnumerateArray().Select(c => c.GetProperty("code").GetString()!).Order().ToArray());
-        Assert.Equal(HttpStatusCode.NotFound, (await server.Http.GetAsync("/api/probes/dn-hoa-minh-01", ct)).StatusCode);
+        Assert.Equal(["03721", "03784"], problem.GetProperty("candidates").EnumerateArray().Select(c => c.GetProperty("code").GetString()!).Order().ToArray());
+        Assert.Equal(HttpStatusCode.NotFound, (await server.Http.GetAsync("/api/probes/sl-chieng-bom-01", ct)).StatusCode);
 
         using var unknown = await server.Http.PutAsJsonAsync("/api/probes/xx-unknown-01", Body("99999"), ct);
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
@@ -75,7 +76,8 @@ public sealed class AreaComplianceTests(PostgresFixture postgres, InfluxDbFixtur
 
         var haTinh = (await server.Http.GetFromJsonAsync<JsonElement[]>("/api/compliance/42", ct))!;
         var district = Row(haTinh, "former-district", "445", "fixed");
-        Assert.Equal(("met", 336, 180.0), (district.GetProperty("status").GetString(), district.GetProperty("samples").GetInt32(), district.GetProperty("value").GetDouble()));
+        // One result an hour per probe: the second hour's 7-day window has 167 of each probe's 168.
+        Assert.Equal(("met", 334, 180.0), (district.GetProperty("status").GetString(), district.GetProperty("samples").GetInt32(), district.GetProperty("value").GetDouble()));
         Assert.Equal("445", district.GetProperty("districtCode").GetString());
         Assert.Equal("Huyện Thạch Hà", district.GetProperty("areaName").GetString());
         Assert.Equal(("below", 100.0), (Row(haTinh, "commune", "18409", "fixed").GetProperty("status").GetString(), Row(haTinh, "commune", "18409", "fixed").GetProperty("value").GetDouble()));
@@ -179,7 +181,7 @@ public sealed class AreaComplianceTests(PostgresFixture postgres, InfluxDbFixtur
         await RunComplianceAsync(server, ct);
         rows = (await server.Http.GetFromJsonAsync<JsonElement[]>("/api/compliance/42?area=former-district", ct))!;
         var thanhPho = Row(rows, "former-district", "436", "fixed");
-        Assert.Equal((336, 180.0), (thanhPho.GetProperty("samples").GetInt32(), thanhPho.GetProperty("value").GetDouble()));
+        Assert.Equal((332, 180.0), (thanhPho.GetProperty("samples").GetInt32(), thanhPho.GetProperty("value").GetDouble())); // third hour: 166 each
         Assert.Equal(0, Row(rows, "former-district", "445", "fixed").GetProperty("samples").GetInt32());
 
         // ... and the raw points are exactly as written: same series, same counts.
