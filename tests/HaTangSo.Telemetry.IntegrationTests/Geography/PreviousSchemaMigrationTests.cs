@@ -23,14 +23,15 @@ public sealed class PreviousSchemaMigrationTests(PostgresFixture postgres, Influ
         var windowEnd = new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero);
         await using var db = await CatalogueDatabase.CreateAsync(postgres, ct, upTo: 3);
         await SeedPreviousInstallationAsync(db, windowEnd);
-        Assert.Equal(3L, await db.ScalarAsync("SELECT max(version) FROM schema_migrations"));
+        Assert.Equal(3L, Convert.ToInt64(await db.ScalarAsync("SELECT max(version) FROM schema_migrations"), System.Globalization.CultureInfo.InvariantCulture));
 
         await using var context = await ComplianceTestContext.CreateAsync(postgres, influx, now, ct, db.ConnectionString);
         context.Config["Compliance:EvaluationLevels"] = "former-district,commune";
-        // Results measured before the upgrade, as the old server wrote them: old commune codes and districts.
+        var server = await context.StartInstanceAsync(ct);
+        // Results measured before the upgrade, as the old server wrote them: old commune codes and districts (written
+        // now because the server creates the InfluxDB database; what matters is their tags).
         await context.WriteResultsAsync("445", "18412", "ht-old-hong-loc", "fixed", windowEnd.AddDays(-7), windowEnd, 168, _ => 100, ct);
         await context.WriteResultsAsync("105", "03386", "lc-old-quyet-thang", "fixed", windowEnd.AddDays(-7), windowEnd, 40, _ => 90, ct, province: "12");
-        var server = await context.StartInstanceAsync(ct);
 
         // Every probe sits in a 2025 commune, and says where it came from.
         Assert.Equal("18409|18412|translated", await db.ScalarAsync("SELECT commune_code || '|' || former_commune_code || '|' || placement FROM probes WHERE id = 'ht-old-hong-loc'"));
