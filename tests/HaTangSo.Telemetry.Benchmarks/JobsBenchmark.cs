@@ -39,7 +39,7 @@ internal static class JobsBenchmark
             new ServerSettings(connectionString, influx.BaseAddress, "bench", broker.Port), time, extra, ct);
 
         var districts = await CommunesAsync(connectionString, provinces.Split(','), ct);
-        Console.WriteLine($"  {districts.Count} communes in {districts.Select(d => d.District).Distinct().Count()} former districts");
+        Console.WriteLine($"  {districts.Count} communes in {districts.Select(d => d.Item2).Distinct().Count()} former districts");
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
         var client = new InfluxDbClient(http, new InfluxDbConnection { BaseAddress = influx.BaseAddress, Database = "bench", RetentionPolicy = "hts_results" });
         var write = Stopwatch.StartNew();
