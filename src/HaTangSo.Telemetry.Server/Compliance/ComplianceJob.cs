@@ -14,6 +14,7 @@ namespace HaTangSo.Telemetry.Server.Compliance;
 /// </summary>
 internal sealed class ComplianceJob(
     ComplianceEvaluator evaluator, ComplianceStore store, Qcvn34Evaluator qcvn34, AlertStore alerts, ResultSamples results, AreaStore areaStore,
+    AreaMembershipPoints membership,
     NpgsqlDataSource dataSource, IOptions<ComplianceOptions> options, TimeProvider time, ILogger<ComplianceJob> logger)
 {
     /// <summary>Runs one evaluation for the current hour.</summary>
@@ -30,6 +31,7 @@ internal sealed class ComplianceJob(
             var earliest = monthStart < from ? monthStart : from;
             var (fromNs, monthNs) = (ResultSamples.ToNs(from), ResultSamples.ToNs(monthStart));
             var provinceAreas = await areaStore.ProvinceAreasAsync(province, cancellationToken);
+            await membership.SyncAsync(province, provinceAreas, cancellationToken);
             var scopes = ComplianceEvaluator.Scopes(provinceAreas);
             var rollingTargets = await evaluator.InForceAsync(province, evaluatedAt, cancellationToken);
             var fixedLinks = new List<Sample>();

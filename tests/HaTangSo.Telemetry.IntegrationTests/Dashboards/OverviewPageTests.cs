@@ -29,8 +29,12 @@ public sealed partial class OverviewPageTests(DashboardEnvironment environment)
         var rows = TableRow().Matches(dom).ToDictionary(
             m => (m.Groups["district"].Value, m.Groups["access"].Value),
             m => (Status: m.Groups["status"].Value, Cells: Cell().Matches(m.Groups["cells"].Value).Select(c => WebUtility.HtmlDecode(c.Groups[1].Value)).ToList()));
-        using var api = JsonDocument.Parse(await environment.Server.Http.GetStringAsync("/api/compliance/42", ct));
+        using var api = JsonDocument.Parse(await environment.Server.Http.GetStringAsync("/api/compliance/42?area=former-district", ct));
         Assert.Equal(api.RootElement.GetArrayLength(), rows.Count);
+        // One table per kind of area, former districts first; the 2025 communes below them.
+        Assert.True(dom.IndexOf("<h2>Huyện cũ (trước 1/7/2025)</h2>", StringComparison.Ordinal) < dom.IndexOf("<h2>Xã/phường</h2>", StringComparison.Ordinal));
+        Assert.Contains("data-area-kind=\"commune\" data-area=\"18409\"", dom, StringComparison.Ordinal);
+        Assert.Contains("Xã Hồng Lộc", dom, StringComparison.Ordinal);
         foreach (var expected in api.RootElement.EnumerateArray())
         {
             var (status, cells) = rows[(expected.GetProperty("districtCode").GetString()!, expected.GetProperty("access").GetString()!)];
