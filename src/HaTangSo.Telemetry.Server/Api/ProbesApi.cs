@@ -16,6 +16,8 @@ internal static class ProbesApi
         group.MapGet("/", ListAsync).RequireAuthorization(ApiRoles.Viewer);
         group.MapGet("/status", StatusAsync).RequireAuthorization(ApiRoles.Viewer)
             .WithSummary("Every probe with when it was last heard of and its queue depth");
+        group.MapGet("/placements", PlacementsAsync).RequireAuthorization(ApiRoles.Viewer)
+            .WithSummary("How each probe was placed in the current catalogue (placement=registered|translated|ambiguous|unplaced)");
         group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiRoles.Viewer);
         group.MapPut("/{id}", PutAsync).RequireAuthorization(ApiRoles.Operator);
         group.MapPost("/{id}/enrol", EnrolAsync).RequireAuthorization(ApiRoles.Operator)
@@ -24,6 +26,9 @@ internal static class ProbesApi
             .WithSummary("Deletes the probe's broker credentials (disconnecting it) and refuses its results; past results stay");
         return group;
     }
+
+    private static async Task<Ok<List<ProbePlacementRecord>>> PlacementsAsync(RegistryStore store, string? placement, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await store.PlacementsAsync(placement, cancellationToken));
 
     private static async Task<Ok<IReadOnlyList<ProbeLocation>>> ListAsync(RegistryStore store, CancellationToken cancellationToken) =>
         TypedResults.Ok(await store.LoadLocationsAsync(cancellationToken));

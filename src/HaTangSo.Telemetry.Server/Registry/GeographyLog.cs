@@ -12,7 +12,7 @@ internal static partial class GeographyLog
     [LoggerMessage(3502, LogLevel.Information, "Catalogue {Version} is current: {Areas} areas; probes translated {Translated}, ambiguous {Ambiguous}, unplaced {Unplaced}")]
     public static partial void CataloguePlaced(this ILogger logger, string version, long areas, int translated, int ambiguous, int unplaced);
 
-    [LoggerMessage(3503, LogLevel.Warning, "{Count} probes are not placed in a commune of the current catalogue (see GET /api/probes?placement=unplaced)")]
+    [LoggerMessage(3503, LogLevel.Warning, "{Count} probes are not placed in a commune of the current catalogue (see GET /api/probes/placements?placement=unplaced)")]
     public static partial void ProbesUnplaced(this ILogger logger, int count);
 
     [LoggerMessage(3504, LogLevel.Warning, "{Count} points of the last evaluation carry a commune code no catalogue version knows (first: {Code}); they count in no area")]

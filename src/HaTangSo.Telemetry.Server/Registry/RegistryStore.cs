@@ -59,6 +59,26 @@ internal sealed class RegistryStore(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
+    /// <summary>How each probe was placed in the current catalogue (optionally only those placed as <paramref name="placement"/>).</summary>
+    public async Task<List<ProbePlacementRecord>> PlacementsAsync(string? placement, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT p.id, p.commune_code, c.name, p.catalogue_version, p.former_commune_code, p.placement
+            FROM probes p LEFT JOIN region_units c ON c.version = p.catalogue_version AND c.level = 'commune' AND c.code = p.commune_code
+            WHERE $1::text IS NULL OR p.placement = $1 ORDER BY p.id
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)placement ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        var records = new List<ProbePlacementRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            records.Add(new ProbePlacementRecord(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetString(5)));
+        }
+
+        return records;
+    }
+
     /// <summary>Every probe with its place in the hierarchy.</summary>
     public async Task<IReadOnlyList<ProbeLocation>> LoadLocationsAsync(CancellationToken cancellationToken)
     {
@@ -118,6 +138,15 @@ internal sealed class RegistryStore(NpgsqlDataSource dataSource)
         return command;
     }
 }
+
+/// <summary>How a probe was placed in the current catalogue.</summary>
+/// <param name="ProbeId">The probe.</param>
+/// <param name="CommuneCode">Its commune (of <paramref name="CatalogueVersion"/>).</param>
+/// <param name="CommuneName">The commune's name.</param>
+/// <param name="CatalogueVersion">The catalogue version of the code: the current one, or an older one for an unplaced probe.</param>
+/// <param name="FormerCommuneCode">The pre-reform commune it was registered in, when known.</param>
+/// <param name="Placement"><c>registered</c>, <c>translated</c>, <c>ambiguous</c> (a split commune: check it) or <c>unplaced</c>.</param>
+public sealed record ProbePlacementRecord(string ProbeId, string CommuneCode, string? CommuneName, string CatalogueVersion, string? FormerCommuneCode, string Placement);
 
 /// <summary>A registry change that cannot be made (unknown commune, invalid link).</summary>
 /// <param name="message">Why, for the API's problem document.</param>

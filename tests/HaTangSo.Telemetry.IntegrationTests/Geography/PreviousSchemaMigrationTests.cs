@@ -38,6 +38,8 @@ public sealed class PreviousSchemaMigrationTests(PostgresFixture postgres, Influ
         Assert.Equal("03388|03386|translated", await db.ScalarAsync("SELECT commune_code || '|' || former_commune_code || '|' || placement FROM probes WHERE id = 'lc-old-quyet-thang'"));
         Assert.Equal("18073|translated", await db.ScalarAsync("SELECT commune_code || '|' || placement FROM probes WHERE id = 'ht-old-nam-ha'"));
         Assert.Equal(0L, await db.ScalarAsync("SELECT count(*) FROM probes WHERE catalogue_version <> '2025-07'"));
+        var placements = (await server.Http.GetFromJsonAsync<JsonElement[]>("/api/probes/placements?placement=translated", ct))!;
+        Assert.Equal(["ht-old-hong-loc", "ht-old-nam-ha", "lc-old-quyet-thang"], placements.Select(p => p.GetProperty("probeId").GetString()!).ToArray());
         var probe = await server.Http.GetFromJsonAsync<JsonElement>("/api/probes/ht-old-hong-loc", ct);
         Assert.Equal(("42", "445", "18409"), (probe.GetProperty("provinceCode").GetString(), probe.GetProperty("districtCode").GetString(), probe.GetProperty("communeCode").GetString()));
 
