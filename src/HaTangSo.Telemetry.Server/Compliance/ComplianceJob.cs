@@ -35,12 +35,16 @@ internal sealed class ComplianceJob(
             var scopes = ComplianceEvaluator.Scopes(provinceAreas);
             var rollingTargets = await evaluator.InForceAsync(province, evaluatedAt, cancellationToken);
             var fixedLinks = new List<Sample>();
+            var measured = await results.CommunesWithDataAsync(
+                [.. provinceAreas.Where(a => a.Kind == AreaKind.Commune).Select(a => a.Code)], resolver, earliest, evaluatedAt, cancellationToken);
 
             // One read unit at a time (a former district with its communes): the job holds the largest unit's month of
-            // samples, not the province's.
-            foreach (var (communes, evaluated) in EvaluationGroups.Plan(provinceAreas, options.Value.KindsFor(province)))
+            // samples, not the province's. Units where nothing was measured are not read at all.
+            foreach (var (communes, all) in EvaluationGroups.Plan(provinceAreas, options.Value.KindsFor(province)))
             {
-                var samples = await results.ReadAsync(communes, resolver, earliest, evaluatedAt, cancellationToken);
+                // A commune without a single result in the windows gets no row (3,321 communes, most without a probe).
+                var evaluated = all.Where(a => a.Kind != AreaKind.Commune || measured.Contains(a.Code)).ToList();
+                var samples = communes.Any(measured.Contains) ? await results.ReadAsync(communes, resolver, earliest, evaluatedAt, cancellationToken) : [];
                 var rolling = evaluator.Evaluate(province, evaluated, [.. samples.Where(s => s.TimeNs >= fromNs)], rollingTargets, scopes, from, evaluatedAt);
                 var month = evaluator.Evaluate(province, evaluated, [.. samples.Where(s => s.TimeNs >= monthNs)], rollingTargets, scopes, monthStart, evaluatedAt);
                 await store.SaveAsync("rolling", evaluatedAt, rolling, cancellationToken);

@@ -56,6 +56,38 @@ internal sealed class ResultSamples(InfluxDbClient influx)
         return placed;
     }
 
+    /// <summary>
+    /// The current communes among <paramref name="communes"/> with at least one result in <c>[from, to)</c>: one
+    /// query, so the jobs skip the read units of a province (or a whole province) where nothing was measured.
+    /// </summary>
+    public async Task<HashSet<string>> CommunesWithDataAsync(
+        IReadOnlyCollection<string> communes, Areas.CommuneResolver resolver, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        if (communes.Count == 0 || from >= to)
+        {
+            return found;
+        }
+
+        var query = $"""
+            SELECT count("duration_ms") FROM speedtest WHERE commune =~ /^({string.Join('|', resolver.TagsOf(communes))})$/
+              AND time >= {InfluxQl.Time(from)} AND time < {InfluxQl.Time(to)} GROUP BY "commune", "probe"
+            """;
+        foreach (var statement in await influx.QueryAsync(query, cancellationToken))
+        {
+            foreach (var series in statement.Series ?? [])
+            {
+                var tags = series.Tags ?? new Dictionary<string, string>();
+                if (resolver.Resolve(tags.GetValueOrDefault("commune", string.Empty), tags.GetValueOrDefault("probe", string.Empty)) is { } commune)
+                {
+                    found.Add(commune);
+                }
+            }
+        }
+
+        return found;
+    }
+
     private async Task ReadAsync(string filter, DateTimeOffset from, DateTimeOffset to, List<Sample> samples, CancellationToken cancellationToken)
     {
         var query = $"""

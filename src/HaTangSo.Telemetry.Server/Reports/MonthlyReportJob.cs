@@ -46,9 +46,13 @@ internal sealed class MonthlyReportJob(
         var provinceAreas = await areaStore.ProvinceAreasAsync(provinceCode, cancellationToken);
         var scopes = ComplianceEvaluator.Scopes(provinceAreas);
         var inForce = await evaluator.InForceAsync(provinceCode, to, cancellationToken);
-        foreach (var (communes, areas) in EvaluationGroups.Plan(provinceAreas, options.Value.KindsFor(provinceCode)))
+        var measured = await results.CommunesWithDataAsync(
+            [.. provinceAreas.Where(a => a.Kind == AreaKind.Commune).Select(a => a.Code)], resolver, from, to, cancellationToken);
+        foreach (var (communes, all) in EvaluationGroups.Plan(provinceAreas, options.Value.KindsFor(provinceCode)))
         {
-            var samples = to > from ? await results.ReadAsync(communes, resolver, from, to, cancellationToken) : [];
+            // As the compliance job: communes without a result in the month have no row; unmeasured units are not read.
+            var areas = all.Where(a => a.Kind != AreaKind.Commune || measured.Contains(a.Code)).ToList();
+            var samples = communes.Any(measured.Contains) ? await results.ReadAsync(communes, resolver, from, to, cancellationToken) : [];
             evaluated.AddRange(evaluator.Evaluate(provinceCode, areas, samples, inForce, scopes, from, to));
             foreach (var sample in samples)
             {
