@@ -52,7 +52,7 @@ public sealed class AreaEvaluationTests
         var targets = new[] { Fixed("former-province", "42", 150), Fixed("former-district", "445", 100) };
         var samples = new[] { Sample("18409", 120), Sample("18073", 120), Sample("99999", 120) };
         var scopes = ComplianceEvaluator.Scopes(s_areas);
-        var rows = evaluator.Evaluate("42", s_areas.Where(a => a.Kind == AreaKind.Commune), samples, targets, scopes, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddDays(1))
+        var rows = evaluator.Evaluate("42", s_areas.Where(a => a.Kind == AreaKind.Commune), samples, targets, scopes, s_day, s_day.AddDays(1))
             .Where(r => r.Access == "fixed").ToDictionary(r => r.AreaCode);
 
         Assert.Equal((100.0, "met"), (rows["18409"].Target!.Threshold, rows["18409"].Status)); // the district's target, not the province's
@@ -84,6 +84,8 @@ public sealed class AreaEvaluationTests
         Assert.All(files, f => Assert.Null(CatalogueLoader.Validate(f.File)));
     }
 
+    private static readonly DateTimeOffset s_day = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     private static Sample Sample(string commune, double download) =>
-        new(1_000_000_000, "", commune, "fixed", "ftth", "VNPT", "p-" + commune, "fixed", download, null, null);
+        new(ResultSamples.ToNs(s_day.AddHours(12)), "", commune, "fixed", "ftth", "VNPT", "p-" + commune, "fixed", download, null, null);
 }
