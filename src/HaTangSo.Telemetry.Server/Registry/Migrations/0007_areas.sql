@@ -92,6 +92,16 @@ ALTER TABLE probes ADD COLUMN placement text NOT NULL DEFAULT 'registered'
     CHECK (placement IN ('registered', 'translated', 'ambiguous', 'unplaced'));
 ALTER TABLE probes ALTER COLUMN catalogue_version DROP DEFAULT;
 UPDATE probes SET former_commune_code = commune_code;
+-- A probe inserted without a version (an operator's script, another tool) is in the current catalogue.
+CREATE FUNCTION hts_probe_catalogue_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.catalogue_version IS NULL THEN
+        NEW.catalogue_version := (SELECT version FROM catalogue_versions WHERE is_current);
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER probes_catalogue_version BEFORE INSERT ON probes FOR EACH ROW EXECUTE FUNCTION hts_probe_catalogue_version();
 
 -- Targets: scope is an area (kind and code); provinceCode is the current province the target belongs to.
 ALTER TABLE targets DROP CONSTRAINT targets_province_code_fkey;
