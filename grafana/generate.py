@@ -2,7 +2,7 @@
 """Writes grafana/dashboards/*.json and grafana/gazetteer/hts-districts.json.
 
 The dashboards are generated so that panel ids, grid positions, data-source references, units and the
-district names (from the region catalogue) stay consistent; edit this file and run it again:
+former-district names (from the region catalogue) stay consistent; edit this file and run it again:
 
     python3 grafana/generate.py
 
@@ -13,7 +13,8 @@ import json
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parent
-CATALOG = ROOT.parent / "src/HaTangSo.Telemetry.Server/Registry/Data/admin-units.json"
+# The pre-2025 three levels: the former districts' names and (where known) centroids.
+CATALOG = ROOT.parent / "src/HaTangSo.Telemetry.Server/Registry/Data/catalogue-pre-2025-07.json"
 INFLUX = {"type": "influxdb", "uid": "hts-influxdb"}
 PROM = {"type": "prometheus", "uid": "hts-prometheus"}
 GAZETTEER = "public/gazetteer/hts-districts.json"
@@ -31,8 +32,11 @@ ONLINE_MAPPING = [{"type": "value", "options": {
     "offline": {"text": "offline", "color": "red", "index": 3},
 }}]
 
-# Filters shared by the queries: Grafana renders a multi-value or "All" variable as a regex, hence =~ /^$var$/.
-WHERE_PLACE = '"province" =~ /^$province$/ AND "district" =~ /^$district$/'
+# Filters shared by the queries: Grafana renders a multi-value or "All" variable as a regex, hence =~ /^$var$/. A place is
+# an area (province -> area kind -> area -> commune): points are selected by their commune, and "All" communes of the
+# $commune variable (no custom all value) is the list of the area's communes.
+WHERE_PLACE = '"province" =~ /^$province$/ AND "commune" =~ /^$commune$/'
+WHERE_AREA = '"province" =~ /^$province$/ AND "area_kind" =~ /^$area_kind$/ AND "area" =~ /^$area$/'
 WHERE_LINK = '"access" =~ /^$access$/ AND "operator" =~ /^$operator$/ AND "technology" =~ /^$technology$/'
 
 
@@ -41,11 +45,8 @@ def catalog():
 
 
 def district_names():
-    names = {}
-    for province in catalog()["provinces"]:
-        for district in province["districts"]:
-            names[district["code"]] = f'{district["name"]} ({district["code"]})'
-    return names
+    # Former districts of the provinces the gazetteer places (those with a centroid): the mapping stays small.
+    return {d["code"]: f'{d["name"]} ({d["code"]})' for d in catalog()["districts"] if d.get("centroid")}
 
 
 def district_mapping():
@@ -67,6 +68,7 @@ TARGET_LINE = override("/^target.*/", custom_line={"fill": "dash", "dash": [10, 
                        custom_fill=0)
 STATUS_CELL = override("status", mappings=STATUS_MAPPING, custom_cell={"type": "color-background"})
 DISTRICT_NAMES = override("district", mappings=district_mapping(), display_name="district")
+AREA_NAMES = override("area", mappings=district_mapping(), display_name="area")
 
 
 def influx(query, ref="A", fmt="time_series", alias=None):
@@ -145,23 +147,34 @@ class Board:
         }
 
 
-def tag_var(name, label, key, where=None, include_all=False, multi=False, measurement="speedtest"):
+def tag_var(name, label, key, where=None, include_all=False, multi=False, measurement="speedtest", all_value=".*"):
     query = f'SHOW TAG VALUES FROM "{measurement}" WITH KEY = "{key}"' + (f" WHERE {where}" if where else "")
     variable = {"name": name, "label": label, "type": "query", "datasource": INFLUX, "query": query, "definition": query,
                 "refresh": 1, "sort": 1, "includeAll": include_all, "multi": multi, "current": {}, "hide": 0, "options": []}
-    if include_all:
-        variable["allValue"] = ".*"
+    if include_all and all_value:
+        variable["allValue"] = all_value
     return variable
 
 
-def common_vars(district_all=False, commune=True):
+# The areas come from the area_membership measurement the compliance job keeps equal to the registry (one series per
+# area x commune): province -> kind of area (former-district, commune, province, former-province, custom) -> area ->
+# communes.
+def area_vars(commune=True, area_all=False):
     variables = [
-        tag_var("province", "Province", "province"),
-        tag_var("district", "District", "district", '"province" =~ /^$province$/', include_all=district_all),
+        tag_var("area_kind", "Area kind", "area_kind", '"province" =~ /^$province$/', measurement="area_membership"),
+        tag_var("area", "Area", "area", '"province" =~ /^$province$/ AND "area_kind" =~ /^$area_kind$/', include_all=area_all,
+                measurement="area_membership"),
     ]
     if commune:
-        variables.append(tag_var("commune", "Commune", "commune", '"province" =~ /^$province$/ AND "district" =~ /^$district$/',
-                                 include_all=True, multi=True))
+        # No custom "All" value: All is the list of the area's communes.
+        variables.append(tag_var("commune", "Commune", "commune",
+                                 '"province" =~ /^$province$/ AND "area_kind" =~ /^$area_kind$/ AND "area" =~ /^$area$/',
+                                 include_all=True, multi=True, measurement="area_membership", all_value=None))
+    return variables
+
+
+def common_vars(district_all=False, commune=True):
+    variables = [tag_var("province", "Province", "province"), *area_vars(commune, area_all=district_all)]
     variables += [
         tag_var("access", "Access", "access", include_all=True, multi=True),
         tag_var("operator", "Operator", "operator", '"access" =~ /^$access$/', include_all=True, multi=True),
@@ -186,61 +199,65 @@ def open_alerts(board, where, w=24, h=7):
     # The latest alert_events point of each scope (kind, district, access, technology, probe) has open = 1 while the
     # alert is open; "resolved" writes open = 0. Not limited to the dashboard's time range: an old alert may be open.
     inner = ('SELECT last("open") AS "open", last("text") AS "text", last("alert_id") AS "alert" FROM "alert_events" '
-             f'WHERE {where} GROUP BY "kind", "district", "access", "technology", "probe"')
-    query = f'SELECT "text", "alert" FROM ({inner}) WHERE "open" = 1 GROUP BY "kind", "district", "access", "technology", "probe"'
+             f'WHERE {where} GROUP BY "kind", "area_kind", "area", "district", "access", "technology", "probe"')
+    query = (f'SELECT "text", "alert" FROM ({inner}) WHERE "open" = 1 '
+             'GROUP BY "kind", "area_kind", "area", "district", "access", "technology", "probe"')
     board.add("table", "Open alerts", [influx(query, fmt="table")], unit="none", w=w, h=h,
-              description="Alerts opened and not yet resolved (district below target, probe silent), from alert_events.",
-              overrides=[DISTRICT_NAMES], transformations=[{"id": "organize", "options": {"excludeByName": {"Time": True}}}])
+              description="Alerts opened and not yet resolved (a former district or another area below target, probe silent), "
+                          "from alert_events.",
+              overrides=[DISTRICT_NAMES, AREA_NAMES], transformations=[{"id": "organize", "options": {"excludeByName": {"Time": True}}}])
 
 
 def overview():
-    variables = [tag_var("province", "Province", "province"), window_var(),
+    variables = [tag_var("province", "Province", "province"), area_vars(commune=False)[0], window_var(),
                  tag_var("access", "Access", "access", include_all=True, multi=True),
                  tag_var("operator", "Operator", "operator", '"access" =~ /^$access$/', include_all=True, multi=True),
                  tag_var("technology", "Technology", "technology", '"access" =~ /^$access$/', include_all=True, multi=True)]
     board = Board("hts-province-overview", "Province overview",
-                  "Which districts meet the plan's download-speed targets, per access type (compliance job, rolling window or month).",
+                  "Which areas (former districts, communes, ...) meet the plan's download-speed targets, per access type (compliance job, rolling window or month).",
                   variables, [alert_annotation('"province" =~ /^$province$/')])
     compliance = ('SELECT last("status") AS "status", last("value") AS "value", last("threshold") AS "target", last("samples") AS "samples" '
-                  'FROM "compliance" WHERE "province" =~ /^$province$/ AND "access" = \'{access}\' AND "window" = \'$window\' '
-                  'AND "metric" =~ /^(download)?$/ AND $timeFilter GROUP BY "district", "technology"')
+                  'FROM "compliance" WHERE "province" =~ /^$province$/ AND "area_kind" =~ /^$area_kind$/ AND "access" = \'{access}\' '
+                  'AND "window" = \'$window\' AND "metric" =~ /^(download)?$/ AND $timeFilter GROUP BY "area", "technology"')
     layer = lambda name, ref, symbol, align: {  # noqa: E731
         "type": "markers", "name": name, "tooltip": True,
-        "location": {"mode": "lookup", "lookup": "district", "gazetteer": GAZETTEER},
+        "location": {"mode": "lookup", "lookup": "area", "gazetteer": GAZETTEER},
         "filterData": {"id": "byRefId", "options": ref},
         "config": {"showLegend": True, "style": {
             "size": {"fixed": 14}, "opacity": 0.85, "color": {"field": "status", "fixed": "dark-green"},
             "symbol": {"mode": "fixed", "fixed": f"img/icons/marker/{symbol}.svg"},
             "symbolAlign": {"horizontal": align, "vertical": "center"},
-            "text": {"mode": "field", "field": "district", "fixed": ""},
+            "text": {"mode": "field", "field": "area", "fixed": ""},
             "textConfig": {"fontSize": 10, "offsetX": 0, "offsetY": -14, "textAlign": "center", "textBaseline": "middle"}}}}
-    board.add("geomap", "Districts by compliance status (circle: fixed, square: mobile)",
+    board.add("geomap", "Areas by compliance status (circle: fixed, square: mobile)",
               [influx(compliance.format(access="fixed"), "A", "table"), influx(compliance.format(access="mobile"), "B", "table")],
               unit="Mbits", w=12, h=14,
-              description=f"Each district at its centroid (gazetteer {GAZETTEER}, from the region catalogue), coloured by the latest "
-                          "compliance status of its fixed (circle) and mobile (square) broadband.",
-              overrides=[STATUS_CELL, override("samples", unit="none"), DISTRICT_NAMES],
+              description=f"Each former district at its centroid (gazetteer {GAZETTEER}, from the region catalogue), coloured by the "
+                          "latest compliance status of its fixed (circle) and mobile (square) broadband. The 2025 communes have no "
+                          "coordinates in any catalogue package yet, so the commune kind draws no markers.",
+              overrides=[STATUS_CELL, override("samples", unit="none"), AREA_NAMES],
               options={"view": {"id": "fit", "allLayers": True, "padding": 10, "lat": 0, "lon": 0, "zoom": 8},
                        "controls": {"showZoom": True, "mouseWheelZoom": True, "showAttribution": True},
                        "basemap": {"type": "default", "name": "Basemap", "config": {}},
                        "tooltip": {"mode": "details"},
                        "layers": [layer("Fixed", "A", "circle", "left"), layer("Mobile", "B", "square", "right")]})
     table = ('SELECT last("value") AS "value", last("threshold") AS "target", last("samples") AS "samples", last("status") AS "status" '
-             'FROM "compliance" WHERE "province" =~ /^$province$/ AND "window" = \'$window\' AND "access" =~ /^$access$/ '
-             'AND "metric" =~ /^(download)?$/ AND $timeFilter GROUP BY "district", "access", "technology"')
-    board.add("table", "Districts × access: value, target, samples, status", [influx(table, fmt="table")], unit="Mbits", w=12, h=14,
-              description="The latest compliance evaluation of every district and access type: the statistic the target names (for "
-                          "example the mean download), the target, the number of samples and the status.",
-              overrides=[STATUS_CELL, override("samples", unit="none", decimals=0), DISTRICT_NAMES],
+             'FROM "compliance" WHERE "province" =~ /^$province$/ AND "area_kind" =~ /^$area_kind$/ AND "window" = \'$window\' '
+             'AND "access" =~ /^$access$/ AND "metric" =~ /^(download)?$/ AND $timeFilter GROUP BY "area", "access", "technology"')
+    board.add("table", "Areas × access: value, target, samples, status", [influx(table, fmt="table")], unit="Mbits", w=12, h=14,
+              description="The latest compliance evaluation of every area of the chosen kind and access type: the statistic the "
+                          "target names (for example the mean download), the target, the number of samples and the status.",
+              overrides=[STATUS_CELL, override("samples", unit="none", decimals=0), AREA_NAMES],
               transformations=[{"id": "organize", "options": {"excludeByName": {"Time": True},
-                                                               "indexByName": {"district": 0, "access": 1, "technology": 2}}}],
-              links=[{"title": "Open the district", "url": "/d/hts-district/district?var-province=${province}"
-                                                           "&var-district=${__data.fields.district}&${__url_time_range}"}],
+                                                               "indexByName": {"area": 0, "access": 1, "technology": 2}}}],
+              links=[{"title": "Open the area", "url": "/d/hts-district/district?var-province=${province}&var-area_kind=${area_kind}"
+                                                       "&var-area=${__data.fields.area}&${__url_time_range}"}],
               decimals=1)
     trend = ('SELECT median("download_mbps") FROM "speedtest" WHERE "province" =~ /^$province$/ AND ' + WHERE_LINK +
              ' AND "status" = \'ok\' AND $timeFilter GROUP BY time($__interval), "access" fill(none)')
-    target = ('SELECT max("threshold") FROM "compliance" WHERE "province" =~ /^$province$/ AND "access" =~ /^$access$/ '
-              'AND "window" = \'$window\' AND "metric" = \'download\' AND $timeFilter GROUP BY time($__interval), "access" fill(previous)')
+    target = ('SELECT max("threshold") FROM "compliance" WHERE "province" =~ /^$province$/ AND "area_kind" =~ /^$area_kind$/ '
+              'AND "access" =~ /^$access$/ AND "window" = \'$window\' AND "metric" = \'download\' AND $timeFilter '
+              'GROUP BY time($__interval), "access" fill(previous)')
     board.add("timeseries", "Median download against the target", [influx(trend, "A", alias="median $tag_access"),
                                                                    influx(target, "B", alias="target $tag_access")],
               unit="Mbits", w=24, h=9, interval="1h", overrides=[TARGET_LINE],
@@ -253,11 +270,11 @@ def overview():
 
 
 def district():
-    board = Board("hts-district", "District",
-                  "One district: its communes and probes, operators side by side, the distribution of download speeds, peak hours, "
-                  "latency, jitter, loss and latency under load.",
-                  common_vars(), [alert_annotation('"province" =~ /^$province$/ AND "district" =~ /^$district$/')])
-    ok = f'{WHERE_PLACE} AND "commune" =~ /^$commune$/ AND {WHERE_LINK} AND "status" = \'ok\' AND $timeFilter'
+    board = Board("hts-district", "Area",
+                  "One area (a former district, a commune, a custom area): its communes and probes, operators side by side, the "
+                  "distribution of download speeds, peak hours, latency, jitter, loss and latency under load.",
+                  common_vars(), [alert_annotation('"province" =~ /^$province$/ AND "area" =~ /^$area$/')])
+    ok = f'{WHERE_PLACE} AND {WHERE_LINK} AND "status" = \'ok\' AND $timeFilter'
     communes = ('SELECT count("download_mbps") AS "samples", median("download_mbps") AS "download", median("upload_mbps") AS "upload", '
                 f'median("latency_ms") AS "latency" FROM "speedtest" WHERE {ok} GROUP BY "commune", "probe", "link", "access", "operator"')
     board.add("table", "Communes and probes (medians over the range)", [influx(communes, fmt="table")], unit="Mbits", w=24, h=8,
@@ -272,15 +289,15 @@ def district():
     board.add("timeseries", "Median download per operator", [influx(by_operator, alias="$tag_operator ($tag_access)")],
               unit="Mbits", w=16, h=9, interval="1h", custom={"spanNulls": True})
     rollup = ('SELECT mean("download_p10") AS "p10", mean("download_median") AS "median", mean("download_p90") AS "p90" '
-              'FROM "rollup_hourly" WHERE "level" = \'district\' AND ' + WHERE_PLACE + ' AND "access" =~ /^$access$/ '
+              'FROM "rollup_hourly" WHERE ' + WHERE_AREA + ' AND "access" =~ /^$access$/ '
               'AND "operator" =~ /^$operator$/ AND $timeFilter GROUP BY time($__interval), "access" fill(none)')
-    target = ('SELECT max("threshold") FROM "compliance" WHERE ' + WHERE_PLACE + ' AND "access" =~ /^$access$/ AND "window" = \'rolling\' '
+    target = ('SELECT max("threshold") FROM "compliance" WHERE ' + WHERE_AREA + ' AND "access" =~ /^$access$/ AND "window" = \'rolling\' '
               'AND "metric" = \'download\' AND $timeFilter GROUP BY time($__interval), "access" fill(previous)')
     board.add("timeseries", "Download distribution: p10, median, p90 (hourly rollups)",
               [influx(rollup, "A", alias="$col $tag_access"), influx(target, "B", alias="target $tag_access")],
               unit="Mbits", w=12, h=9, interval="1h", overrides=[TARGET_LINE], custom={"spanNulls": True})
-    heat = ('SELECT "download_median" FROM "rollup_hourly" WHERE "level" = \'commune\' AND ' + WHERE_PLACE +
-            ' AND "commune" =~ /^$commune$/ AND "access" =~ /^$access$/ AND "operator" =~ /^$operator$/ AND $timeFilter')
+    heat = ('SELECT "download_median" FROM "rollup_hourly" WHERE "area_kind" = \'commune\' AND "province" =~ /^$province$/ '
+            'AND "area" =~ /^$commune$/ AND "access" =~ /^$access$/ AND "operator" =~ /^$operator$/ AND $timeFilter')
     board.add("heatmap", "Peak hours: hourly median download of each commune link", [influx(heat)], unit="Mbits", w=12, h=9,
               description="Each cell counts commune × operator hours whose median download fell in that speed band; the evening peak "
                           "shows as a daily dip. (InfluxQL has no hour-of-day function, so hours run along the time axis.)",
@@ -295,7 +312,7 @@ def district():
     loss = f'SELECT mean("loss_pct") AS "loss" FROM "speedtest" WHERE {ok} GROUP BY time($__interval), "access" fill(none)'
     board.add("timeseries", "Packet loss (mean)", [influx(loss, alias="loss ($tag_access)")], unit="percent", w=12, h=8,
               interval="15m", custom={"spanNulls": True}, decimals=2)
-    value = ('SELECT last("value") AS "value", last("threshold") AS "target" FROM "compliance" WHERE ' + WHERE_PLACE +
+    value = ('SELECT last("value") AS "value", last("threshold") AS "target" FROM "compliance" WHERE ' + WHERE_AREA +
              ' AND "access" =~ /^$access$/ AND "window" = \'rolling\' AND "metric" = \'download\' AND $timeFilter '
              'GROUP BY time($__interval), "access" fill(none)')
     board.add("timeseries", "Compliance value against the target (rolling window)", [influx(value, alias="$col $tag_access")],
@@ -307,8 +324,8 @@ def fleet():
     variables = common_vars(district_all=True)
     board = Board("hts-probe-fleet", "Probe fleet", "Which probes are online, when each was last heard of, queue depth, agent "
                   "version, skipped and failed tests.", variables,
-                  [alert_annotation('"province" =~ /^$province$/ AND "district" =~ /^$district$/')])
-    where = f'{WHERE_PLACE} AND "commune" =~ /^$commune$/'
+                  [alert_annotation('"province" =~ /^$province$/')])
+    where = WHERE_PLACE
     latest = f'SELECT last("online") AS "online" FROM "probe_status" WHERE {where} AND $timeFilter GROUP BY "probe"'
     board.add("stat", "Probes online", [influx(f'SELECT sum("online") FROM ({latest})')], unit="none", w=6, h=5, decimals=0,
               options={"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}, "colorMode": "value"})
@@ -376,12 +393,11 @@ def pipeline():
 
 
 def gazetteer():
-    points = []
-    for province in catalog()["provinces"]:
-        for d in province["districts"]:
-            points.append({"key": d["code"], "keys": [d["code"]], "name": d["name"], "province": province["code"],
-                           "latitude": d["centroid"]["lat"], "longitude": d["centroid"]["lon"]})
-    return points
+    # Former districts with a centroid in the catalogue (today Lai Châu, Phú Thọ and Hà Tĩnh as they were). The 2025
+    # communes have no coordinates in any package the catalogue is built from, so none is invented here.
+    return [{"key": d["code"], "keys": [d["code"]], "name": d["name"], "province": d["province"], "kind": "former-district",
+             "latitude": d["centroid"]["lat"], "longitude": d["centroid"]["lon"]}
+            for d in sorted(catalog()["districts"], key=lambda d: (d["province"], d["code"])) if d.get("centroid")]
 
 
 def write(path, value):

@@ -60,7 +60,7 @@ public static class NameRules
         new(NameKind.ServerId, 1, 64, "1-64 characters a-z 0-9 '-' '.' '_', starting with a letter or digit", LowerDigit, c => LowerDigit(c) || c.Value is '-' or '.' or '_'),
         new(NameKind.RegionCode, 2, 5, "2-5 digits (a General Statistics Office code)", c => c.Value is >= '0' and <= '9', c => c.Value is >= '0' and <= '9'),
         new(NameKind.AreaId, 1, 64, "1-64 characters a-z 0-9 '-', starting with a letter or digit", LowerDigit, c => LowerDigit(c) || c.Value == '-'),
-        new(NameKind.AreaName, 1, 128, "1-128 letters (any script, with their diacritics), digits, spaces and - ' . , ( ) /, starting with a letter or digit", Rune.IsLetterOrDigit, IsAreaNameRune),
+        new(NameKind.AreaName, 1, 128, "1-128 letters (any script, with their diacritics), digits, spaces and - ' ’ . , ( ) /, starting with a letter or digit", Rune.IsLetterOrDigit, IsAreaNameRune),
         new(NameKind.Version, 1, 64, "1-64 characters A-Z a-z 0-9 '.' '-' '+', starting with a letter or digit", AsciiLetterDigit, c => AsciiLetterDigit(c) || c.Value is '.' or '-' or '+'),
         new(NameKind.Text, 0, 500, "up to 500 letters, digits, punctuation, symbols and spaces (no control characters, line breaks or backslashes)", IsTextRune, IsTextRune),
     }.OrderBy(r => r.Kind).ToArray();
@@ -117,7 +117,8 @@ public static class NameRules
     private static bool AsciiLetterDigit(Rune c) => c.Value is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9');
 
     private static bool IsAreaNameRune(Rune c) =>
-        Rune.IsLetterOrDigit(c) || c.Value is ' ' or '-' or '\'' or '.' or ',' or '(' or ')' or '/'
+        // U+2019 is the apostrophe of official names such as Xã Ea H’Leo and Xã Cư M’gar (2025 catalogue).
+        Rune.IsLetterOrDigit(c) || c.Value is ' ' or '-' or '\'' or '\u2019' or '.' or ',' or '(' or ')' or '/'
         || Rune.GetUnicodeCategory(c) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark;
 
     private static bool IsTextRune(Rune c) => c.Value != '\\' && (c.Value == ' ' || Rune.GetUnicodeCategory(c) switch

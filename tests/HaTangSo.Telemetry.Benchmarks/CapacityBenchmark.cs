@@ -30,7 +30,7 @@ internal static class CapacityBenchmark
         var connectionString = await postgres.CreateDatabaseAsync(cancellationToken: ct);
         await using var server = await ServerProcess.StartAsync(
             new ServerSettings(connectionString, influx.BaseAddress, "cap_server", broker.Port) { Extra = { ["Jobs__Enabled"] = "false" } }, ct);
-        var districts = await QueryAsync(connectionString, "SELECT province_code, code FROM districts ORDER BY 1, 2", r => (r.GetString(0), r.GetString(1)), ct);
+        var districts = await QueryAsync(connectionString, "SELECT DISTINCT province_code, district_code FROM communes WHERE district_code IS NOT NULL AND province_code IN ('12', '25', '42') ORDER BY 1, 2", r => (r.GetString(0), r.GetString(1)), ct);
         var communes = await QueryAsync(connectionString, "SELECT code FROM communes ORDER BY 1", r => r.GetString(0), ct);
 
         // 1. InfluxDB: the server's own line format for results; rollups in the rollup job's shape.

@@ -10,18 +10,19 @@ using Npgsql;
 namespace HaTangSo.Telemetry.Benchmarks;
 
 /// <summary>
-/// How long the scheduled jobs take at province scale: <c>communes</c> communes (spread over the real districts
-/// of the three provinces, one probe each, a fixed and a mobile link) × <c>days</c> days × 10 results a day,
-/// written into a real InfluxDB; then the hourly and daily rollups of the whole period and one compliance
-/// evaluation (7-day rolling window and the month, every district, alerts, QCVN 34) run on the real server code.
+/// How long the scheduled jobs take at province scale: <c>probes</c> probes (spread over the 2025 communes of the
+/// given provinces, default Lai Châu, Phú Thọ and Hà Tĩnh: 255 communes in 33 former districts; a fixed and a mobile
+/// link each) × <c>days</c> days × 10 results a day, written into a real InfluxDB with the tags the server writes;
+/// then the hourly and daily rollups of the whole period (every area) and one compliance evaluation (7-day rolling
+/// window and the month, every former district and commune, alerts, QCVN 34) run on the real server code.
 /// </summary>
 internal static class JobsBenchmark
 {
     private const int ResultsPerDay = 10;
 
-    public static async Task RunAsync(int communes, int days, bool rollups, CancellationToken ct)
+    public static async Task RunAsync(int communes, int days, bool rollups, CancellationToken ct, string provinces = "12,25,42")
     {
-        Console.WriteLine($"HaTangSo.Telemetry jobs benchmark: {communes:N0} communes x {days} days x {ResultsPerDay} results = {(long)communes * days * ResultsPerDay:N0} points; {Environment.ProcessorCount} cores");
+        Console.WriteLine($"HaTangSo.Telemetry jobs benchmark: {communes:N0} probes (provinces {provinces}) x {days} days x {ResultsPerDay} results = {(long)communes * days * ResultsPerDay:N0} points; {Environment.ProcessorCount} cores");
         await using var postgres = await PostgresServer.StartAsync(ct);
         await using var influx = await InfluxDbServer.StartAsync(cancellationToken: ct);
         await using var broker = await MosquittoBroker.StartAsync(cancellationToken: ct);
@@ -37,7 +38,8 @@ internal static class JobsBenchmark
         await using var server = await ServerInstance.StartAsync(
             new ServerSettings(connectionString, influx.BaseAddress, "bench", broker.Port), time, extra, ct);
 
-        var districts = await DistrictsAsync(connectionString, ct);
+        var districts = await CommunesAsync(connectionString, provinces.Split(','), ct);
+        Console.WriteLine($"  {districts.Count} communes in {districts.Select(d => d.Item2).Distinct().Count()} former districts");
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
         var client = new InfluxDbClient(http, new InfluxDbConnection { BaseAddress = influx.BaseAddress, Database = "bench", RetentionPolicy = "hts_results" });
         var write = Stopwatch.StartNew();
@@ -52,7 +54,7 @@ internal static class JobsBenchmark
             await MeasureAsync("rollups again (idempotent re-run of the recomputed tail)", () => server.Get<RollupJob>().RunAsync(ct), client, null, null, ct);
         }
 
-        await MeasureAsync("compliance: 7-day window + month, every district, alerts, QCVN 34", () => server.Get<ComplianceJob>().RunAsync(ct), client,
+        await MeasureAsync("compliance: 7-day window + month, every former district and commune, alerts, QCVN 34", () => server.Get<ComplianceJob>().RunAsync(ct), client,
             "SELECT count(samples) FROM compliance", null, ct);
     }
 
@@ -76,7 +78,7 @@ internal static class JobsBenchmark
     }
 
     private static async Task<long> WriteResultsAsync(
-        InfluxDbClient client, List<(string Province, string District)> districts, int communes, DateTimeOffset start, int days, CancellationToken ct)
+        InfluxDbClient client, List<(string Province, string District, string Commune)> districts, int communes, DateTimeOffset start, int days, CancellationToken ct)
     {
         var random = new Random(2025);
         long points = 0;
@@ -85,8 +87,7 @@ internal static class JobsBenchmark
         var pending = new List<Task>();
         for (var c = 0; c < communes; c++)
         {
-            var (province, district) = districts[c % districts.Count];
-            var commune = "B" + c.ToString("D5", CultureInfo.InvariantCulture);
+            var (province, district, commune) = districts[c % districts.Count];
             var probe = "bench-" + c.ToString("D5", CultureInfo.InvariantCulture);
             var offset = TimeSpan.FromSeconds(random.Next(0, (int)step.TotalSeconds));
             for (var i = 0; i < days * ResultsPerDay; i++)
@@ -123,16 +124,18 @@ internal static class JobsBenchmark
         return points;
     }
 
-    private static async Task<List<(string, string)>> DistrictsAsync(string connectionString, CancellationToken ct)
+    private static async Task<List<(string, string, string)>> CommunesAsync(string connectionString, string[] provinces, CancellationToken ct)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(ct);
-        await using var command = new NpgsqlCommand("SELECT province_code, code FROM districts ORDER BY province_code, code", connection);
+        await using var command = new NpgsqlCommand(
+            "SELECT province_code, COALESCE(district_code, ''), code FROM communes WHERE province_code = ANY($1) ORDER BY province_code, code", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = provinces });
         await using var reader = await command.ExecuteReaderAsync(ct);
-        var districts = new List<(string, string)>();
+        var districts = new List<(string, string, string)>();
         while (await reader.ReadAsync(ct))
         {
-            districts.Add((reader.GetString(0), reader.GetString(1)));
+            districts.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
         }
 
         return districts;

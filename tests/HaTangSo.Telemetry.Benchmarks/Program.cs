@@ -4,7 +4,7 @@ using HaTangSo.Telemetry.Benchmarks;
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- [ingestion] [results] [paced-rate] [paced-seconds]
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- speedtest [streams] [seconds]
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- accuracy        (root: emulated links)
-// dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- jobs [communes] [days] [rollups: 1 or 0]
+// dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- jobs [probes] [days] [rollups: 1 or 0]   (HTS_BENCH_PROVINCES=12,25,42)
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- flood [flood-results] [honest-rate] [seconds]
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- capacity [probes] [days] [stream-rate] [stream-seconds]
 using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(30));
@@ -17,7 +17,7 @@ switch (mode)
         await SpeedTestBenchmark.RunAsync(Arg(0, 4), Arg(1, 10), cts.Token);
         break;
     case "jobs":
-        await JobsBenchmark.RunAsync(Arg(0, 10_000), Arg(1, 30), Arg(2, 1) != 0, cts.Token);
+        await JobsBenchmark.RunAsync(Arg(0, 10_000), Arg(1, 30), Arg(2, 1) != 0, cts.Token, Environment.GetEnvironmentVariable("HTS_BENCH_PROVINCES") ?? "12,25,42");
         break;
     case "flood":
         await FloodBenchmark.RunAsync(Arg(0, 50_000), Arg(1, 20), Arg(2, 20), cts.Token);

@@ -20,6 +20,7 @@ public sealed class NameRulesTests
     [InlineData(NameKind.AreaName, "Xã Hồng Lộc")]
     [InlineData(NameKind.AreaName, "Đặc khu Phú Quốc")]
     [InlineData(NameKind.AreaName, "Thạch Hà (cũ)")]
+    [InlineData(NameKind.AreaName, "Xã Ea H’Leo")]
     [InlineData(NameKind.AreaName, "Ngọc Lặc, Ỷ La, Ữ, Ẵ, Ậ")]
     [InlineData(NameKind.Version, "1.4.0-rc.1+abc")]
     [InlineData(NameKind.Text, "568/KH-UBND, 13/12/2023 — \"tốc độ tải xuống theo i-Speed\" ≥ 71 Mb/s")]

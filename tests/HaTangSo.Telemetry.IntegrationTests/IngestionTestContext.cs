@@ -39,7 +39,7 @@ internal sealed class IngestionTestContext : IAsyncDisposable
     {
         var broker = await MosquittoBroker.StartAsync(cancellationToken: cancellationToken);
         var database = influx.NewDatabaseName();
-        var connectionString = await postgres.NewDatabaseAsync(cancellationToken);
+        var connectionString = await postgres.NewCataloguedDatabaseAsync(cancellationToken);
         return new IngestionTestContext(broker, connectionString, influx.Server.BaseAddress, database);
     }
 

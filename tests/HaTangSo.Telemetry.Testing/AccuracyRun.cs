@@ -9,9 +9,11 @@ namespace HaTangSo.Telemetry.Testing;
 
 /// <summary>
 /// Runs iperf3, ping and the probe's <c>measure</c> over the same emulated link, alternately: iperf3 (down, up), the
-/// probe, iperf3, the probe, … iperf3, so every probe reading has a reference measured just before and just after
-/// it under the same conditions. iperf3 uses the probe's stream count (<c>-P</c>) and leaves its warm-up out
-/// (<c>-O</c>) for the probe's measured span; ping on the idle link gives the reference round trip.
+/// probe, iperf3, the probe, … iperf3, so the two tools take turns under the same conditions and are compared by
+/// their medians (<see cref="LinkAccuracy"/>). iperf3 uses the probe's stream count (<c>-P</c>) and leaves its warm-up out
+/// (<c>-O</c>) for the probe's measured span, with the kernel's own socket buffers (<c>-w</c> would also fix the
+/// receive window, and on the 2 Mb/s, 150 ms line a 4 MiB window filled the emulator's queue: iperf3 read 0.9 Mb/s
+/// and the next latency samples 420–690 ms); ping on the idle link gives the reference round trip.
 /// <para>
 /// What runs at which priority, and why: the emulator's delay helper (nfqdelay, in <c>tools/linkemu</c>) runs
 /// real-time, so the emulated link is the same link whatever else the machine does; the two servers (ours and
@@ -30,6 +32,7 @@ public sealed partial class AccuracyRun : IAsyncDisposable
     public const int PingCount = 20;
     public const int ServerNice = -10;
     public const int ClientNice = -5;
+
     private const int HttpPort = 8090;
     private const int UdpPort = 9091;
     private readonly LinkLab _lab;

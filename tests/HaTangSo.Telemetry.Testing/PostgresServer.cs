@@ -67,12 +67,14 @@ public sealed class PostgresServer : IAsyncDisposable
     }
 
     /// <summary>Creates a fresh database and returns its connection string.</summary>
-    public async Task<string> CreateDatabaseAsync(string? name = null, CancellationToken cancellationToken = default)
+    public async Task<string> CreateDatabaseAsync(string? name = null, string? template = null, CancellationToken cancellationToken = default)
     {
         name ??= "t_" + Guid.NewGuid().ToString("N")[..16];
         await using var connection = new NpgsqlConnection(ConnectionString());
         await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        // A template (a database already migrated and loaded with the region catalogue) is copied file by file: much
+        // faster than loading the catalogue again for every test.
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"" + (template is null ? string.Empty : $" TEMPLATE \"{template}\""), connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
         return ConnectionString(name);
     }

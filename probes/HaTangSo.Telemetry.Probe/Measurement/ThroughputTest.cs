@@ -14,6 +14,9 @@ internal sealed record ThroughputResult(double? Mbps, IReadOnlyList<double> Load
 /// </summary>
 internal sealed class ThroughputTest(LinkEndpoint endpoint, MeasurementSettings settings, TimeProvider time)
 {
+    /// <summary>The send buffer of an upload connection (Linux caps it at <c>net.core.wmem_max</c>).</summary>
+    public const int UploadSendBufferBytes = 4 * 1024 * 1024;
+
     /// <summary>Runs one direction; <paramref name="progress"/> gets the bytes so far every sample.</summary>
     public async Task<ThroughputResult> RunAsync(
         TransferDirection direction, Action<TimeSpan, double>? progress, CancellationToken cancellationToken)
@@ -40,6 +43,12 @@ internal sealed class ThroughputTest(LinkEndpoint endpoint, MeasurementSettings 
                 {
                     counter?.Track(socket);
                     connection.Socket = socket;
+                    if (direction == TransferDirection.Upload)
+                    {
+                        // Keeps the link busy while the probe waits to be scheduled on a busy box (the speed-test
+                        // server does the same for downloads: SpeedTest:SendBufferBytes).
+                        socket.SendBufferSize = UploadSendBufferBytes;
+                    }
                 });
                 clients.Add(http);
                 streams.Add(StreamAsync(http, connection, direction, meter, errors, stop.Token));

@@ -1,3 +1,4 @@
+using HaTangSo.Telemetry.Server.Areas;
 using HaTangSo.Telemetry.Server.Compliance;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -7,7 +8,11 @@ namespace HaTangSo.Telemetry.Server.Alerts;
 /// <summary>Alert kinds.</summary>
 internal static class AlertKind
 {
+    /// <summary>A former district (pre-2025) below its target: the meaning "district_below" had before the reform.</summary>
     public const string DistrictBelow = "district_below";
+
+    /// <summary>Any other area (a commune, a province, a custom area) below its target.</summary>
+    public const string AreaBelow = "area_below";
     public const string ProbeSilent = "probe_silent";
     public const string ProbeQuarantine = "probe_quarantine";
 }
@@ -39,8 +44,8 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
         }
     }
 
-    /// <summary>Applies one rolling-window evaluation of a district: counts the streak, opens or resolves.</summary>
-    public async Task ApplyComplianceAsync(DistrictCompliance row, DateTimeOffset evaluatedAt, CancellationToken cancellationToken)
+    /// <summary>Applies one rolling-window evaluation of an area: counts the streak, opens or resolves.</summary>
+    public async Task ApplyComplianceAsync(AreaCompliance row, DateTimeOffset evaluatedAt, CancellationToken cancellationToken)
     {
         if (row.Target is null || row.Value is null || row.Status is not (ComplianceStatus.Met or ComplianceStatus.Below))
         {
@@ -49,7 +54,8 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var streak = await AdvanceStreakAsync(connection, transaction, AlertKind.DistrictBelow, row.ScopeKey, row.Status == ComplianceStatus.Below, evaluatedAt, cancellationToken);
+        var kind = row.AreaKind == Areas.AreaKind.FormerDistrict ? AlertKind.DistrictBelow : AlertKind.AreaBelow;
+        var streak = await AdvanceStreakAsync(connection, transaction, kind, row.ScopeKey, row.Status == ComplianceStatus.Below, evaluatedAt, cancellationToken);
         if (streak is null)
         {
             return; // this evaluation was already applied
@@ -57,14 +63,15 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
 
         if (row.Status == ComplianceStatus.Below && streak >= options.Value.ConsecutiveBelow)
         {
+            // The area's Vietnamese name and kind first: people read these.
             var summary = FormattableString.Invariant(
-                $"District {row.DistrictCode} {row.Access}{(row.Technology.Length > 0 ? " " + row.Technology : string.Empty)} {row.Target.Metric} {row.Target.Statistic} {row.Value:0.0} is below the target {row.Target.Threshold:0.#} ({row.Samples} samples, {streak} evaluations in a row; {row.Target.Source})");
-            await OpenAsync(connection, transaction, AlertKind.DistrictBelow, row.ScopeKey, summary, row.ProvinceCode, row.DistrictCode, row.Access,
-                row.Technology, null, row.Value, row.Target.Threshold, evaluatedAt, cancellationToken);
+                $"{row.AreaName} ({row.AreaKind.Label()} {row.AreaCode}) {row.Access}{(row.Technology.Length > 0 ? " " + row.Technology : string.Empty)} {row.Target.Metric} {row.Target.Statistic} {row.Value:0.0} is below the target {row.Target.Threshold:0.#} ({row.Samples} samples, {streak} evaluations in a row; {row.Target.Source})");
+            await OpenAsync(connection, transaction, kind, row.ScopeKey, summary, row.ProvinceCode, row.DistrictCode, row.Access,
+                row.Technology, null, row.Value, row.Target.Threshold, evaluatedAt, cancellationToken, (row.AreaKind.ToName(), row.AreaCode, row.AreaName));
         }
         else if (row.Status == ComplianceStatus.Met && row.Target.IsRecovered(row.Value.Value, options.Value.RecoveryMarginPct))
         {
-            await ResolveAsync(connection, transaction, AlertKind.DistrictBelow, row.ScopeKey, evaluatedAt, cancellationToken);
+            await ResolveAsync(connection, transaction, kind, row.ScopeKey, evaluatedAt, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -109,7 +116,7 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
     {
         await using var command = dataSource.CreateCommand("""
             SELECT id, kind, scope_key, province_code, district_code, access, technology, probe_id, state, summary, value, threshold,
-                opened_at, resolved_at, acknowledged_at, acknowledged_by
+                opened_at, resolved_at, acknowledged_at, acknowledged_by, area_kind, area_code, area_name
             FROM alerts WHERE (NOT $1 OR state = 'open') AND ($2::text IS NULL OR province_code = $2)
             ORDER BY opened_at DESC, id DESC LIMIT $3
             """);
@@ -167,12 +174,14 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
 
     private async Task OpenAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string kind, string scope, string summary, string? province, string? district,
-        string? access, string? technology, string? probeId, double? value, double? threshold, DateTimeOffset at, CancellationToken cancellationToken)
+        string? access, string? technology, string? probeId, double? value, double? threshold, DateTimeOffset at, CancellationToken cancellationToken,
+        (string Kind, string Code, string Name)? area = null)
     {
         long? id;
         await using (var insert = new NpgsqlCommand("""
-            INSERT INTO alerts (kind, scope_key, province_code, district_code, access, technology, probe_id, state, summary, value, threshold, opened_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10, $11)
+            INSERT INTO alerts (kind, scope_key, province_code, district_code, access, technology, probe_id, state, summary, value, threshold, opened_at,
+                area_kind, area_code, area_name)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10, $11, $12, $13, $14)
             ON CONFLICT (kind, scope_key) WHERE state = 'open' DO NOTHING RETURNING id
             """, connection, transaction))
         {
@@ -187,6 +196,11 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double });
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)threshold ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double });
             insert.Parameters.Add(new NpgsqlParameter { Value = at });
+            foreach (var text in new[] { area?.Kind, area?.Code, area?.Name })
+            {
+                insert.Parameters.Add(new NpgsqlParameter { Value = (object?)text ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            }
+
             id = (long?)await insert.ExecuteScalarAsync(cancellationToken);
         }
 
@@ -236,7 +250,7 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
 public sealed record AlertRecord(
     long Id, string Kind, string ScopeKey, string? ProvinceCode, string? DistrictCode, string? Access, string? Technology, string? ProbeId,
     string State, string Summary, double? Value, double? Threshold, DateTimeOffset OpenedAt, DateTimeOffset? ResolvedAt,
-    DateTimeOffset? AcknowledgedAt, string? AcknowledgedBy)
+    DateTimeOffset? AcknowledgedAt, string? AcknowledgedBy, string? AreaKind = null, string? AreaCode = null, string? AreaName = null)
 {
     internal static AlertRecord Read(NpgsqlDataReader r, int o = 0)
     {
@@ -244,6 +258,6 @@ public sealed record AlertRecord(
         double? D(int i) => r.IsDBNull(o + i) ? null : r.GetDouble(o + i);
         DateTimeOffset? T(int i) => r.IsDBNull(o + i) ? null : r.GetFieldValue<DateTimeOffset>(o + i);
         return new(r.GetInt64(o), r.GetString(o + 1), r.GetString(o + 2), S(3), S(4), S(5), S(6), S(7), r.GetString(o + 8), r.GetString(o + 9),
-            D(10), D(11), r.GetFieldValue<DateTimeOffset>(o + 12), T(13), T(14), S(15));
+            D(10), D(11), r.GetFieldValue<DateTimeOffset>(o + 12), T(13), T(14), S(15), S(16), S(17), S(18));
     }
 }

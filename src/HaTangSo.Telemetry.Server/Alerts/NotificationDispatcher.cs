@@ -61,7 +61,8 @@ internal sealed class NotificationDispatcher(
                     ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
                 RETURNING id, alert_id, event, channel, attempts)
             SELECT c.id, c.event, c.channel, c.attempts, a.id, a.kind, a.scope_key, a.province_code, a.district_code, a.access, a.technology,
-                a.probe_id, a.state, a.summary, a.value, a.threshold, a.opened_at, a.resolved_at, a.acknowledged_at, a.acknowledged_by
+                a.probe_id, a.state, a.summary, a.value, a.threshold, a.opened_at, a.resolved_at, a.acknowledged_at, a.acknowledged_by,
+                a.area_kind, a.area_code, a.area_name
             FROM claimed c JOIN alerts a ON a.id = c.alert_id
             ORDER BY c.id
             """);
@@ -203,8 +204,9 @@ internal sealed class NotificationDispatcher(
                 var at = notification.Event == "resolved" ? alert.ResolvedAt ?? alert.OpenedAt : alert.OpenedAt;
                 var line = new LineBuilder().Measurement("alert_events")
                     .Tag("kind", alert.Kind).Tag("event", notification.Event).Tag("province", alert.ProvinceCode).Tag("district", alert.DistrictCode)
+                    .Tag("area_kind", alert.AreaKind).Tag("area", alert.AreaCode)
                     .Tag("access", alert.Access).Tag("technology", alert.Technology).Tag("probe", alert.ProbeId)
-                    .Field("alert_id", alert.Id).Field("text", alert.Summary).Field("value", alert.Value).Field("threshold", alert.Threshold)
+                    .Field("alert_id", alert.Id).Field("text", alert.Summary).Field("area_name", alert.AreaName).Field("value", alert.Value).Field("threshold", alert.Threshold)
                     .Field("open", notification.Event == "resolved" ? 0L : 1L) // the open-alerts panel: the latest point of a scope
                     .Timestamp(WritePrecision.Milliseconds.ToTimestamp(at));
                 await influx.WriteAsync(line.ToString(), WritePrecision.Milliseconds, cancellationToken);

@@ -54,6 +54,7 @@ internal static class ApiExtensions
         api.MapProbesApi();
         api.MapQuarantineApi();
         api.MapTargetsApi();
+        api.MapAreasApi();
         api.MapComplianceApi();
         api.MapAlertsApi();
         api.MapReportsApi();

@@ -1,4 +1,5 @@
 using HaTangSo.Telemetry.Contracts;
+using HaTangSo.Telemetry.Server.Areas;
 using HaTangSo.Telemetry.Server.Compliance;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -11,21 +12,30 @@ internal static class ComplianceApi
     {
         var group = routes.MapGroup("/api/compliance").WithTags("Compliance").RequireAuthorization(ApiRoles.Viewer);
         group.MapGet("/qcvn34", Qcvn34Async).WithSummary("The latest QCVN 34:2022 verdict of every fixed probe link");
-        group.MapGet("/{province}", ProvinceAsync).WithSummary("Latest verdict of every district × access (window=rolling|month)");
-        group.MapGet("/{province}/{district}", DistrictAsync).WithSummary("Latest verdict of one district");
+        group.MapGet("/{province}", ProvinceAsync)
+            .WithSummary("Latest verdict of every area × access (window=rolling|month; area=former-district|commune|province|former-province|custom)");
+        group.MapGet("/{province}/{district}", DistrictAsync).WithSummary("Latest verdict of one former district (pre-2025 code)");
+        group.MapGet("/{province}/{kind}/{code}", AreaAsync).WithSummary("Latest verdict of one area");
         return group;
     }
 
     private static Task<Results<Ok<List<ComplianceRecord>>, ValidationProblem>> ProvinceAsync(
-        [NameRule(NameKind.RegionCode)] string province, string? window, ComplianceStore store, CancellationToken cancellationToken) =>
-        LatestAsync(province, null, window, store, cancellationToken);
+        [NameRule(NameKind.RegionCode)] string province, [NameRule(NameKind.AreaId)] string? window, [NameRule(NameKind.AreaId)] string? area,
+        ComplianceStore store, CancellationToken cancellationToken) =>
+        LatestAsync(province, area, null, window, store, cancellationToken);
 
     private static Task<Results<Ok<List<ComplianceRecord>>, ValidationProblem>> DistrictAsync(
-        [NameRule(NameKind.RegionCode)] string province, [NameRule(NameKind.RegionCode)] string district, string? window, ComplianceStore store, CancellationToken cancellationToken) =>
-        LatestAsync(province, district, window, store, cancellationToken);
+        [NameRule(NameKind.RegionCode)] string province, [NameRule(NameKind.RegionCode)] string district, [NameRule(NameKind.AreaId)] string? window,
+        ComplianceStore store, CancellationToken cancellationToken) =>
+        LatestAsync(province, "former-district", district, window, store, cancellationToken);
+
+    private static Task<Results<Ok<List<ComplianceRecord>>, ValidationProblem>> AreaAsync(
+        [NameRule(NameKind.RegionCode)] string province, [NameRule(NameKind.AreaId)] string kind, [NameRule(NameKind.AreaId)] string code,
+        [NameRule(NameKind.AreaId)] string? window, ComplianceStore store, CancellationToken cancellationToken) =>
+        LatestAsync(province, kind, code, window, store, cancellationToken);
 
     private static async Task<Results<Ok<List<ComplianceRecord>>, ValidationProblem>> LatestAsync(
-        string province, string? district, string? window, ComplianceStore store, CancellationToken cancellationToken)
+        string province, string? kind, string? code, string? window, ComplianceStore store, CancellationToken cancellationToken)
     {
         window ??= "rolling";
         if (window is not ("rolling" or "month"))
@@ -33,7 +43,18 @@ internal static class ComplianceApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["window"] = ["must be rolling or month"] });
         }
 
-        return TypedResults.Ok(await store.LatestAsync(window, province, district, cancellationToken));
+        AreaKind? parsed = null;
+        if (kind is not null)
+        {
+            if (!AreaKinds.TryParse(kind, out var k))
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["area"] = ["must be former-district, commune, province, former-province or custom"] });
+            }
+
+            parsed = k;
+        }
+
+        return TypedResults.Ok(await store.LatestAsync(window, province, parsed, code, cancellationToken));
     }
 
     private static async Task<Ok<List<Qcvn34Record>>> Qcvn34Async([NameRule(NameKind.ProbeId)] string? probe, Qcvn34Evaluator evaluator, CancellationToken cancellationToken) =>

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using HaTangSo.Telemetry.Contracts;
+using HaTangSo.Telemetry.Server.Areas;
 using HaTangSo.Telemetry.Server.Compliance;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -46,7 +47,7 @@ internal static class OverviewPage
             return TypedResults.NotFound();
         }
 
-        var rows = await store.LatestAsync(window, province, null, cancellationToken);
+        var rows = await store.LatestAsync(window, province, null, null, cancellationToken);
         return TypedResults.Content(Render(province, provinceName, window, rows), "text/html; charset=utf-8");
     }
 
@@ -82,18 +83,46 @@ internal static class OverviewPage
             Text($"{Label(group.Key)}: {group.Count()}; ");
         }
 
-        html.Append("</p>\n<table id=\"compliance\"><thead><tr><th>Huyện (district)</th><th>Mã (code)</th><th>Loại (access)</th>")
-            .Append("<th>Công nghệ (technology)</th><th>Giá trị (value)</th><th>Chỉ tiêu (target)</th><th>Số mẫu (samples)</th>")
-            .Append("<th>Trạng thái (status)</th><th>Nguồn (source)</th></tr></thead>\n<tbody>\n");
-        foreach (var row in rows.OrderBy(r => r.DistrictCode, StringComparer.Ordinal).ThenBy(r => r.Access, StringComparer.Ordinal))
+        html.Append("</p>\n");
+        // One table per kind of area (former districts first: that is what the plans and people compare), Vietnamese names.
+        var kinds = rows.Select(r => r.AreaKind).Distinct().OrderBy(k => KindOrder(k)).ToList();
+        foreach (var kind in kinds)
+        {
+            var label = AreaKinds.TryParse(kind, out var parsed) ? parsed.Label() : kind;
+            html.Append(inv, $"<h2>");
+            Text(label);
+            html.Append(inv, $"</h2>\n<table class=\"compliance\" id=\"compliance-{s_html.Encode(kind)}\"><thead><tr><th>");
+            Text(label);
+            html.Append("</th><th>Mã (code)</th><th>Loại (access)</th>")
+                .Append("<th>Công nghệ (technology)</th><th>Giá trị (value)</th><th>Chỉ tiêu (target)</th><th>Số mẫu (samples)</th>")
+                .Append("<th>Trạng thái (status)</th><th>Nguồn (source)</th></tr></thead>\n<tbody>\n");
+            AppendRows(html, rows.Where(r => r.AreaKind == kind));
+            html.Append("</tbody></table>\n");
+        }
+
+        html.Append("</body></html>\n");
+        return html.ToString();
+    }
+
+    private static int KindOrder(string kind) => kind switch
+    {
+        "former-district" => 0, "commune" => 1, "province" => 2, "former-province" => 3, _ => 4,
+    };
+
+    private static void AppendRows(StringBuilder html, IEnumerable<ComplianceRecord> rows)
+    {
+        void Text(string? value) => html.Append(s_html.Encode(value ?? string.Empty));
+        var inv = CultureInfo.InvariantCulture;
+        foreach (var row in rows.OrderBy(r => r.AreaCode, StringComparer.Ordinal).ThenBy(r => r.Access, StringComparer.Ordinal))
         {
             var unit = row.Metric == "latency" ? "ms" : "Mb/s";
             var css = s_statuses.TryGetValue(row.Status, out var s) ? s.Css : "none";
-            html.Append(inv, $"<tr data-district=\"{s_html.Encode(row.DistrictCode)}\" data-access=\"{s_html.Encode(row.Access)}\" ")
+            html.Append(inv, $"<tr data-area-kind=\"{s_html.Encode(row.AreaKind)}\" data-area=\"{s_html.Encode(row.AreaCode)}\" ")
+                .Append(inv, $"data-district=\"{s_html.Encode(row.DistrictCode ?? string.Empty)}\" data-access=\"{s_html.Encode(row.Access)}\" ")
                 .Append(inv, $"data-status=\"{s_html.Encode(row.Status)}\"><td>");
-            Text(row.DistrictName);
+            Text(row.AreaName);
             html.Append("</td><td>");
-            Text(row.DistrictCode);
+            Text(row.AreaCode);
             html.Append("</td><td>");
             Text(row.Access == "fixed" ? "cố định (fixed)" : row.Access == "mobile" ? "di động (mobile)" : row.Access);
             html.Append("</td><td>");
@@ -110,9 +139,6 @@ internal static class OverviewPage
             Text(row.TargetSource ?? "—");
             html.Append("</td></tr>\n");
         }
-
-        html.Append("</tbody></table>\n</body></html>\n");
-        return html.ToString();
     }
 
     private static string Label(string status) => s_statuses.TryGetValue(status, out var s) ? s.Label : status;

@@ -17,6 +17,8 @@ internal static class ProbesApi
         group.MapGet("/", ListAsync).RequireAuthorization(ApiRoles.Viewer);
         group.MapGet("/status", StatusAsync).RequireAuthorization(ApiRoles.Viewer)
             .WithSummary("Every probe with when it was last heard of and its queue depth");
+        group.MapGet("/placements", PlacementsAsync).RequireAuthorization(ApiRoles.Viewer)
+            .WithSummary("How each probe was placed in the current catalogue (placement=registered|translated|ambiguous|unplaced)");
         group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiRoles.Viewer);
         group.MapPut("/{id}", PutAsync).RequireAuthorization(ApiRoles.Operator);
         group.MapPost("/{id}/enrol", EnrolAsync).RequireAuthorization(ApiRoles.Operator)
@@ -25,6 +27,9 @@ internal static class ProbesApi
             .WithSummary("Deletes the probe's broker credentials (disconnecting it) and refuses its results; past results stay");
         return group;
     }
+
+    private static async Task<Ok<List<ProbePlacementRecord>>> PlacementsAsync(RegistryStore store, string? placement, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await store.PlacementsAsync(placement, cancellationToken));
 
     private static async Task<Ok<IReadOnlyList<ProbeLocation>>> ListAsync(RegistryStore store, CancellationToken cancellationToken) =>
         TypedResults.Ok(await store.LoadLocationsAsync(cancellationToken));
@@ -51,13 +56,18 @@ internal static class ProbesApi
         }
         catch (RegistryException ex)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["communeCode"] = [ex.Message] });
+            return CommuneRefused(ex);
         }
         catch (NotAProbeException ex)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["id"] = [ex.Message] });
         }
     }
+
+    /// <summary>400 naming <c>communeCode</c>; the communes to pick from (a split or unmapped old commune) as <c>candidates</c>.</summary>
+    internal static ValidationProblem CommuneRefused(RegistryException ex) => TypedResults.ValidationProblem(
+        new Dictionary<string, string[]> { ["communeCode"] = [ex.Message] },
+        extensions: ex.Candidates.Count == 0 ? null : new Dictionary<string, object?> { ["candidates"] = ex.Candidates });
 
     private static async Task<Results<NoContent, NotFound, ValidationProblem, ProblemHttpResult>> RevokeAsync(
         [NameRule(NameKind.ProbeId)] string id, ProbeEnrolment enrolment, ReservedNames reserved, IOptions<ProvisioningOptions> provisioning,
@@ -100,7 +110,7 @@ internal static class ProbesApi
     private static async Task<Results<Ok<ProbeLocation>, NotFound>> GetAsync([NameRule(NameKind.ProbeId)] string id, RegistryStore store, CancellationToken cancellationToken) =>
         await store.FindAsync(id, cancellationToken) is { } found ? TypedResults.Ok(found.Location) : TypedResults.NotFound();
 
-    private static async Task<Results<NoContent, ValidationProblem>> PutAsync(
+    private static async Task<Results<NoContent, Ok<CommunePlacement>, ValidationProblem>> PutAsync(
         [NameRule(NameKind.ProbeId)] string id,
         ProbeRequest request,
         RegistryStore store,
@@ -109,18 +119,26 @@ internal static class ProbesApi
         CancellationToken cancellationToken)
     {
         var registration = request.ToRegistration(id);
+        CommunePlacement placement;
         try
         {
-            await store.UpsertProbeAsync(registration, cancellationToken);
+            placement = await store.UpsertProbeAsync(registration, cancellationToken);
         }
         catch (RegistryException ex)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["communeCode"] = [ex.Message] });
+            return CommuneRefused(ex);
         }
 
         await directory.ReloadAsync(cancellationToken);
-        logger.ProbeRegistered(id, request.CommuneCode, registration.Links.Count);
-        return TypedResults.NoContent();
+        logger.ProbeRegistered(id, placement.CommuneCode, registration.Links.Count);
+        if (!placement.Translated)
+        {
+            return TypedResults.NoContent();
+        }
+
+        // An old code: the answer says where the probe now sits.
+        logger.ProbeCodeTranslated(id, request.CommuneCode, placement.CommuneCode);
+        return TypedResults.Ok(placement);
     }
 }
 

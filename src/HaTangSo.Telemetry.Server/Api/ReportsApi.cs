@@ -35,14 +35,14 @@ internal static class ReportsApi
     }
 
     private static async Task<Results<Ok<MonthlyReport>, ValidationProblem, NotFound>> GenerateAsync(
-        [NameRule(NameKind.RegionCode)] string province, string month, MonthlyReportJob job, Compliance.ComplianceEvaluator evaluator, CancellationToken cancellationToken)
+        [NameRule(NameKind.RegionCode)] string province, string month, MonthlyReportJob job, Areas.AreaStore areas, CancellationToken cancellationToken)
     {
         if (ParseMonth(month) is not { } first)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["month"] = ["must be yyyy-MM"] });
         }
 
-        if (!(await evaluator.ProvincesAsync(cancellationToken)).Contains(province))
+        if (!(await areas.ProvincesAsync(cancellationToken)).Any(p => p.Code == province))
         {
             return TypedResults.NotFound();
         }

@@ -1,7 +1,7 @@
 using HaTangSo.Telemetry.Contracts;
 using HaTangSo.Telemetry.Server.Compliance;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
+using HaTangSo.Telemetry.Server.Areas;
 
 namespace HaTangSo.Telemetry.Server.Api;
 
@@ -24,55 +24,75 @@ internal static class TargetsApi
         TypedResults.Ok(await store.ListAsync(province, includeRetired ?? false, cancellationToken));
 
     private static async Task<Results<Created<Target>, ValidationProblem>> CreateAsync(
-        TargetDefinition definition, TargetStore store, CancellationToken cancellationToken)
+        TargetDefinition definition, TargetStore store, AreaStore areas, CancellationToken cancellationToken)
     {
         var target = definition.ToTarget();
-        try
+        if ((Invalid(target) ?? await UnknownScopeAsync(target, areas, string.Empty, cancellationToken)) is { } problem)
         {
-            var created = await store.CreateAsync(target, cancellationToken);
-            return TypedResults.Created($"/api/targets/{created.Id}", created);
+            return problem;
         }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ForeignKeyViolation)
-        {
-            return UnknownRegion();
-        }
+
+        var created = await store.CreateAsync(target, cancellationToken);
+        return TypedResults.Created($"/api/targets/{created.Id}", created);
     }
 
     private static async Task<Results<NoContent, NotFound, ValidationProblem>> UpdateAsync(
-        int id, TargetDefinition definition, TargetStore store, CancellationToken cancellationToken)
+        int id, TargetDefinition definition, TargetStore store, AreaStore areas, CancellationToken cancellationToken)
     {
         var target = definition.ToTarget(id);
-        try
+        if ((Invalid(target) ?? await UnknownScopeAsync(target, areas, string.Empty, cancellationToken)) is { } problem)
         {
-            return await store.UpdateAsync(target, cancellationToken) ? TypedResults.NoContent() : TypedResults.NotFound();
+            return problem;
         }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ForeignKeyViolation)
-        {
-            return UnknownRegion();
-        }
+
+        return await store.UpdateAsync(target, cancellationToken) ? TypedResults.NoContent() : TypedResults.NotFound();
     }
 
     private static async Task<Results<NoContent, NotFound>> RetireAsync(int id, TargetStore store, TimeProvider time, CancellationToken cancellationToken) =>
         await store.RetireAsync(id, time.GetUtcNow(), cancellationToken) ? TypedResults.NoContent() : TypedResults.NotFound();
 
     private static async Task<Results<Ok<ImportResult>, ValidationProblem>> ImportAsync(
-        List<TargetDefinition> definitions, TargetStore store, CancellationToken cancellationToken)
+        List<TargetDefinition> definitions, TargetStore store, AreaStore areas, CancellationToken cancellationToken)
     {
-        // Each entry was checked (and a null one refused) by the API's validation step, its path [i].field.
-        var targets = definitions.Select(d => d.ToTarget()).ToList();
-        try
+        var targets = new List<Target>();
+        foreach (var (definition, index) in definitions.Select((d, i) => (d, i)))
         {
-            var (added, updated) = await store.ImportAsync(targets, cancellationToken);
-            return TypedResults.Ok(new ImportResult(added, updated));
+            var target = definition.ToTarget();
+            var errors = target.Validate();
+            if (errors.Count > 0)
+            {
+                return TypedResults.ValidationProblem(errors.ToDictionary(e => $"[{index}].{e.Key}", e => e.Value));
+            }
+
+            if (await UnknownScopeAsync(target, areas, $"[{index}].", cancellationToken) is { } unknown)
+            {
+                return unknown;
+            }
+
+            targets.Add(target);
         }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ForeignKeyViolation)
-        {
-            return UnknownRegion();
-        }
+
+        var (added, updated) = await store.ImportAsync(targets, cancellationToken);
+        return TypedResults.Ok(new ImportResult(added, updated));
     }
 
-    private static ValidationProblem UnknownRegion() =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["provinceCode"] = ["unknown province or district code (see the region catalogue)"] });
+    private static ValidationProblem? Invalid(Target target) =>
+        target.Validate() is { Count: > 0 } errors ? TypedResults.ValidationProblem(errors) : null;
+
+    /// <summary>A scope must be an area (GET /api/areas) of the target's province.</summary>
+    internal static async Task<ValidationProblem?> UnknownScopeAsync(Target target, AreaStore areas, string prefix, CancellationToken cancellationToken)
+    {
+        var (kind, code) = target.Scope;
+        if (!AreaKinds.TryParse(kind, out var parsed) || (await areas.ListAsync(target.ProvinceCode, parsed, code, cancellationToken)).Count > 0)
+        {
+            return null;
+        }
+
+        var province = (await areas.ListAsync(target.ProvinceCode, AreaKind.Province, target.ProvinceCode, cancellationToken)).Count > 0;
+        return TypedResults.ValidationProblem(province
+            ? new Dictionary<string, string[]> { [prefix + "areaCode"] = [$"no {kind} area with this code in province {target.ProvinceCode} (see GET /api/areas)"] }
+            : new Dictionary<string, string[]> { [prefix + "provinceCode"] = ["not a province of the current catalogue (see GET /api/areas?kind=province)"] });
+    }
 }
 
 /// <summary>What an import changed.</summary>

@@ -1,5 +1,5 @@
+using HaTangSo.Telemetry.Server.Areas;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace HaTangSo.Telemetry.Server.Compliance;
 
@@ -12,56 +12,69 @@ internal static class ComplianceStatus
     public const string NoTarget = "no_target";
 }
 
-/// <summary>One district × access (× technology) over one window.</summary>
-internal sealed record DistrictCompliance(
-    string ProvinceCode, string DistrictCode, string Access, string Technology, Target? Target,
+/// <summary>
+/// One area × access (× technology) over one window. Issue 13 adds the statistic, weighting, operator and busy-hour
+/// window next to <see cref="AreaKind"/> and <see cref="AreaCode"/>.
+/// </summary>
+internal sealed record AreaCompliance(
+    string ProvinceCode, AreaKind AreaKind, string AreaCode, string AreaName, string Access, string Technology, Target? Target,
     double? Value, int Samples, string Status, DateTimeOffset WindowStart, DateTimeOffset WindowEnd)
 {
-    /// <summary>The alert scope: district, access and technology.</summary>
-    public string ScopeKey => $"{DistrictCode}/{Access}/{(Technology.Length == 0 ? "*" : Technology)}";
+    /// <summary>
+    /// The alert scope. A former district keeps the key <c>district/access/technology</c> of the district alerts before
+    /// the reform (its code is the old district's), so a streak or an open alert carries over; other kinds are prefixed.
+    /// </summary>
+    public string ScopeKey => (AreaKind == AreaKind.FormerDistrict ? string.Empty : AreaKind.ToName() + "/")
+        + $"{AreaCode}/{Access}/{(Technology.Length == 0 ? "*" : Technology)}";
+
+    /// <summary>The former district's code, for rows of that kind (the <c>district</c> tag and column).</summary>
+    public string? DistrictCode => AreaKind == AreaKind.FormerDistrict ? AreaCode : null;
 }
 
 /// <summary>
-/// Evaluates every district of a province against the targets in force at the end of a window. A target that
-/// came into force inside the window is applied from its start only: earlier samples belong to the plan
-/// before it. A district-level target replaces the province-wide one for that district.
+/// Evaluates areas of a province against the targets in force at the end of a window. A target applies to an area
+/// inside its scope (every commune of the area is in the target's area) and, among several, the one with the smallest
+/// scope wins (a district's target over the province's), then the latest start. A target that came into force inside
+/// the window is applied from its start only: earlier samples belong to the plan before it.
 /// </summary>
-internal sealed class ComplianceEvaluator(ResultSamples results, TargetStore targets, NpgsqlDataSource dataSource, IOptions<ComplianceOptions> options)
+internal sealed class ComplianceEvaluator(TargetStore targets, IOptions<ComplianceOptions> options)
 {
     private static readonly string[] s_accesses = ["fixed", "mobile"];
 
+    /// <summary>The targets of <paramref name="provinceCode"/> in force at the end of a window ending at <paramref name="to"/>.</summary>
+    public async Task<List<Target>> InForceAsync(string provinceCode, DateTimeOffset to, CancellationToken cancellationToken) =>
+        [.. (await targets.ListAsync(provinceCode, includeRetired: false, cancellationToken)).Where(t => t.InForceAt(to - TimeSpan.FromTicks(1)))];
+
     /// <summary>
-    /// Evaluates every district of <paramref name="provinceCode"/> over <c>[from, to)</c>, or only
-    /// <paramref name="districtCode"/> (then <paramref name="samples"/>, when given, are that district's).
+    /// Evaluates <paramref name="evaluated"/> over <c>[from, to)</c> from <paramref name="samples"/> (whose
+    /// <see cref="Sample.Commune"/> is the current commune); <paramref name="scopes"/> are the province's areas, for the
+    /// targets' scopes.
     /// </summary>
-    public async Task<List<DistrictCompliance>> EvaluateAsync(
-        string provinceCode, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken, List<Sample>? samples = null,
-        string? districtCode = null)
+    public List<AreaCompliance> Evaluate(
+        string provinceCode, IEnumerable<Area> evaluated, IReadOnlyList<Sample> samples, IReadOnlyList<Target> inForce,
+        IReadOnlyDictionary<(string Kind, string Code), HashSet<string>> scopes, DateTimeOffset from, DateTimeOffset to)
     {
-        var inForce = (await targets.ListAsync(provinceCode, includeRetired: false, cancellationToken))
-            .Where(t => t.InForceAt(to - TimeSpan.FromTicks(1)))
-            .ToList();
-        samples ??= await results.ReadAsync(provinceCode, from, to, cancellationToken, districtCode);
-        var byDistrict = samples.ToLookup(s => (s.District, s.Access));
-        var rows = new List<DistrictCompliance>();
-        foreach (var district in districtCode is null ? await DistrictsAsync(provinceCode, cancellationToken) : [districtCode])
+        var byCommune = samples.ToLookup(s => (s.Commune, s.Access));
+        var rows = new List<AreaCompliance>();
+        foreach (var area in evaluated)
         {
             foreach (var access in s_accesses)
             {
-                var districtSamples = byDistrict[(district, access)].ToList();
-                var applicable = inForce.Where(t => t.Access == access && (t.DistrictCode is null || t.DistrictCode == district))
+                var areaSamples = area.Communes.SelectMany(c => byCommune[(c, access)]).ToList();
+                var applicable = inForce
+                    .Where(t => t.Access == access && scopes.TryGetValue(t.Scope, out var scope) && area.Communes.All(scope.Contains))
                     .GroupBy(t => t.Technology ?? string.Empty)
-                    .Select(g => g.OrderByDescending(t => t.DistrictCode is not null).ThenByDescending(t => t.ValidFrom).First())
+                    .Select(g => g.OrderBy(t => scopes[t.Scope].Count).ThenByDescending(t => t.ValidFrom).First())
                     .ToList();
                 if (applicable.Count == 0)
                 {
-                    rows.Add(new(provinceCode, district, access, string.Empty, null, null, districtSamples.Count, ComplianceStatus.NoTarget, from, to));
+                    rows.Add(new(provinceCode, area.Kind, area.Code, area.Name, access, string.Empty, null, null, areaSamples.Count, ComplianceStatus.NoTarget, from, to));
                     continue;
                 }
 
                 foreach (var target in applicable)
                 {
-                    rows.Add(Evaluate(provinceCode, district, access, target, districtSamples, from, to));
+                    rows.Add(Evaluate(provinceCode, area, access, target, areaSamples, from, to));
                 }
             }
         }
@@ -69,8 +82,12 @@ internal sealed class ComplianceEvaluator(ResultSamples results, TargetStore tar
         return rows;
     }
 
-    private DistrictCompliance Evaluate(
-        string provinceCode, string district, string access, Target target, List<Sample> samples, DateTimeOffset from, DateTimeOffset to)
+    /// <summary>The members of every area of a province, by (kind, code), for target scopes.</summary>
+    public static Dictionary<(string Kind, string Code), HashSet<string>> Scopes(IEnumerable<Area> areas) =>
+        areas.ToDictionary(a => (a.Kind.ToName(), a.Code), a => a.Communes.ToHashSet(StringComparer.Ordinal));
+
+    private AreaCompliance Evaluate(
+        string provinceCode, Area area, string access, Target target, List<Sample> samples, DateTimeOffset from, DateTimeOffset to)
     {
         var start = target.Start > from ? target.Start : from;
         var startNs = ResultSamples.ToNs(start);
@@ -82,41 +99,12 @@ internal sealed class ComplianceEvaluator(ResultSamples results, TargetStore tar
         var technology = target.Technology ?? string.Empty;
         if (values.Count < options.Value.MinSamples)
         {
-            return new(provinceCode, district, access, technology, target, SampleStatistics.Compute(values, target.Statistic, target.ShareValue),
-                values.Count, ComplianceStatus.InsufficientData, start, to);
+            return new(provinceCode, area.Kind, area.Code, area.Name, access, technology, target,
+                SampleStatistics.Compute(values, target.Statistic, target.ShareValue), values.Count, ComplianceStatus.InsufficientData, start, to);
         }
 
         var value = SampleStatistics.Compute(values, target.Statistic, target.ShareValue)!.Value;
-        return new(provinceCode, district, access, technology, target, value, values.Count,
+        return new(provinceCode, area.Kind, area.Code, area.Name, access, technology, target, value, values.Count,
             target.IsMet(value) ? ComplianceStatus.Met : ComplianceStatus.Below, start, to);
-    }
-
-    /// <summary>The districts of <paramref name="provinceCode"/> in the catalogue.</summary>
-    public async Task<List<string>> DistrictsAsync(string provinceCode, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT code FROM districts WHERE province_code = $1 ORDER BY code");
-        command.Parameters.Add(new NpgsqlParameter { Value = provinceCode });
-        var codes = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            codes.Add(reader.GetString(0));
-        }
-
-        return codes;
-    }
-
-    /// <summary>Every province of the catalogue.</summary>
-    public async Task<List<string>> ProvincesAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT code FROM provinces ORDER BY code");
-        var codes = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            codes.Add(reader.GetString(0));
-        }
-
-        return codes;
     }
 }

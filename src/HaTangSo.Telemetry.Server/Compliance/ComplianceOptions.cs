@@ -32,6 +32,27 @@ public sealed class ComplianceOptions
     [Range(1, 24 * 90)]
     public int RollupCatchUpHours { get; set; } = 72;
 
+    /// <summary>
+    /// The kinds of area evaluated in every province, comma-separated (default <c>former-district,commune</c>: "a district
+    /// below target" keeps its meaning, and each 2025 commune is judged too). Also <c>province</c>, <c>former-province</c>,
+    /// <c>custom</c>; the province and former provinces hold a whole province's window in memory.
+    /// </summary>
+    [RegularExpression(KindsPattern, ErrorMessage = "Compliance:EvaluationLevels must be a comma-separated list of province, former-province, former-district, commune, custom.")]
+    public string EvaluationLevels { get; set; } = "former-district,commune";
+
+    /// <summary>Per-province replacement of <see cref="EvaluationLevels"/> (<c>Compliance:ProvinceLevels:42=province,former-district</c>).</summary>
+    public Dictionary<string, string> ProvinceLevels { get; } = new(StringComparer.Ordinal);
+
+    internal const string KindsPattern = "^(province|former-province|former-district|commune|custom)(,(province|former-province|former-district|commune|custom))*$";
+
+    /// <summary>The kinds evaluated in <paramref name="provinceCode"/>.</summary>
+    public IReadOnlySet<Areas.AreaKind> KindsFor(string provinceCode) =>
+        (ProvinceLevels.TryGetValue(provinceCode, out var levels) ? levels : EvaluationLevels)
+            .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(k => Areas.AreaKinds.TryParse(k, out var kind) ? kind : throw new OptionsValidationException(
+                SectionName, typeof(ComplianceOptions), [$"Compliance:ProvinceLevels:{provinceCode} '{levels}': unknown area kind '{k}'"]))
+            .ToHashSet();
+
     /// <summary>Seed the plans' targets (BRIEF.md) into an empty target table when no file is given (default true).</summary>
     public bool SeedTargets { get; set; } = true;
 

@@ -10,39 +10,89 @@ internal readonly record struct Sample(
     double? Download, double? Upload, double? Latency);
 
 /// <summary>
-/// Reads raw results of a province and time range from the <c>speedtest</c> measurement. The jobs compute
+/// Reads raw results of a set of communes and a time range from the <c>speedtest</c> measurement. The jobs compute
 /// their statistics from these in C#, so the same code serves InfluxDB 1.x, 2.x and 3.x (no continuous
-/// queries, no SELECT INTO). Only results with status ok or partial count.
+/// queries, no SELECT INTO). Only results with status ok or partial count. Points are selected by their
+/// <c>commune</c> tag (the current codes and the older ones the crosswalk leads into them, whatever province tag they
+/// were written with) and each sample's <see cref="Sample.Commune"/> is the current commune
+/// (<see cref="Areas.CommuneResolver"/>): raw points are never rewritten.
 /// </summary>
 internal sealed class ResultSamples(InfluxDbClient influx)
 {
     private const string Tags = "district, commune, access, technology, \"operator\", probe, link";
 
     /// <summary>
-    /// The samples of <paramref name="provinceCode"/> (of one of its districts when <paramref name="districtCode"/> is
-    /// given) with <c>from &lt;= time &lt; to</c>, read a day at a time so no single response (parsed whole) grows
-    /// with the window.
+    /// The samples of the current <paramref name="communes"/> with <c>from &lt;= time &lt; to</c>, read a day at a time
+    /// so no single response (parsed whole) grows with the window.
     /// </summary>
     public async Task<List<Sample>> ReadAsync(
-        string provinceCode, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken, string? districtCode = null)
+        IReadOnlyCollection<string> communes, Areas.CommuneResolver resolver, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         var samples = new List<Sample>();
+        if (communes.Count == 0)
+        {
+            return samples;
+        }
+
+        var wanted = communes.ToHashSet(StringComparer.Ordinal);
+        // Codes are digits only (NameRules.RegionCode on import), so they need no escaping inside the regex.
+        var filter = $"commune =~ /^({string.Join('|', resolver.TagsOf(communes))})$/";
         for (var start = from; start < to; start += TimeSpan.FromDays(1))
         {
             var end = start + TimeSpan.FromDays(1) < to ? start + TimeSpan.FromDays(1) : to;
-            await ReadAsync(provinceCode, districtCode, start, end, samples, cancellationToken);
+            await ReadAsync(filter, start, end, samples, cancellationToken);
         }
 
-        return samples;
+        // Each sample counts in its current commune; an old code split between communes goes to one of them only.
+        var placed = new List<Sample>(samples.Count);
+        foreach (var sample in samples)
+        {
+            if (resolver.Resolve(sample.Commune, sample.Probe) is { } commune && wanted.Contains(commune))
+            {
+                placed.Add(sample with { Commune = commune });
+            }
+        }
+
+        return placed;
     }
 
-    private async Task ReadAsync(
-        string provinceCode, string? districtCode, DateTimeOffset from, DateTimeOffset to, List<Sample> samples, CancellationToken cancellationToken)
+    /// <summary>
+    /// The current communes among <paramref name="communes"/> with at least one result in <c>[from, to)</c>: one
+    /// query, so the jobs skip the read units of a province (or a whole province) where nothing was measured.
+    /// </summary>
+    public async Task<HashSet<string>> CommunesWithDataAsync(
+        IReadOnlyCollection<string> communes, Areas.CommuneResolver resolver, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
-        var districtFilter = districtCode is null ? string.Empty : $" AND district = {InfluxQl.QuoteString(districtCode)}";
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        if (communes.Count == 0 || from >= to)
+        {
+            return found;
+        }
+
+        var query = $"""
+            SELECT count("duration_ms") FROM speedtest WHERE commune =~ /^({string.Join('|', resolver.TagsOf(communes))})$/
+              AND time >= {InfluxQl.Time(from)} AND time < {InfluxQl.Time(to)} GROUP BY "commune", "probe"
+            """;
+        foreach (var statement in await influx.QueryAsync(query, cancellationToken))
+        {
+            foreach (var series in statement.Series ?? [])
+            {
+                var tags = series.Tags ?? new Dictionary<string, string>();
+                if (resolver.Resolve(tags.GetValueOrDefault("commune", string.Empty), tags.GetValueOrDefault("probe", string.Empty)) is { } commune)
+                {
+                    found.Add(commune);
+                }
+            }
+        }
+
+        return found;
+    }
+
+    private async Task ReadAsync(string filter, DateTimeOffset from, DateTimeOffset to, List<Sample> samples, CancellationToken cancellationToken)
+    {
         var query = $"""
             SELECT download_mbps, upload_mbps, latency_ms FROM speedtest
-            WHERE province = {InfluxQl.QuoteString(provinceCode)}{districtFilter} AND time >= {InfluxQl.Time(from)} AND time < {InfluxQl.Time(to)}
+            WHERE {filter} AND time >= {InfluxQl.Time(from)} AND time < {InfluxQl.Time(to)}
               AND (status = 'ok' OR status = 'partial')
             GROUP BY {Tags}
             """;

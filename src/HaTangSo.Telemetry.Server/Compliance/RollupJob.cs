@@ -5,14 +5,15 @@ using Npgsql;
 namespace HaTangSo.Telemetry.Server.Compliance;
 
 /// <summary>
-/// Hourly and daily rollups per commune, district and province × access × operator: count, mean, median, p10,
-/// p90 of download and upload, median latency, written as <c>rollup_hourly</c> / <c>rollup_daily</c> points
-/// (tag <c>level</c>). Computed here from the raw results, so it runs on InfluxDB 1.x, 2.x and 3.x alike.
+/// Hourly and daily rollups per area (every kind: province, former province, former district, commune, custom) ×
+/// access × operator: count, mean, median, p10, p90 of download and upload, median latency, written as
+/// <c>rollup_hourly</c> / <c>rollup_daily</c> points (tags <c>area_kind</c>, <c>area</c>). Area membership is read
+/// from the registry at each run, so re-running a period after a catalogue change re-projects it. Computed here from the raw results, so it runs on InfluxDB 1.x, 2.x and 3.x alike.
 /// Idempotent (a period's points overwrite themselves), catches up from the last completed period stored in
 /// PostgreSQL after downtime, and always recomputes the last day so late results from offline probes count.
 /// </summary>
 internal sealed class RollupJob(
-    ResultSamples results, ComplianceEvaluator evaluator, NpgsqlDataSource dataSource, InfluxDbClient influx,
+    ResultSamples results, Areas.AreaStore areaStore, NpgsqlDataSource dataSource, InfluxDbClient influx,
     IOptions<ComplianceOptions> options, TimeProvider time, ILogger<RollupJob> logger)
 {
     private static readonly TimeSpan s_hour = TimeSpan.FromHours(1);
@@ -45,16 +46,20 @@ internal sealed class RollupJob(
         // A day of one province at a time: memory stays bounded however long the catch-up.
         var points = 0;
         var chunk = TimeSpan.FromTicks(Math.Max(period.Ticks, s_day.Ticks / period.Ticks * period.Ticks));
-        foreach (var province in await evaluator.ProvincesAsync(cancellationToken))
+        var resolver = await Areas.CommuneResolver.LoadAsync(dataSource, cancellationToken);
+        foreach (var (province, _) in await areaStore.ProvincesAsync(cancellationToken))
         {
+            var areas = await areaStore.ProvinceAreasAsync(province, cancellationToken);
+            var communes = areas.Where(a => a.Kind == Areas.AreaKind.Commune).Select(a => a.Code).ToList();
+            var areasOf = areas.SelectMany(a => a.Communes.Select(c => (Commune: c, Area: a))).ToLookup(x => x.Commune, x => x.Area, StringComparer.Ordinal);
             for (var chunkStart = from; chunkStart < until; chunkStart += chunk)
             {
                 var chunkEnd = chunkStart + chunk < until ? chunkStart + chunk : until;
-                var samples = await results.ReadAsync(province, chunkStart, chunkEnd, cancellationToken);
+                var samples = await results.ReadAsync(communes, resolver, chunkStart, chunkEnd, cancellationToken);
                 var lines = new LineBuilder(64 * 1024);
                 foreach (var group in samples.GroupBy(s => from + TimeSpan.FromTicks(((s.TimeNs / 100) - (from - DateTimeOffset.UnixEpoch).Ticks) / period.Ticks * period.Ticks)))
                 {
-                    points += Write(lines, measurement, province, group.Key, group);
+                    points += Write(lines, measurement, province, areasOf, group.Key, group);
                 }
 
                 if (lines.Count > 0)
@@ -68,12 +73,13 @@ internal sealed class RollupJob(
         logger.RollupsWritten(measurement, until, points, time.GetElapsedTime(start));
     }
 
-    private static int Write(LineBuilder lines, string measurement, string province, DateTimeOffset periodStart, IEnumerable<Sample> samples)
+    private static int Write(
+        LineBuilder lines, string measurement, string province, ILookup<string, Areas.Area> areasOf, DateTimeOffset periodStart, IEnumerable<Sample> samples)
     {
-        var groups = new Dictionary<(string Level, string District, string Commune, string Access, string Operator), List<Sample>>();
+        var groups = new Dictionary<(Areas.AreaKind Kind, string Code, string Access, string Operator), List<Sample>>();
         foreach (var s in samples)
         {
-            foreach (var key in new[] { ("commune", s.District, s.Commune, s.Access, s.Operator), ("district", s.District, "", s.Access, s.Operator), ("province", "", "", s.Access, s.Operator) })
+            foreach (var key in areasOf[s.Commune].Select(a => (a.Kind, a.Code, s.Access, s.Operator)))
             {
                 if (!groups.TryGetValue(key, out var list))
                 {
@@ -85,12 +91,13 @@ internal sealed class RollupJob(
         }
 
         var timestamp = WritePrecision.Seconds.ToTimestamp(periodStart);
-        foreach (var ((level, district, commune, access, op), list) in groups)
+        foreach (var ((kind, code, access, op), list) in groups)
         {
             var down = list.Where(s => s.Download is not null).Select(s => s.Download!.Value).ToList();
             var up = list.Where(s => s.Upload is not null).Select(s => s.Upload!.Value).ToList();
             var latency = list.Where(s => s.Latency is not null).Select(s => s.Latency!.Value).ToList();
-            lines.Measurement(measurement).Tag("level", level).Tag("province", province).Tag("district", district).Tag("commune", commune)
+            lines.Measurement(measurement).Tag("area_kind", Areas.AreaKinds.ToName(kind)).Tag("area", code).Tag("province", province)
+                .Tag("district", kind == Areas.AreaKind.FormerDistrict ? code : null).Tag("commune", kind == Areas.AreaKind.Commune ? code : null)
                 .Tag("access", access).Tag("operator", op)
                 .Field("count", (long)list.Count)
                 .Field("download_mean", down.Count > 0 ? down.Average() : null)

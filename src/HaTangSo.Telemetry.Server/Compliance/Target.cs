@@ -3,12 +3,14 @@ using HaTangSo.Telemetry.Contracts;
 namespace HaTangSo.Telemetry.Server.Compliance;
 
 /// <summary>
-/// A plan's target: for a province (or one district), an access type (and optionally a technology), a metric
-/// and a statistic must reach a threshold while the target is in force.
+/// A plan's target: over an area (a scope: today's province, the province or a district as it was when the plan was
+/// written, a commune, an operator's area), an access type (and optionally a technology), a metric and a statistic must
+/// reach a threshold while the target is in force. It applies to every evaluated area inside its scope; the smallest
+/// scope wins.
 /// </summary>
 /// <param name="Id">Database id (0 before it is stored).</param>
-/// <param name="ProvinceCode">General Statistics Office code of the province.</param>
-/// <param name="DistrictCode">A single district, or null for every district of the province.</param>
+/// <param name="ProvinceCode">General Statistics Office code of the current province the target belongs to.</param>
+/// <param name="DistrictCode">Shorthand for a former-district scope (older clients); null otherwise.</param>
 /// <param name="Access"><c>fixed</c> or <c>mobile</c>.</param>
 /// <param name="Technology">Only results of this technology (e.g. <c>5g</c>), or null for all.</param>
 /// <param name="Metric"><c>download</c>, <c>upload</c> (Mb/s, higher is better) or <c>latency</c> (ms, lower is better).</param>
@@ -19,10 +21,17 @@ namespace HaTangSo.Telemetry.Server.Compliance;
 /// <param name="ValidTo">First day no longer in force, or null.</param>
 /// <param name="Source">Where the number comes from (the plan's number and date).</param>
 /// <param name="RetiredAt">When an operator retired it; a retired target is not applied.</param>
+/// <param name="AreaKind">The scope's kind (<c>province</c>, <c>former-province</c>, <c>former-district</c>, <c>commune</c>, <c>custom</c>); null: from <paramref name="DistrictCode"/>, else today's province.</param>
+/// <param name="AreaCode">The scope's code.</param>
 public sealed record Target(
     int Id, string ProvinceCode, string? DistrictCode, string Access, string? Technology, string Metric, string Statistic,
-    double? ShareValue, double Threshold, DateOnly ValidFrom, DateOnly? ValidTo, string Source, DateTimeOffset? RetiredAt = null)
+    double? ShareValue, double Threshold, DateOnly ValidFrom, DateOnly? ValidTo, string Source, DateTimeOffset? RetiredAt = null,
+    string? AreaKind = null, string? AreaCode = null)
 {
+    /// <summary>The area the target was written for.</summary>
+    public (string Kind, string Code) Scope => AreaKind is not null && AreaCode is not null ? (AreaKind, AreaCode)
+        : DistrictCode is not null ? ("former-district", DistrictCode) : ("province", ProvinceCode);
+
     /// <summary>Latency targets are met from below, the others from above.</summary>
     public bool LowerIsBetter => Metric == "latency";
 
@@ -102,6 +111,21 @@ public sealed record Target(
         if (ValidTo is { } to && to <= ValidFrom)
         {
             errors["validTo"] = ["must be after validFrom"];
+        }
+
+        if (AreaKind is not null && !Areas.AreaKinds.TryParse(AreaKind, out _))
+        {
+            errors["areaKind"] = ["must be province, former-province, former-district, commune or custom"];
+        }
+
+        if ((AreaKind is null) != (AreaCode is null))
+        {
+            errors["areaCode"] = ["areaKind and areaCode go together"];
+        }
+        else if (AreaCode is not null && HaTangSo.Telemetry.Contracts.NameRules.Check(
+            AreaKind == "custom" ? HaTangSo.Telemetry.Contracts.NameKind.AreaId : HaTangSo.Telemetry.Contracts.NameKind.RegionCode, AreaCode) is { } code)
+        {
+            errors["areaCode"] = [code];
         }
 
         if (string.IsNullOrWhiteSpace(Source))

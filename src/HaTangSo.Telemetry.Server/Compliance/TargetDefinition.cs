@@ -15,17 +15,29 @@ namespace HaTangSo.Telemetry.Server.Compliance;
 /// <param name="ValidFrom">First day in force (Vietnam time).</param>
 /// <param name="ValidTo">First day no longer in force, or null.</param>
 /// <param name="Source">The plan and its number.</param>
+/// <param name="AreaKind">The scope: <c>province</c> (today's, the default), <c>former-province</c> (the province as it was
+/// before 1 July 2025, for plans written then), <c>former-district</c>, <c>commune</c> or <c>custom</c>.</param>
+/// <param name="AreaCode">The scope's code (the province's code for <c>province</c>).</param>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record TargetDefinition(
-    string ProvinceCode, string Access, string Metric, string Statistic, [property: JsonRequired] double Threshold,
-    [property: JsonRequired] DateOnly ValidFrom, string Source, string? DistrictCode = null, string? Technology = null,
-    double? ShareValue = null, DateOnly? ValidTo = null) : Api.IValidatableRequest
+    string ProvinceCode, string? DistrictCode, string Access, string? Technology, string Metric, string Statistic,
+    double? ShareValue, [property: JsonRequired] double Threshold, [property: JsonRequired] DateOnly ValidFrom, DateOnly? ValidTo, string Source,
+    string? AreaKind = null, string? AreaCode = null) : Api.IValidatableRequest
 {
-    /// <summary>The target with <paramref name="id"/>: empty strings read as "none", the technology in lower case.</summary>
-    public Target ToTarget(int id = 0) => new(
-        id, ProvinceCode ?? string.Empty, string.IsNullOrWhiteSpace(DistrictCode) ? null : DistrictCode, Access ?? string.Empty,
-        string.IsNullOrWhiteSpace(Technology) ? null : Registry.LinkNames.Technology(Technology), Metric ?? string.Empty,
-        Statistic ?? string.Empty, ShareValue, Threshold, ValidFrom, ValidTo, Source ?? string.Empty);
+    /// <summary>
+    /// The target with <paramref name="id"/>: empty strings read as "none", the technology in lower case, the scope made
+    /// explicit.
+    /// </summary>
+    public Target ToTarget(int id = 0)
+    {
+        var district = string.IsNullOrWhiteSpace(DistrictCode) ? null : DistrictCode;
+        var (kind, code) = !string.IsNullOrWhiteSpace(AreaKind) || !string.IsNullOrWhiteSpace(AreaCode) ? (NullIfEmpty(AreaKind), NullIfEmpty(AreaCode))
+            : district is not null ? ("former-district", district) : ("province", ProvinceCode);
+        return new(
+            id, ProvinceCode ?? string.Empty, kind == "former-district" ? code : district, Access ?? string.Empty,
+            string.IsNullOrWhiteSpace(Technology) ? null : Registry.LinkNames.Technology(Technology), Metric ?? string.Empty, Statistic ?? string.Empty,
+            ShareValue, Threshold, ValidFrom, ValidTo, Source ?? string.Empty, null, kind, code);
+    }
 
     void Api.IValidatableRequest.Validate(Api.RequestErrors errors, string prefix)
     {
@@ -37,6 +49,8 @@ public sealed record TargetDefinition(
             }
         }
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     /// <summary>Reads a target file: a JSON array of targets. Errors name the entry and the field.</summary>
     public static List<Target> ReadFile(string path)

@@ -6,11 +6,12 @@ namespace HaTangSo.Telemetry.Server.Compliance;
 internal sealed class TargetStore(NpgsqlDataSource dataSource)
 {
     private const string Columns =
-        "id, province_code, district_code, access, technology, metric, statistic, share_value, threshold, valid_from, valid_to, source, retired_at";
+        "id, province_code, district_code, access, technology, metric, statistic, share_value, threshold, valid_from, valid_to, source, retired_at, area_kind, area_code";
 
     private const string UpdateSql = """
         UPDATE targets SET province_code = $2, district_code = $3, access = $4, technology = $5, metric = $6, statistic = $7,
-            share_value = $8, threshold = $9, valid_from = $10, valid_to = $11, source = $12, updated_at = now()
+            share_value = $8, threshold = $9, valid_from = $10, valid_to = $11, source = $12, area_kind = $13, area_code = $14,
+            catalogue_version = (SELECT version FROM catalogue_versions WHERE is_current), updated_at = now()
         WHERE id = $1
         """;
 
@@ -18,16 +19,21 @@ internal sealed class TargetStore(NpgsqlDataSource dataSource)
     /// The targets written in the plans (../shared/BRIEF.md). Hà Tĩnh's figures are "download speed per i-Speed",
     /// and i-Speed publishes a mean per province and access type, so the statistic is the mean; Phú Thọ's say
     /// "average". Hà Tĩnh 2030 "> 1 Gb/s for 100% of users" is every sample at or above 1,000 Mb/s. Lai Châu's
-    /// plan names no speed: it gets no target, and compliance says "no_target" rather than inventing one.
+    /// plan names no speed: it gets no target, and compliance says "no_target" rather than inventing one. Each plan was
+    /// written for its province before 1 July 2025, so its scope is that territory (<c>former-province</c>): the
+    /// communes of today's Phú Thọ that came from Vĩnh Phúc and Hòa Bình get no target from 3927/KH-UBND.
     /// </summary>
     public static IReadOnlyList<Target> PlanTargets { get; } =
     [
-        new(0, "42", null, "mobile", null, "download", "mean", null, 71, new(2025, 1, 1), new(2030, 1, 1), "568/KH-UBND Hà Tĩnh, 13/12/2023: 71 Mb/s mobile by 2025 (i-Speed)"),
-        new(0, "42", null, "fixed", null, "download", "mean", null, 150, new(2025, 1, 1), new(2030, 1, 1), "568/KH-UBND Hà Tĩnh, 13/12/2023: 150 Mb/s fixed by 2025 (i-Speed)"),
-        new(0, "42", null, "fixed", null, "download", "share_at_least", 1000, 100, new(2030, 1, 1), null, "568/KH-UBND Hà Tĩnh: > 1 Gb/s fixed for 100% of users by 2030"),
-        new(0, "25", null, "mobile", null, "download", "mean", null, 100, new(2025, 1, 1), null, "3927/KH-UBND Phú Thọ, 10/2022: 100 Mb/s average mobile by 2025"),
-        new(0, "25", null, "fixed", null, "download", "mean", null, 200, new(2025, 1, 1), null, "3927/KH-UBND Phú Thọ, 10/2022: 200 Mb/s average fixed by 2025"),
+        Plan("42", "mobile", "mean", null, 71, new(2025, 1, 1), new(2030, 1, 1), "568/KH-UBND Hà Tĩnh, 13/12/2023: 71 Mb/s mobile by 2025 (i-Speed)"),
+        Plan("42", "fixed", "mean", null, 150, new(2025, 1, 1), new(2030, 1, 1), "568/KH-UBND Hà Tĩnh, 13/12/2023: 150 Mb/s fixed by 2025 (i-Speed)"),
+        Plan("42", "fixed", "share_at_least", 1000, 100, new(2030, 1, 1), null, "568/KH-UBND Hà Tĩnh: > 1 Gb/s fixed for 100% of users by 2030"),
+        Plan("25", "mobile", "mean", null, 100, new(2025, 1, 1), null, "3927/KH-UBND Phú Thọ, 10/2022: 100 Mb/s average mobile by 2025"),
+        Plan("25", "fixed", "mean", null, 200, new(2025, 1, 1), null, "3927/KH-UBND Phú Thọ, 10/2022: 200 Mb/s average fixed by 2025"),
     ];
+
+    private static Target Plan(string province, string access, string statistic, double? share, double threshold, DateOnly from, DateOnly? to, string source) =>
+        new(0, province, null, access, null, "download", statistic, share, threshold, from, to, source, null, "former-province", province);
 
     /// <summary>Seeds <see cref="PlanTargets"/> when the table is empty (never over an operator's edits).</summary>
     public async Task SeedAsync(CancellationToken cancellationToken)
@@ -81,7 +87,7 @@ internal sealed class TargetStore(NpgsqlDataSource dataSource)
         var (added, updated) = (0, 0);
         foreach (var target in imported)
         {
-            var match = existing.FirstOrDefault(t => t.ProvinceCode == target.ProvinceCode && t.DistrictCode == target.DistrictCode && t.Access == target.Access
+            var match = existing.FirstOrDefault(t => t.ProvinceCode == target.ProvinceCode && t.Scope == target.Scope && t.Access == target.Access
                 && t.Technology == target.Technology && t.Metric == target.Metric && t.Statistic == target.Statistic && t.ValidFrom == target.ValidFrom);
             if (match is null)
             {
@@ -146,8 +152,9 @@ internal sealed class TargetStore(NpgsqlDataSource dataSource)
     private static async Task<int> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Target target, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            INSERT INTO targets (province_code, district_code, access, technology, metric, statistic, share_value, threshold, valid_from, valid_to, source)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id
+            INSERT INTO targets (province_code, district_code, access, technology, metric, statistic, share_value, threshold, valid_from, valid_to, source,
+                area_kind, area_code, catalogue_version)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, (SELECT version FROM catalogue_versions WHERE is_current)) RETURNING id
             """, connection, transaction);
         AddFields(command, target);
         return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
@@ -167,6 +174,8 @@ internal sealed class TargetStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = target.ValidFrom });
         command.Parameters.Add(Nullable(target.ValidTo, NpgsqlTypes.NpgsqlDbType.Date));
         command.Parameters.Add(new NpgsqlParameter { Value = target.Source });
+        command.Parameters.Add(new NpgsqlParameter { Value = target.Scope.Kind });
+        command.Parameters.Add(new NpgsqlParameter { Value = target.Scope.Code });
     }
 
     private static Target Read(NpgsqlDataReader reader) => new(
@@ -174,5 +183,5 @@ internal sealed class TargetStore(NpgsqlDataSource dataSource)
         reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetString(5), reader.GetString(6),
         reader.IsDBNull(7) ? null : reader.GetDouble(7), reader.GetDouble(8), reader.GetFieldValue<DateOnly>(9),
         reader.IsDBNull(10) ? null : reader.GetFieldValue<DateOnly>(10), reader.GetString(11),
-        reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12));
+        reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12), reader.GetString(13), reader.GetString(14));
 }

@@ -16,6 +16,12 @@ internal sealed class ComplianceStartup(
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // A misspelt kind of area in Compliance:ProvinceLevels stops start-up naming the key.
+        foreach (var province in compliance.Value.ProvinceLevels.Keys)
+        {
+            _ = compliance.Value.KindsFor(province);
+        }
+
         if (!string.IsNullOrWhiteSpace(compliance.Value.TargetsFile))
         {
             List<Target> fromFile;

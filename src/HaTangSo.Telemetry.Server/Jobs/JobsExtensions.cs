@@ -28,6 +28,7 @@ internal static class JobsExtensions
         services.AddSingleton<ComplianceStore>();
         services.AddSingleton<Qcvn34Evaluator>();
         services.AddSingleton<ComplianceJob>();
+        services.AddSingleton<Areas.AreaMembershipPoints>();
         services.AddSingleton<RollupJob>();
         services.AddSingleton<AlertStore>();
         services.AddSingleton<LivenessJob>();

@@ -12,7 +12,8 @@ internal sealed class MigrationRunner(NpgsqlDataSource dataSource, ILogger<Migra
     // Any constant shared by all instances; "hts-migr" in ASCII.
     private const long AdvisoryLockKey = 0x6874732D6D696772;
 
-    public async Task<int> ApplyAsync(CancellationToken cancellationToken)
+    /// <summary>Applies every script not applied yet (up to <paramref name="upTo"/> when given: tests start from an older schema).</summary>
+    public async Task<int> ApplyAsync(CancellationToken cancellationToken, int? upTo = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await ExecuteAsync(connection, null, $"SELECT pg_advisory_lock({AdvisoryLockKey})", cancellationToken);
@@ -34,7 +35,7 @@ internal sealed class MigrationRunner(NpgsqlDataSource dataSource, ILogger<Migra
             }
 
             var count = 0;
-            foreach (var (version, name, sql) in LoadScripts().Where(s => !applied.Contains(s.Version)))
+            foreach (var (version, name, sql) in LoadScripts().Where(s => !applied.Contains(s.Version) && (upTo is null || s.Version <= upTo)))
             {
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                 await ExecuteAsync(connection, transaction, sql, cancellationToken);

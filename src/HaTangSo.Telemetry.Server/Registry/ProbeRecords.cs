@@ -17,7 +17,7 @@ public sealed record ProbeLink(
 
 /// <summary>A probe as registered: where it sits and what it measures.</summary>
 /// <param name="Id">The probe id (also its MQTT username).</param>
-/// <param name="CommuneCode">General Statistics Office code of the commune.</param>
+/// <param name="CommuneCode">General Statistics Office code of the commune (current catalogue, or a pre-2025 code to translate).</param>
 /// <param name="Description">Free text (the office's address, the contact).</param>
 /// <param name="ScheduleInterval">How often the probe tests each link; silence beyond twice this raises an alert.</param>
 /// <param name="Enabled">False once revoked: its results are refused.</param>
@@ -30,7 +30,18 @@ public sealed record ProbeRegistration(
     bool Enabled,
     IReadOnlyList<ProbeLink> Links);
 
-/// <summary>A registered probe with its place in the region hierarchy, as ingestion needs it.</summary>
+/// <summary>
+/// A registered probe with its place in the region hierarchy, as ingestion needs it: the province and commune of the
+/// current catalogue (2025: two levels), and <paramref name="DistrictCode"/> the former (pre-2025) district its commune
+/// counts in (the district of the old commune whose code it kept), or empty when it has none (a special zone).
+/// </summary>
+/// <param name="ProbeId">The probe.</param>
+/// <param name="ProvinceCode">Current province.</param>
+/// <param name="DistrictCode">Former district (principal), or empty.</param>
+/// <param name="CommuneCode">Current commune.</param>
+/// <param name="Enabled">False once revoked.</param>
+/// <param name="ScheduleInterval">Its test interval.</param>
+/// <param name="Links">Its links.</param>
 public sealed record ProbeLocation(
     string ProbeId,
     string ProvinceCode,

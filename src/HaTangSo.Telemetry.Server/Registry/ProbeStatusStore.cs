@@ -5,7 +5,7 @@ namespace HaTangSo.Telemetry.Server.Registry;
 /// <summary>A probe's latest status, as the API shows it.</summary>
 /// <param name="ProbeId">The probe.</param>
 /// <param name="CommuneCode">Where it sits.</param>
-/// <param name="DistrictCode">Its district.</param>
+/// <param name="DistrictCode">The former (pre-2025) district its commune counts in, or empty.</param>
 /// <param name="ProvinceCode">Its province.</param>
 /// <param name="Enabled">False once revoked.</param>
 /// <param name="State">Last reported state (<c>online</c>, <c>offline</c> from the last will), or null if never heard.</param>
@@ -26,11 +26,11 @@ internal sealed class ProbeStatusStore(NpgsqlDataSource dataSource)
     public async Task<List<ProbeStatusRecord>> ListAsync(string? provinceCode, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            SELECT p.id, c.code, d.code, d.province_code, p.enabled, s.state, GREATEST(s.received_at, s.last_result_at), s.last_result_at,
-                s.queue_depth, s.queue_evicted, s.agent_version, s.last_error
-            FROM probes p JOIN communes c ON c.code = p.commune_code JOIN districts d ON d.code = c.district_code
+            SELECT p.id, p.commune_code, COALESCE(c.district_code, ''), COALESCE(c.province_code, ''), p.enabled, s.state,
+                GREATEST(s.received_at, s.last_result_at), s.last_result_at, s.queue_depth, s.queue_evicted, s.agent_version, s.last_error
+            FROM probes p LEFT JOIN region_units c ON c.version = p.catalogue_version AND c.level = 'commune' AND c.code = p.commune_code
             LEFT JOIN probe_status s ON s.probe_id = p.id
-            WHERE $1::text IS NULL OR d.province_code = $1
+            WHERE $1::text IS NULL OR c.province_code = $1
             ORDER BY p.id
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)provinceCode ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });

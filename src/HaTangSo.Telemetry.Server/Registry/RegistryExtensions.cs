@@ -27,7 +27,8 @@ internal static class RegistryExtensions
         builder.Services.AddOptionsWithValidateOnStart<RegistryOptions>().BindConfiguration(RegistryOptions.SectionName);
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<RegistryOptions>, RegistryOptionsValidator>();
         builder.Services.AddSingleton<MigrationRunner>();
-        builder.Services.AddSingleton<CatalogSeeder>();
+        builder.Services.AddSingleton<Catalogue.CatalogueLoader>();
+        builder.Services.AddSingleton<Areas.AreaStore>();
         builder.Services.AddSingleton<RegistryStore>();
         builder.Services.AddSingleton<ProbeDirectory>();
         builder.Services.AddSingleton<ProbeStatusStore>();

@@ -10,12 +10,20 @@ public sealed class RegistryOptions
     public const string SectionName = "Registry";
 
     /// <summary>
-    /// A replacement administrative-unit catalogue (same format as <c>Registry/Data/admin-units.json</c>);
-    /// empty uses the catalogue built into the server.
+    /// A directory of catalogue files (<c>catalogue-*.json</c> versions and <c>crosswalk-*.json</c>, in the format of
+    /// <c>Registry/Data/</c>, as <c>tools/catalogue/generate.mjs</c> writes them) replacing the ones built into the
+    /// server; empty uses the built-in ones.
     /// </summary>
-    public string? CatalogPath { get; set; }
+    public string? CatalogueDirectory { get; set; }
 
-    /// <summary>Whether to load the catalogue into PostgreSQL at start-up (insert or update).</summary>
+    /// <summary>
+    /// The catalogue version probes are placed in and areas are derived from (default <c>2025-07</c>: 34 provinces,
+    /// 3,321 communes). Older versions stay loaded for their codes and the crosswalk.
+    /// </summary>
+    [RegularExpression("^[a-z0-9][a-z0-9-]{0,63}$", ErrorMessage = "Registry:CurrentCatalogue must be a catalogue version such as 2025-07.")]
+    public string CurrentCatalogue { get; set; } = "2025-07";
+
+    /// <summary>Whether to load the catalogue into PostgreSQL at start-up (only the versions whose files changed).</summary>
     public bool SeedCatalog { get; set; } = true;
 
     /// <summary>

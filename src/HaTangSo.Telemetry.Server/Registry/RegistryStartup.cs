@@ -11,7 +11,7 @@ namespace HaTangSo.Telemetry.Server.Registry;
 /// </summary>
 internal sealed class RegistryStartup(
     MigrationRunner migrations,
-    CatalogSeeder seeder,
+    Catalogue.CatalogueLoader catalogue,
     ProbeDirectory directory,
     ResiliencePipelineProvider<Dependency> pipelines,
     IOptions<RegistryOptions> options) : IHostedService
@@ -22,7 +22,7 @@ internal sealed class RegistryStartup(
             await migrations.ApplyAsync(ct);
             if (options.Value.SeedCatalog)
             {
-                await seeder.SeedAsync(ct);
+                await catalogue.LoadAsync(ct);
             }
 
             await directory.ReloadAsync(ct);

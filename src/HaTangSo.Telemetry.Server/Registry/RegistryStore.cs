@@ -5,38 +5,38 @@ namespace HaTangSo.Telemetry.Server.Registry;
 /// <summary>Reads and writes the probe registry in PostgreSQL.</summary>
 internal sealed class RegistryStore(NpgsqlDataSource dataSource)
 {
+    // Province and former district come from the unit of the probe's catalogue version: the current one, or (a probe the
+    // crosswalk could not place) the old one, so its results are still written under its old codes.
     private const string LocationQuery = """
-        SELECT p.id, d.province_code, c.district_code, p.commune_code, p.enabled, p.schedule_interval, p.description,
+        SELECT p.id, COALESCE(c.province_code, ''), COALESCE(c.district_code, ''), p.commune_code, p.enabled, p.schedule_interval, p.description,
                l.name, l.access, l.operator, l.technology, l.advertised_download_mbps, l.advertised_upload_mbps
         FROM probes p
-        JOIN communes c ON c.code = p.commune_code
-        JOIN districts d ON d.code = c.district_code
+        LEFT JOIN region_units c ON c.version = p.catalogue_version AND c.level = 'commune' AND c.code = p.commune_code
         LEFT JOIN probe_links l ON l.probe_id = p.id
         """;
 
-    /// <summary>Registers a probe or replaces its registration (commune, links, schedule) in one transaction.</summary>
-    /// <exception cref="RegistryException">The commune does not exist.</exception>
-    public async Task UpsertProbeAsync(ProbeRegistration probe, CancellationToken cancellationToken)
+    /// <summary>
+    /// Registers a probe or replaces its registration (commune, links, schedule) in one transaction. A pre-2025 commune
+    /// code is translated through the crosswalk (<see cref="CommunePlacement"/> says so).
+    /// </summary>
+    /// <exception cref="RegistryException">The commune is unknown, or an old one split between several new ones.</exception>
+    public async Task<CommunePlacement> UpsertProbeAsync(ProbeRegistration probe, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var exists = new NpgsqlCommand("SELECT 1 FROM communes WHERE code = $1", connection, transaction))
-        {
-            exists.Parameters.Add(new() { Value = probe.CommuneCode });
-            if (await exists.ExecuteScalarAsync(cancellationToken) is null)
-            {
-                throw new RegistryException($"Unknown commune code '{probe.CommuneCode}'.");
-            }
-        }
+        var placement = await CommunePlacement.ResolveAsync(connection, transaction, probe.CommuneCode, cancellationToken);
 
         await using var batch = new NpgsqlBatch(connection, transaction);
         batch.BatchCommands.Add(Command(
             """
-            INSERT INTO probes (id, commune_code, description, schedule_interval, enabled) VALUES ($1, $2, $3, $4, $5)
+            INSERT INTO probes (id, commune_code, description, schedule_interval, enabled, catalogue_version, former_commune_code, placement)
+            VALUES ($1, $2, $3, $4, $5, (SELECT version FROM catalogue_versions WHERE is_current), $6, $7)
             ON CONFLICT (id) DO UPDATE SET commune_code = excluded.commune_code, description = excluded.description,
-                schedule_interval = excluded.schedule_interval, enabled = excluded.enabled, updated_at = now()
+                schedule_interval = excluded.schedule_interval, enabled = excluded.enabled, catalogue_version = excluded.catalogue_version,
+                former_commune_code = excluded.former_commune_code, placement = excluded.placement, updated_at = now()
             """,
-            probe.Id, probe.CommuneCode, probe.Description, probe.ScheduleInterval, probe.Enabled));
+            probe.Id, placement.CommuneCode, probe.Description, probe.ScheduleInterval, probe.Enabled, placement.FormerCommuneCode,
+            placement.Translated ? "translated" : "registered"));
         batch.BatchCommands.Add(Command("DELETE FROM probe_links WHERE probe_id = $1", probe.Id));
         foreach (var link in probe.Links)
         {
@@ -47,6 +47,7 @@ internal sealed class RegistryStore(NpgsqlDataSource dataSource)
 
         await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        return placement;
     }
 
     /// <summary>Enables or disables (revokes) a probe; false when there is no such probe.</summary>
@@ -56,6 +57,26 @@ internal sealed class RegistryStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new() { Value = probeId });
         command.Parameters.Add(new() { Value = enabled });
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>How each probe was placed in the current catalogue (optionally only those placed as <paramref name="placement"/>).</summary>
+    public async Task<List<ProbePlacementRecord>> PlacementsAsync(string? placement, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT p.id, p.commune_code, c.name, p.catalogue_version, p.former_commune_code, p.placement
+            FROM probes p LEFT JOIN region_units c ON c.version = p.catalogue_version AND c.level = 'commune' AND c.code = p.commune_code
+            WHERE $1::text IS NULL OR p.placement = $1 ORDER BY p.id
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)placement ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        var records = new List<ProbePlacementRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            records.Add(new ProbePlacementRecord(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetString(5)));
+        }
+
+        return records;
     }
 
     /// <summary>Every probe with its place in the hierarchy.</summary>
@@ -118,5 +139,20 @@ internal sealed class RegistryStore(NpgsqlDataSource dataSource)
     }
 }
 
+/// <summary>How a probe was placed in the current catalogue.</summary>
+/// <param name="ProbeId">The probe.</param>
+/// <param name="CommuneCode">Its commune (of <paramref name="CatalogueVersion"/>).</param>
+/// <param name="CommuneName">The commune's name.</param>
+/// <param name="CatalogueVersion">The catalogue version of the code: the current one, or an older one for an unplaced probe.</param>
+/// <param name="FormerCommuneCode">The pre-reform commune it was registered in, when known.</param>
+/// <param name="Placement"><c>registered</c>, <c>translated</c>, <c>ambiguous</c> (a split commune: check it) or <c>unplaced</c>.</param>
+public sealed record ProbePlacementRecord(string ProbeId, string CommuneCode, string? CommuneName, string CatalogueVersion, string? FormerCommuneCode, string Placement);
+
 /// <summary>A registry change that cannot be made (unknown commune, invalid link).</summary>
-public sealed class RegistryException(string message) : Exception(message);
+/// <param name="message">Why, for the API's problem document.</param>
+/// <param name="candidates">The communes the operator may pick instead (an old commune split between several new ones).</param>
+public sealed class RegistryException(string message, IReadOnlyList<CommuneRef>? candidates = null) : Exception(message)
+{
+    /// <summary>The communes to choose from, or empty.</summary>
+    public IReadOnlyList<CommuneRef> Candidates { get; } = candidates ?? [];
+}

@@ -6,10 +6,14 @@ using HaTangSo.Telemetry.Server.Compliance;
 
 namespace HaTangSo.Telemetry.Server.Reports;
 
-/// <summary>One line of the report: a district × access over the month.</summary>
+/// <summary>One line of the report: an area (a former district, a commune, ...) × access over the month.</summary>
 public sealed record ReportRow(
-    string DistrictCode, string DistrictName, string Access, string Technology, string? Metric, string? Statistic,
-    double? Value, double? Target, int Samples, string Status, string? TargetSource);
+    string AreaKind, string AreaCode, string AreaName, string Access, string Technology, string? Metric, string? Statistic,
+    double? Value, double? Target, int Samples, string Status, string? TargetSource)
+{
+    /// <summary>The former district's code, for rows of that kind.</summary>
+    public string? DistrictCode => AreaKind == "former-district" ? AreaCode : null;
+}
 
 /// <summary>A probe that was silent during the month.</summary>
 public sealed record SilentProbe(string ProbeId, string CommuneCode, int Results, int Expected, DateTimeOffset? LastResult);
@@ -34,7 +38,7 @@ public sealed record MonthlyReport(string ProvinceCode, string ProvinceName, Dat
         using var workbook = new XLWorkbook();
         var sheet = workbook.Worksheets.Add("Compliance");
         sheet.Cell(1, 1).Value = $"{ProvinceName} ({ProvinceCode}) — {Month:yyyy-MM}";
-        string[] headers = ["District", "Name", "Access", "Technology", "Metric", "Statistic", "Value", "Target", "Samples", "Status", "Source"];
+        string[] headers = ["Loại vùng (area kind)", "Mã (code)", "Tên (name)", "Access", "Technology", "Metric", "Statistic", "Value", "Target", "Samples", "Status", "Source"];
         for (var c = 0; c < headers.Length; c++)
         {
             sheet.Cell(3, c + 1).Value = headers[c];
@@ -44,7 +48,7 @@ public sealed record MonthlyReport(string ProvinceCode, string ProvinceName, Dat
         for (var r = 0; r < Rows.Count; r++)
         {
             var row = Rows[r];
-            object?[] values = [row.DistrictCode, row.DistrictName, row.Access, row.Technology, row.Metric, row.Statistic, row.Value, row.Target, row.Samples, row.Status, row.TargetSource];
+            object?[] values = [row.AreaKind, row.AreaCode, row.AreaName, row.Access, row.Technology, row.Metric, row.Statistic, row.Value, row.Target, row.Samples, row.Status, row.TargetSource];
             for (var c = 0; c < values.Length; c++)
             {
                 var cell = sheet.Cell(r + 4, c + 1);
@@ -87,24 +91,26 @@ public sealed record MonthlyReport(string ProvinceCode, string ProvinceName, Dat
         return output.ToArray();
     }
 
-    /// <summary>A bar chart per district: the value for each access type, with its target as a line.</summary>
+    /// <summary>A bar chart per former district (or, without those, per area): the value for each access type, with its target as a line.</summary>
     public byte[] ToChartPng()
     {
         var plot = new ScottPlot.Plot();
-        var districts = Rows.Select(r => r.DistrictCode).Distinct().ToList();
+        var kind = Rows.Any(r => r.AreaKind == "former-district") ? "former-district" : Rows.Count > 0 ? Rows[0].AreaKind : null;
+        var charted = Rows.Where(r => r.AreaKind == kind).ToList();
+        var districts = charted.Select(r => r.AreaCode).Distinct().ToList();
         var accesses = new[] { ("fixed", ScottPlot.Colors.SteelBlue), ("mobile", ScottPlot.Colors.Orange) };
         for (var a = 0; a < accesses.Length; a++)
         {
             var (access, color) = accesses[a];
-            var bars = Rows.Where(r => r.Access == access && r.Value is not null && r.Metric is "download")
-                .Select(r => new ScottPlot.Bar { Position = districts.IndexOf(r.DistrictCode) * 3 + a, Value = r.Value!.Value, FillColor = color })
+            var bars = charted.Where(r => r.Access == access && r.Value is not null && r.Metric is "download")
+                .Select(r => new ScottPlot.Bar { Position = districts.IndexOf(r.AreaCode) * 3 + a, Value = r.Value!.Value, FillColor = color })
                 .ToList();
             if (bars.Count > 0)
             {
                 plot.Add.Bars(bars).LegendText = access;
             }
 
-            foreach (var target in Rows.Where(r => r.Access == access && r.Target is not null && r.Metric is "download").Select(r => r.Target!.Value).Distinct())
+            foreach (var target in charted.Where(r => r.Access == access && r.Target is not null && r.Metric is "download").Select(r => r.Target!.Value).Distinct())
             {
                 var line = plot.Add.HorizontalLine(target, color: color);
                 line.LinePattern = ScottPlot.LinePattern.Dashed;
@@ -112,7 +118,7 @@ public sealed record MonthlyReport(string ProvinceCode, string ProvinceName, Dat
         }
 
         plot.Axes.Bottom.SetTicks([.. districts.Select((_, i) => i * 3 + 0.5)], [.. districts]);
-        plot.Title($"{ProvinceCode} {Month:yyyy-MM}: download (Mb/s) by district, dashed = target");
+        plot.Title($"{ProvinceCode} {Month:yyyy-MM}: download (Mb/s) by {kind}, dashed = target");
         plot.ShowLegend();
         return plot.GetImageBytes(Math.Max(600, districts.Count * 60), 400, ScottPlot.ImageFormat.Png);
     }

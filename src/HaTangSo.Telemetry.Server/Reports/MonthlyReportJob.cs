@@ -1,5 +1,6 @@
 using HaTangSo.Telemetry.Server.Compliance;
 using HaTangSo.Telemetry.Server.Registry;
+using HaTangSo.Telemetry.Server.Areas;
 using Npgsql;
 
 namespace HaTangSo.Telemetry.Server.Reports;
@@ -13,13 +14,13 @@ namespace HaTangSo.Telemetry.Server.Reports;
 /// </summary>
 internal sealed class MonthlyReportJob(
     ComplianceEvaluator evaluator, ResultSamples results, RegistryStore registry, ReportStore store, NpgsqlDataSource dataSource,
-    TimeProvider time, ILogger<MonthlyReportJob> logger)
+    Areas.AreaStore areaStore, Microsoft.Extensions.Options.IOptions<ComplianceOptions> options, TimeProvider time, ILogger<MonthlyReportJob> logger)
 {
     /// <summary>Reports the previous month of every province.</summary>
     public async Task RunPreviousMonthAsync(CancellationToken cancellationToken)
     {
         var month = VietnamTime.MonthOf(time.GetUtcNow()).AddMonths(-1);
-        foreach (var province in await evaluator.ProvincesAsync(cancellationToken))
+        foreach (var (province, _) in await areaStore.ProvincesAsync(cancellationToken))
         {
             await GenerateAsync(province, month, cancellationToken);
         }
@@ -36,14 +37,23 @@ internal sealed class MonthlyReportJob(
             to = now;
         }
 
-        // One district at a time, so the job holds the largest district's month, not the province's; per probe only
-        // its count and last result are kept, for the silent-probe list.
-        var evaluated = new List<DistrictCompliance>();
+        // One read unit (a former district with its communes) at a time, so the job holds the largest unit's month, not the
+        // province's; per probe only its count and last result are kept, for the silent-probe list. Rows per area, of the
+        // kinds the compliance job evaluates.
+        var evaluated = new List<AreaCompliance>();
         var delivered = new Dictionary<string, (int Count, long LastNs)>(StringComparer.Ordinal);
-        foreach (var district in await evaluator.DistrictsAsync(provinceCode, cancellationToken))
+        var resolver = await Areas.CommuneResolver.LoadAsync(dataSource, cancellationToken);
+        var provinceAreas = await areaStore.ProvinceAreasAsync(provinceCode, cancellationToken);
+        var scopes = ComplianceEvaluator.Scopes(provinceAreas);
+        var inForce = await evaluator.InForceAsync(provinceCode, to, cancellationToken);
+        var measured = await results.CommunesWithDataAsync(
+            [.. provinceAreas.Where(a => a.Kind == AreaKind.Commune).Select(a => a.Code)], resolver, from, to, cancellationToken);
+        foreach (var (communes, all) in EvaluationGroups.Plan(provinceAreas, options.Value.KindsFor(provinceCode)))
         {
-            var samples = to > from ? await results.ReadAsync(provinceCode, from, to, cancellationToken, district) : [];
-            evaluated.AddRange(await evaluator.EvaluateAsync(provinceCode, from, to, cancellationToken, samples, district));
+            // As the compliance job: communes without a result in the month have no row; unmeasured units are not read.
+            var areas = all.Where(a => a.Kind != AreaKind.Commune || measured.Contains(a.Code)).ToList();
+            var samples = communes.Any(measured.Contains) ? await results.ReadAsync(communes, resolver, from, to, cancellationToken) : [];
+            evaluated.AddRange(evaluator.Evaluate(provinceCode, areas, samples, inForce, scopes, from, to));
             foreach (var sample in samples)
             {
                 var (count, last) = delivered.GetValueOrDefault(sample.Probe);
@@ -51,9 +61,9 @@ internal sealed class MonthlyReportJob(
             }
         }
 
-        var (provinceName, districtNames) = await NamesAsync(provinceCode, cancellationToken);
+        var provinceName = (await areaStore.ProvincesAsync(cancellationToken)).FirstOrDefault(p => p.Code == provinceCode).Name ?? provinceCode;
         var rows = evaluated.Select(r => new ReportRow(
-            r.DistrictCode, districtNames.GetValueOrDefault(r.DistrictCode, r.DistrictCode), r.Access, r.Technology, r.Target?.Metric,
+            r.AreaKind.ToName(), r.AreaCode, r.AreaName, r.Access, r.Technology, r.Target?.Metric,
             r.Target?.Statistic, r.Value, r.Target?.Threshold, r.Samples, r.Status, r.Target?.Source)).ToList();
         var report = new MonthlyReport(provinceCode, provinceName, month, rows, await SilentProbesAsync(provinceCode, delivered, from, to, cancellationToken));
         var chart = report.ToChartPng();
@@ -95,26 +105,5 @@ internal sealed class MonthlyReportJob(
         }
 
         return silent;
-    }
-
-    private async Task<(string Province, Dictionary<string, string> Districts)> NamesAsync(string provinceCode, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("""
-            SELECT p.name, d.code, d.name FROM provinces p LEFT JOIN districts d ON d.province_code = p.code WHERE p.code = $1
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = provinceCode });
-        var province = provinceCode;
-        var districts = new Dictionary<string, string>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            province = reader.GetString(0);
-            if (!reader.IsDBNull(1))
-            {
-                districts[reader.GetString(1)] = reader.GetString(2);
-            }
-        }
-
-        return (province, districts);
     }
 }

@@ -43,6 +43,12 @@ internal static class LibreSpeedEndpoints
         response.Headers["Content-Transfer-Encoding"] = "binary";
         response.ContentLength = (long)chunks * RandomPayload.ChunkBytes;
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        if (options.Value.SendBufferBytes > 0 && context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
+        {
+            // Kept for the connection's next requests: they are downloads too, or short.
+            socket.SendBufferSize = options.Value.SendBufferBytes;
+        }
+
         var aborted = context.RequestAborted;
         try
         {

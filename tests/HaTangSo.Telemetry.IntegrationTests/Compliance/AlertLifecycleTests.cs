@@ -28,6 +28,8 @@ public sealed class AlertLifecycleTests(PostgresFixture postgres, InfluxDbFixtur
         var ct = TestContext.Current.CancellationToken;
         var start = new DateTimeOffset(2026, 3, 10, 0, 30, 0, TimeSpan.Zero);
         await using var context = await ComplianceTestContext.CreateAsync(postgres, influx, start, ct);
+        // Former districts only: this test is about one alert's life; AreaComplianceTests has districts and communes together.
+        context.Config["Compliance:EvaluationLevels"] = "former-district";
         var a = await context.StartInstanceAsync(ct);
         var b = await context.StartInstanceAsync(ct);
         await ComplianceTestContext.RegisterProbeAsync(a, "p-below", BelowCommune, advertisedFixed: 150, ct);

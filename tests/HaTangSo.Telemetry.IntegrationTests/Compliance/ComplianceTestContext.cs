@@ -47,10 +47,10 @@ internal sealed class ComplianceTestContext : IAsyncDisposable
     };
 
     public static async Task<ComplianceTestContext> CreateAsync(
-        PostgresFixture postgres, InfluxDbFixture influx, DateTimeOffset start, CancellationToken cancellationToken)
+        PostgresFixture postgres, InfluxDbFixture influx, DateTimeOffset start, CancellationToken cancellationToken, string? connectionString = null)
     {
         var broker = await MosquittoBroker.StartAsync(cancellationToken: cancellationToken);
-        var connectionString = await postgres.NewDatabaseAsync(cancellationToken);
+        connectionString ??= await postgres.NewCataloguedDatabaseAsync(cancellationToken);
         var webhook = await WebhookReceiver.StartAsync(cancellationToken);
         var context = new ComplianceTestContext(broker, webhook, connectionString, influx.Server.BaseAddress, influx.NewDatabaseName(), start);
         context.Config["Alerts:WebhookUrl"] = context.Webhook.Url.ToString();
@@ -93,7 +93,7 @@ internal sealed class ComplianceTestContext : IAsyncDisposable
     /// <summary>Writes <paramref name="count"/> results evenly spread over <c>[from, to)</c>, downloads from <paramref name="download"/>.</summary>
     public async Task WriteResultsAsync(
         string district, string commune, string probe, string access, DateTimeOffset from, DateTimeOffset to, int count,
-        Func<int, double> download, CancellationToken cancellationToken)
+        Func<int, double> download, CancellationToken cancellationToken, string province = Province)
     {
         var lines = new LineBuilder();
         var step = (to - from) / count;
@@ -103,7 +103,7 @@ internal sealed class ComplianceTestContext : IAsyncDisposable
             var result = new RawResult(from + (step * i), district, commune, probe, link, access, access == "fixed" ? "VNPT" : "Viettel",
                 access == "fixed" ? "ftth" : "4g", download(i), download(i) / 2, 20 + (i % 7));
             Written.Add(result);
-            lines.Measurement("speedtest").Tag("province", Province).Tag("district", district).Tag("commune", commune).Tag("probe", probe)
+            lines.Measurement("speedtest").Tag("province", province).Tag("district", district).Tag("commune", commune).Tag("probe", probe)
                 .Tag("link", link).Tag("access", access).Tag("operator", result.Operator).Tag("technology", result.Technology)
                 .Tag("server", "test").Tag("status", "ok")
                 .Field("download_mbps", result.Download).Field("upload_mbps", result.Upload).Field("latency_ms", result.Latency)

@@ -14,7 +14,7 @@ public sealed class HangfireTests(PostgresFixture postgres, InfluxDbFixture infl
     {
         var ct = TestContext.Current.CancellationToken;
         await using var broker = await MosquittoBroker.StartAsync(cancellationToken: ct);
-        var connectionString = await postgres.NewDatabaseAsync(ct);
+        var connectionString = await postgres.NewCataloguedDatabaseAsync(ct);
         var settings = new ServerSettings(connectionString, influx.Server.BaseAddress, influx.NewDatabaseName(), broker.Port)
         {
             Extra = { ["Jobs__RollupsCron"] = "* * * * *" },

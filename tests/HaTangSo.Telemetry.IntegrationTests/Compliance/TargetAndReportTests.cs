@@ -129,10 +129,10 @@ public sealed class TargetAndReportTests(PostgresFixture postgres, InfluxDbFixtu
         var xlsx = await server.Http.GetByteArrayAsync("/api/reports/42/2026-02.xlsx", ct);
         using (var workbook = new XlsxReader(xlsx))
         {
-            var cells = workbook.Rows("Compliance").Single(r => r.GetValueOrDefault("A") == "445" && r.GetValueOrDefault("C") == "fixed");
+            var cells = workbook.Rows("Compliance").Single(r => r.GetValueOrDefault("A") == "former-district" && r.GetValueOrDefault("B") == "445" && r.GetValueOrDefault("D") == "fixed");
             var raw = inMonth.Where(r => r.District == "445" && r.Access == "fixed").Select(r => r.Download).ToList();
-            Assert.Equal(raw.Average(), double.Parse(cells["G"], CultureInfo.InvariantCulture), 9);
-            Assert.Equal(raw.Count, int.Parse(cells["I"], CultureInfo.InvariantCulture));
+            Assert.Equal(raw.Average(), double.Parse(cells["H"], CultureInfo.InvariantCulture), 9);
+            Assert.Equal(raw.Count, int.Parse(cells["J"], CultureInfo.InvariantCulture));
             Assert.Equal("p-silent", workbook.Rows("Silent probes")[1]["A"]);
             Assert.Equal(1, workbook.Pictures("Compliance"));
         }

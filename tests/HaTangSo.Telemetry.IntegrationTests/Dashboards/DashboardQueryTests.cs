@@ -18,9 +18,9 @@ public sealed partial class DashboardQueryTests(DashboardEnvironment environment
     // What a person picks: everything ("All" is the variables' allValue .*), or one commune, link type and operator.
     private static readonly Dictionary<string, string>[] s_selections =
     [
-        new(StringComparer.Ordinal) { ["province"] = "42", ["district"] = "445", ["commune"] = ".*", ["access"] = ".*", ["operator"] = ".*", ["technology"] = ".*", ["window"] = "rolling", ["instance"] = ".*" },
-        new(StringComparer.Ordinal) { ["province"] = "42", ["district"] = "445", ["commune"] = "18409", ["access"] = "fixed", ["operator"] = "VNPT", ["technology"] = "ftth", ["window"] = "month", ["instance"] = ".*" },
-        new(StringComparer.Ordinal) { ["province"] = "12", ["district"] = ".*", ["commune"] = ".*", ["access"] = "mobile", ["operator"] = ".*", ["technology"] = ".*", ["window"] = "rolling", ["instance"] = ".*" },
+        new(StringComparer.Ordinal) { ["province"] = "42", ["area_kind"] = "former-district", ["area"] = "445", ["commune"] = ".*", ["access"] = ".*", ["operator"] = ".*", ["technology"] = ".*", ["window"] = "rolling", ["instance"] = ".*" },
+        new(StringComparer.Ordinal) { ["province"] = "42", ["area_kind"] = "former-district", ["area"] = "445", ["commune"] = "18409", ["access"] = "fixed", ["operator"] = "VNPT", ["technology"] = "ftth", ["window"] = "month", ["instance"] = ".*" },
+        new(StringComparer.Ordinal) { ["province"] = "12", ["area_kind"] = ".*", ["area"] = ".*", ["commune"] = ".*", ["access"] = "mobile", ["operator"] = ".*", ["technology"] = ".*", ["window"] = "rolling", ["instance"] = ".*" },
     ];
 
     [Fact]
@@ -84,9 +84,16 @@ public sealed partial class DashboardQueryTests(DashboardEnvironment environment
 
         Assert.Equal(["12", "42"], await ValuesAsync("province"));
         selection["province"] = "42";
-        Assert.Equal(["436", "437", "445"], await ValuesAsync("district"));
-        selection["district"] = "445";
-        Assert.Equal(["18409", "18412"], await ValuesAsync("commune"));
+        Assert.Equal(["commune", "former-district", "former-province", "province"], await ValuesAsync("area_kind"));
+        selection["area_kind"] = "former-district";
+        var districts = await ValuesAsync("area");
+        Assert.Equal(12, districts.Count); // Hà Tĩnh's districts before 1 July 2025, from the registry (not only those with data)
+        Assert.Contains("445", districts);
+        selection["area"] = "445";
+        var communes = await ValuesAsync("commune");
+        Assert.Contains("18409", communes);  // Xã Hồng Lộc, 2025
+        Assert.DoesNotContain("18412", communes); // the old Xã Hồng Lộc is part of it now
+        Assert.All(communes, c => Assert.Equal(5, c.Length));
         Assert.Equal(["fixed", "mobile"], await ValuesAsync("access"));
         selection["access"] = "mobile";
         Assert.Equal(["MobiFone", "Vietnamobile", "Viettel"], await ValuesAsync("operator"));
@@ -100,21 +107,21 @@ public sealed partial class DashboardQueryTests(DashboardEnvironment environment
         var overview = GrafanaFiles.Dashboards().Single(d => d.File == "province-overview.json");
         var queries = GrafanaFiles.Queries(overview.File, overview.Json).ToList();
         var selection = s_selections[0];
-        var table = queries.Single(q => q.Where.Contains("Districts × access", StringComparison.Ordinal));
+        var table = queries.Single(q => q.Where.Contains("Areas × access", StringComparison.Ordinal));
         var rows = await environment.Context.Influx.QueryRowsAsync(GrafanaFiles.Interpolate(table, selection, environment.RangeFrom, environment.RangeTo), ct);
-        using var api = JsonDocument.Parse(await environment.Server.Http.GetStringAsync("/api/compliance/42", ct));
+        using var api = JsonDocument.Parse(await environment.Server.Http.GetStringAsync("/api/compliance/42?area=former-district", ct));
         Assert.Equal(api.RootElement.GetArrayLength(), rows.Count);
         foreach (var expected in api.RootElement.EnumerateArray())
         {
-            var row = rows.Single(r => r["district"].GetString() == expected.GetProperty("districtCode").GetString()
+            var row = rows.Single(r => r["area"].GetString() == expected.GetProperty("areaCode").GetString()
                 && r["access"].GetString() == expected.GetProperty("access").GetString());
             Assert.Equal(expected.GetProperty("status").GetString(), row["status"].GetString());
             Assert.Equal(expected.GetProperty("samples").GetInt32(), row["samples"].GetInt32());
         }
 
-        Assert.Contains(rows, r => r["district"].GetString() == "445" && r["access"].GetString() == "fixed" && r["status"].GetString() == "below");
-        Assert.Contains(rows, r => r["district"].GetString() == "436" && r["status"].GetString() == "met");
-        Assert.Contains(rows, r => r["district"].GetString() == "437" && r["status"].GetString() == "insufficient_data");
+        Assert.Contains(rows, r => r["area"].GetString() == "445" && r["access"].GetString() == "fixed" && r["status"].GetString() == "below");
+        Assert.Contains(rows, r => r["area"].GetString() == "436" && r["status"].GetString() == "met");
+        Assert.Contains(rows, r => r["area"].GetString() == "437" && r["status"].GetString() == "insufficient_data");
 
         var open = queries.Single(q => q.Where.Contains("Open alerts", StringComparison.Ordinal));
         var alerts = await environment.Context.Influx.QueryRowsAsync(GrafanaFiles.Interpolate(open, selection, environment.RangeFrom, environment.RangeTo), ct);

@@ -96,14 +96,21 @@ public sealed partial class DashboardStructureTests
             }
 
             var byName = variables.ToDictionary(v => v["name"]!.GetValue<string>(), StringComparer.Ordinal);
-            if (byName.TryGetValue("district", out var district))
+            // province -> kind of area -> area -> commune
+            if (byName.TryGetValue("area_kind", out var kind))
             {
-                Assert.Contains("$province", district["query"]!.GetValue<string>(), StringComparison.Ordinal);
+                Assert.Contains("$province", kind["query"]!.GetValue<string>(), StringComparison.Ordinal);
+            }
+
+            if (byName.TryGetValue("area", out var area))
+            {
+                Assert.Contains("$area_kind", area["query"]!.GetValue<string>(), StringComparison.Ordinal);
             }
 
             if (byName.TryGetValue("commune", out var commune))
             {
-                Assert.Contains("$district", commune["query"]!.GetValue<string>(), StringComparison.Ordinal);
+                Assert.Contains("$area", commune["query"]!.GetValue<string>(), StringComparison.Ordinal);
+                Assert.Null(commune["allValue"]); // "All" is the area's communes, not every commune
             }
 
             if (file != "pipeline-health.json")
@@ -134,10 +141,10 @@ public sealed partial class DashboardStructureTests
     }
 
     [Fact]
-    public void The_gazetteer_holds_every_district_of_the_catalogue_at_its_centroid_and_the_map_looks_districts_up_in_it()
+    public void The_gazetteer_holds_every_former_district_of_the_catalogue_with_a_centroid_and_the_map_looks_areas_up_in_it()
     {
-        using var catalog = JsonDocument.Parse(File.ReadAllText(Path.Combine(BuildOutput.RepositoryRoot, "src/HaTangSo.Telemetry.Server/Registry/Data/admin-units.json")));
-        var districts = catalog.RootElement.GetProperty("provinces").EnumerateArray().SelectMany(p => p.GetProperty("districts").EnumerateArray()).ToList();
+        using var catalog = JsonDocument.Parse(File.ReadAllText(Path.Combine(BuildOutput.RepositoryRoot, "src/HaTangSo.Telemetry.Server/Registry/Data/catalogue-pre-2025-07.json")));
+        var districts = catalog.RootElement.GetProperty("districts").EnumerateArray().Where(d => d.TryGetProperty("centroid", out var c) && c.ValueKind == JsonValueKind.Object).ToList();
         using var gazetteer = JsonDocument.Parse(File.ReadAllText(Path.Combine(GrafanaFiles.Root, "gazetteer", "hts-districts.json")));
         var entries = gazetteer.RootElement.EnumerateArray().ToDictionary(e => e.GetProperty("key").GetString()!, StringComparer.Ordinal);
         Assert.Equal(33, districts.Count);
@@ -157,7 +164,7 @@ public sealed partial class DashboardStructureTests
         Assert.All(layers, l =>
         {
             Assert.Equal("lookup", l!["location"]!["mode"]!.GetValue<string>());
-            Assert.Equal("district", l["location"]!["lookup"]!.GetValue<string>());
+            Assert.Equal("area", l["location"]!["lookup"]!.GetValue<string>());
             Assert.Equal("public/gazetteer/hts-districts.json", l["location"]!["gazetteer"]!.GetValue<string>());
             Assert.Equal("status", l["config"]!["style"]!["color"]!["field"]!.GetValue<string>());
         });

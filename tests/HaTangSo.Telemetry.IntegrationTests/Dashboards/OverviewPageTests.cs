@@ -29,8 +29,12 @@ public sealed partial class OverviewPageTests(DashboardEnvironment environment)
         var rows = TableRow().Matches(dom).ToDictionary(
             m => (m.Groups["district"].Value, m.Groups["access"].Value),
             m => (Status: m.Groups["status"].Value, Cells: Cell().Matches(m.Groups["cells"].Value).Select(c => WebUtility.HtmlDecode(c.Groups[1].Value)).ToList()));
-        using var api = JsonDocument.Parse(await environment.Server.Http.GetStringAsync("/api/compliance/42", ct));
+        using var api = JsonDocument.Parse(await environment.Server.Http.GetStringAsync("/api/compliance/42?area=former-district", ct));
         Assert.Equal(api.RootElement.GetArrayLength(), rows.Count);
+        // One table per kind of area, former districts first; the 2025 communes below them.
+        Assert.True(dom.IndexOf("<h2>Huyện cũ (trước 1/7/2025)</h2>", StringComparison.Ordinal) < dom.IndexOf("<h2>Xã/phường</h2>", StringComparison.Ordinal));
+        Assert.Contains("data-area-kind=\"commune\" data-area=\"18409\"", dom, StringComparison.Ordinal);
+        Assert.Contains("Xã Hồng Lộc", dom, StringComparison.Ordinal);
         foreach (var expected in api.RootElement.EnumerateArray())
         {
             var (status, cells) = rows[(expected.GetProperty("districtCode").GetString()!, expected.GetProperty("access").GetString()!)];
@@ -140,7 +144,7 @@ public sealed partial class OverviewPageTests(DashboardEnvironment environment)
         return await stdout;
     }
 
-    [GeneratedRegex("<tr data-district=\"(?<district>[^\"]*)\" data-access=\"(?<access>[^\"]*)\" data-status=\"(?<status>[^\"]*)\">(?<cells>.*?)</tr>", RegexOptions.Singleline)]
+    [GeneratedRegex("<tr data-area-kind=\"former-district\" data-area=\"[^\"]*\" data-district=\"(?<district>[^\"]*)\" data-access=\"(?<access>[^\"]*)\" data-status=\"(?<status>[^\"]*)\">(?<cells>.*?)</tr>", RegexOptions.Singleline)]
     private static partial Regex TableRow();
 
     [GeneratedRegex("<td[^>]*>(.*?)</td>", RegexOptions.Singleline)]
@@ -155,7 +159,7 @@ public sealed class OverviewPageRenderTests
     {
         var now = DateTimeOffset.UnixEpoch;
         var html = OverviewPage.Render("42", "Tỉnh <b>Hà Tĩnh</b>", "rolling",
-            [new(now, now, now, "445\"", "<script>alert(1)</script>", "fixed", "", "download", "mean", 1, 2, 3, ComplianceStatus.Below, "A & B")]);
+            [new(now, now, now, "former-district", "445\"", "<script>alert(1)</script>", "fixed", "", "download", "mean", 1, 2, 3, ComplianceStatus.Below, "A & B")]);
         Assert.DoesNotContain("<script>", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<b>", html, StringComparison.Ordinal);
         Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", html, StringComparison.Ordinal);

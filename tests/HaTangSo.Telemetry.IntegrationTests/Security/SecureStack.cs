@@ -47,7 +47,7 @@ internal sealed class SecureStack : IAsyncDisposable
         var serverPassword = Secret();
         var broker = await MosquittoBroker.StartAsync(new MosquittoBrokerOptions { DynamicSecurityAdmin = ("hts-admin", adminPassword), Tls = tls }, ct);
         var database = influx.NewDatabaseName();
-        var settings = new ServerSettings(await postgres.NewDatabaseAsync(ct), influx.Server.BaseAddress, database, broker.Port)
+        var settings = new ServerSettings(await postgres.NewCataloguedDatabaseAsync(ct), influx.Server.BaseAddress, database, broker.Port)
         {
             Extra =
             {

@@ -56,8 +56,8 @@ public sealed class ReportCsvTests
         // placed, then check that the shipped file holds no formula at all.
         using (var workbook = new XLWorkbook(new MemoryStream(report.ToXlsxWithoutChart())))
         {
-            var cell = workbook.Worksheet("Compliance").Cell(4, 11);
-            Assert.False(cell.HasFormula, $"cell K4 holds the formula {cell.FormulaA1}");
+            var cell = workbook.Worksheet("Compliance").Cell(4, 12);
+            Assert.False(cell.HasFormula, $"cell L4 holds the formula {cell.FormulaA1}");
             Assert.Equal(XLDataType.Text, cell.DataType);
             Assert.Equal(source.Replace('\r', '\n'), cell.GetString()); // XML reads a carriage return as a line feed
         }
@@ -71,7 +71,7 @@ public sealed class ReportCsvTests
 
     private static MonthlyReport Report(string source) => new(
         "42", "Tỉnh Hà Tĩnh", new DateOnly(2026, 2, 1),
-        [new ReportRow("445", "Huyện Thạch Hà", "mobile", "4g", "download", "mean", 80.5, 71, 250, "met", source)],
+        [new ReportRow("former-district", "445", "Huyện Thạch Hà", "mobile", "4g", "download", "mean", 80.5, 71, 250, "met", source)],
         [new SilentProbe("ht-probe-01", "18409", 3, 2688, null)]);
 
     private static List<string> ReadCells(byte[] csv)
