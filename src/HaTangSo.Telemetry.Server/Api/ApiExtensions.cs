@@ -31,6 +31,7 @@ internal static class ApiExtensions
         app.UseAuthorization();
         app.MapProbesApi();
         app.MapQuarantineApi();
+        app.MapServersApi();
         app.MapTargetsApi();
         app.MapComplianceApi();
         app.MapAlertsApi();

@@ -93,6 +93,14 @@ internal sealed class MqttIngestionService(
                 await Task.Delay(Jitter(delay), timeProvider, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, settings.ReconnectMaxDelay.Ticks));
             }
+            catch (Exception ex)
+            {
+                // Anything else (a TLS failure, a protocol error): never end the host, reconnect after the backoff.
+                state.SetDisconnected();
+                logger.MqttLoopFailed(ex, delay);
+                await Task.Delay(Jitter(delay), timeProvider, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, settings.ReconnectMaxDelay.Ticks));
+            }
         }
 
         if (client.IsConnected)

@@ -29,6 +29,7 @@ internal static class RegistryExtensions
         builder.Services.AddSingleton<MigrationRunner>();
         builder.Services.AddSingleton<CatalogSeeder>();
         builder.Services.AddSingleton<RegistryStore>();
+        builder.Services.AddSingleton<SpeedTestServerStore>();
         builder.Services.AddSingleton<ProbeDirectory>();
         builder.Services.AddSingleton<ProbeStatusStore>();
         builder.Services.AddSingleton<QuarantineStore>();
