@@ -118,7 +118,7 @@ plugin=$(ls /usr/lib/*/mosquitto_dynamic_security.so /usr/lib/mosquitto_dynamic_
 tls_lines="cafile $state/tls/ca.crt
 certfile $state/tls/broker.crt
 keyfile $state/tls/broker.key"
-{ grep -E '^(max_queued_messages|max_inflight_messages|message_size_limit|persistence) ' deploy/mosquitto/mosquitto.conf
+{ grep -E '^(max_queued_messages|max_queued_bytes|max_inflight_messages|message_size_limit|persistence) ' deploy/mosquitto/mosquitto.conf
   echo "persistence_location $state/mosquitto/"
   echo "plugin $plugin"
   echo "plugin_opt_config_file $dynsec"

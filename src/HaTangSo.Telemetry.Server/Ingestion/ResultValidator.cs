@@ -63,9 +63,10 @@ internal sealed class ResultValidator(TimeProvider timeProvider, IOptions<Ingest
             return Field($"schema must be '{ResultMessage.SchemaName}'");
         }
 
-        if (!Guid.TryParseExact(m.ResultId, "D", out _))
+        // Exactly 36 characters: Guid parsing forgives surrounding white space, the contract (and the stored field) does not.
+        if (m.ResultId is not { Length: 36 } || !Guid.TryParseExact(m.ResultId, "D", out _))
         {
-            return Field("resultId is not a UUID");
+            return Field("resultId is not a UUID (8-4-4-4-12 hexadecimal digits)");
         }
 
         if (!Topics.IsValidProbeId(m.ProbeId))
