@@ -74,7 +74,7 @@ internal static class FloodBenchmark
             await Task.Delay(500, ct);
             await using var connection = new NpgsqlConnection(connectionString);
             await connection.OpenAsync(ct);
-            await using var command = new NpgsqlCommand("SELECT count(*) FROM quarantine WHERE probe_id = 'flooder' AND reason LIKE 'rate limit:%'", connection);
+            await using var command = new NpgsqlCommand("SELECT COALESCE(sum(occurrences), 0)::bigint FROM quarantine WHERE probe_id = 'flooder' AND reason_kind = 'rate_limit'", connection);
             quarantined = (long)(await command.ExecuteScalarAsync(ct))!;
             var rows = await reader.RowsAsync("SELECT count(download_mbps) FROM speedtest WHERE probe = 'flooder'", ct);
             written = rows.Count == 0 ? 0 : rows[0]["count"].GetInt64();

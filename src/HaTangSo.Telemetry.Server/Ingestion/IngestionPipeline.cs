@@ -105,7 +105,7 @@ internal sealed class IngestionPipeline(
         var reloaded = false;
         try
         {
-            await retry.RunAsync("PostgreSQL registry", async ct => reloaded = await directory.ReloadAfterMissAsync(ct), cancellationToken);
+            await retry.RunAsync("PostgreSQL registry", DataRefusedException.Guard(async ct => reloaded = await directory.ReloadAfterMissAsync(ct)), cancellationToken);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -137,7 +137,7 @@ internal sealed class IngestionPipeline(
         var entries = summaries.Values.ToArray();
         try
         {
-            await retry.RunAsync("PostgreSQL quarantine", ct => quarantine.AddAsync(entries, ct), cancellationToken);
+            await retry.RunAsync("PostgreSQL quarantine", DataRefusedException.Guard(ct => quarantine.AddAsync(entries, ct)), cancellationToken);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -217,8 +217,9 @@ internal sealed class IngestionPipeline(
 
         var early = items.Where(i => i.Refusal is not null).ToList();
         var recorded = RecordAsync(toRecord, cancellationToken);
-        var statusesDone = retry.RunAsync("PostgreSQL probe status", ct => statuses.UpsertAsync([.. items.Where(i => i.Status is not null).Select(i => i.Status!)], ct), cancellationToken);
-        var quarantined = retry.RunAsync("PostgreSQL quarantine", ct => quarantine.AddAsync([.. early.Select(Entry)], ct), cancellationToken);
+        var statusesDone = retry.RunAsync(
+            "PostgreSQL probe status", DataRefusedException.Guard(ct => statuses.UpsertAsync([.. items.Where(i => i.Status is not null).Select(i => i.Status!)], ct)), cancellationToken);
+        var quarantined = retry.RunAsync("PostgreSQL quarantine", DataRefusedException.Guard(ct => quarantine.AddAsync([.. early.Select(Entry)], ct)), cancellationToken);
         await Task.WhenAll(recorded, statusesDone, quarantined);
         var duplicates = await recorded;
         var late = new List<IngestionItem>();
@@ -240,7 +241,7 @@ internal sealed class IngestionPipeline(
 
         if (late.Count > 0)
         {
-            await retry.RunAsync("PostgreSQL quarantine", ct => quarantine.AddAsync([.. late.Select(Entry)], ct), cancellationToken);
+            await retry.RunAsync("PostgreSQL quarantine", DataRefusedException.Guard(ct => quarantine.AddAsync([.. late.Select(Entry)], ct)), cancellationToken);
         }
 
         return new BatchOutcome(lines.Count - rejected.Count, [.. early, .. late]);
@@ -249,7 +250,7 @@ internal sealed class IngestionPipeline(
     private async Task<IReadOnlySet<Guid>> RecordAsync(List<ResultKey> keys, CancellationToken cancellationToken)
     {
         IReadOnlySet<Guid> duplicates = new HashSet<Guid>();
-        await retry.RunAsync("PostgreSQL result ids", async ct => duplicates = await resultIds.RecordAsync(keys, ct), cancellationToken);
+        await retry.RunAsync("PostgreSQL result ids", DataRefusedException.Guard(async ct => duplicates = await resultIds.RecordAsync(keys, ct)), cancellationToken);
         return duplicates;
     }
 
@@ -263,11 +264,13 @@ internal sealed class IngestionPipeline(
     // acknowledged and counted as dropped, so it cannot come back and stop the pipeline again.
     private async Task<BatchOutcome> QuarantineFailureAsync(IngestionItem item, Exception exception, CancellationToken cancellationToken)
     {
+        var resultId = item.ResultId;
         item.Reset();
-        item.Refusal = Refusal.From(exception);
+        item.ResultId = resultId;
+        item.Refusal = Refusal.From(exception is DataRefusedException { InnerException: { } inner } ? inner : exception);
         try
         {
-            await retry.RunAsync("PostgreSQL quarantine", ct => quarantine.AddAsync([Entry(item)], ct), cancellationToken);
+            await retry.RunAsync("PostgreSQL quarantine", DataRefusedException.Guard(ct => quarantine.AddAsync([Entry(item)], ct)), cancellationToken);
             return new BatchOutcome(0, [item]);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
