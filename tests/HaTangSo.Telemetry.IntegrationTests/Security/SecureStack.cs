@@ -13,13 +13,17 @@ namespace HaTangSo.Telemetry.IntegrationTests.Security;
 /// </summary>
 internal sealed class SecureStack : IAsyncDisposable
 {
-    private SecureStack(MosquittoBroker broker, ServerProcess server, InfluxProbe influx, string serverPassword)
+    private SecureStack(MosquittoBroker broker, ServerProcess server, InfluxProbe influx, string serverPassword, ServerSettings settings)
     {
         Broker = broker;
         Server = server;
         Influx = influx;
         ServerPassword = serverPassword;
+        Settings = settings;
     }
+
+    /// <summary>Where the server keeps its data (the test's own PostgreSQL and InfluxDB databases).</summary>
+    public ServerSettings Settings { get; }
 
     public MosquittoBroker Broker { get; }
 
@@ -75,7 +79,7 @@ internal sealed class SecureStack : IAsyncDisposable
         }
 
         var server = await ServerProcess.StartAsync(settings, ct);
-        return new SecureStack(broker, server, new InfluxProbe(influx.Server.BaseAddress, database), serverPassword);
+        return new SecureStack(broker, server, new InfluxProbe(influx.Server.BaseAddress, database), serverPassword, settings);
     }
 
     public static string Secret() => TestArtifacts.Secret(Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
