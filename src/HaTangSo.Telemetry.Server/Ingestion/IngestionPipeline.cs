@@ -215,22 +215,36 @@ internal sealed class IngestionPipeline(
             }
         }
 
+        // What is refused already goes to PostgreSQL while the rest is checked for replays and written to InfluxDB: a
+        // flood of refused messages then costs the batch no more than the slower of the two paths.
         var early = items.Where(i => i.Refusal is not null).ToList();
-        var recorded = RecordAsync(toRecord, cancellationToken);
         var statusesDone = retry.RunAsync(
             "PostgreSQL probe status", DataRefusedException.Guard(ct => statuses.UpsertAsync([.. items.Where(i => i.Status is not null).Select(i => i.Status!)], ct)), cancellationToken);
         var quarantined = retry.RunAsync("PostgreSQL quarantine", DataRefusedException.Guard(ct => quarantine.AddAsync([.. early.Select(Entry)], ct)), cancellationToken);
-        await Task.WhenAll(recorded, statusesDone, quarantined);
-        var duplicates = await recorded;
+        var background = Task.WhenAll(statusesDone, quarantined);
         var late = new List<IngestionItem>();
-        foreach (var item in items.Where(i => i.Line is not null && i.Status is null && duplicates.Contains(i.Key.ResultId)))
+        List<PendingLine> lines;
+        IReadOnlyList<(PendingLine Line, string Reason)> rejected;
+        try
         {
-            Duplicate(item);
-            late.Add(item);
+            var duplicates = await RecordAsync(toRecord, cancellationToken);
+            foreach (var item in items.Where(i => i.Line is not null && i.Status is null && duplicates.Contains(i.Key.ResultId)))
+            {
+                Duplicate(item);
+                late.Add(item);
+            }
+
+            lines = [.. items.Where(i => i.Line is not null).Select(i => new PendingLine(i.Message, i.ResultId, i.Line!))];
+            rejected = await influx.WriteAsync(lines, cancellationToken);
+        }
+        catch
+        {
+            // Nothing of this run may still be writing when the batch is split and run again.
+            await background.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
         }
 
-        var lines = items.Where(i => i.Line is not null).Select(i => new PendingLine(i.Message, i.ResultId, i.Line!)).ToList();
-        var rejected = await influx.WriteAsync(lines, cancellationToken);
+        await background;
         foreach (var (line, reason) in rejected)
         {
             var item = items.First(i => ReferenceEquals(i.Message, line.Message));
