@@ -92,9 +92,10 @@ internal sealed class IngestionPipeline(
             }
         }
 
+        // A topic that names no registered probe (or no probe at all) takes from the one shared bucket.
         foreach (var item in items)
         {
-            item.Counted = item.ArrivalRefusal is null && !arrival.TryTake(item.Probe?.ProbeId);
+            item.Counted = !arrival.TryTake(item.Probe?.ProbeId);
         }
 
         return items;
