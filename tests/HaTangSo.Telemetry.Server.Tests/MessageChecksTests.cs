@@ -114,6 +114,21 @@ public sealed class MessageChecksTests : IDisposable
     }
 
     [Fact]
+    public void Check_CyclingMeasurementHours_GainsNoMoreThanTheDailyAllowance()
+    {
+        // A flooder cycling startedAt over ten hours of one day, so that no hour keeps its place among the three
+        // recent ones: the day still admits 24 × 20 and no more; the next day has its own allowance.
+        var day = new DateTimeOffset(2026, 2, 27, 0, 0, 0, TimeSpan.Zero);
+        var admitted = Enumerable.Range(0, 2_000)
+            .Count(i => Check(n => n["startedAt"] = SampleResults.Rfc3339(day.AddHours(i % 10).AddSeconds(i)), 0).Refusal is null);
+        var nextDay = Enumerable.Range(0, 30)
+            .Count(i => Check(n => n["startedAt"] = SampleResults.Rfc3339(day.AddDays(1).AddSeconds(i)), 0).Refusal is null);
+
+        Assert.Equal(24 * 20, admitted);
+        Assert.Equal(20, nextDay);
+    }
+
+    [Fact]
     public void Check_Redelivery_AdmittedAgainWithTheSameFingerprint()
     {
         var payload = SampleResults.ToJson(SampleResults.Create(TestRegistry.ProbeId, 0, TestRegistry.Now.AddMinutes(-5)));
