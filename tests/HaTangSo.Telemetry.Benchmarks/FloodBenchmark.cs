@@ -69,9 +69,20 @@ internal static class FloodBenchmark
 
         var (written, quarantined, rows, byKind) = (0L, 0L, 0L, string.Empty);
         var wait = Stopwatch.StartNew();
-        while (written + quarantined < total && wait.Elapsed < TimeSpan.FromMinutes(10))
+        var brokerPid = ProcessOf(broker.ConfigPath);
+        var (serverCpu, brokerCpu, lastReport) = (CpuSeconds(server.ProcessId!.Value), CpuSeconds(brokerPid), 0L);
+        while (written + quarantined < total && wait.Elapsed < TimeSpan.FromMinutes(5))
         {
             await Task.Delay(1000, ct);
+            if (wait.Elapsed.TotalSeconds >= lastReport + 10)
+            {
+                // Who is busy while the flood drains: the server, or the broker (with its backlog for the server's session).
+                var (s, b) = (CpuSeconds(server.ProcessId!.Value), CpuSeconds(brokerPid));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {wait.Elapsed.TotalSeconds:F0} s after the last publish: {written + quarantined:N0} of {total:N0} accounted; CPU in the last 10 s: server {s - serverCpu:F1} s, broker {b - brokerCpu:F1} s"));
+                (serverCpu, brokerCpu, lastReport) = (s, b, (long)wait.Elapsed.TotalSeconds);
+            }
+
             (quarantined, rows, byKind) = await QuarantineAsync(connectionString, ct);
             var counted = await reader.RowsAsync($"SELECT count(result_id) FROM speedtest WHERE probe = '{Flooder}'", ct);
             written = counted.Count == 0 ? 0 : counted[0]["count"].GetInt64();
@@ -87,6 +98,28 @@ internal static class FloodBenchmark
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Flooding probe, {total:N0} messages: {written:N0} written, {quarantined:N0} quarantined ({byKind}) in {rows:N0} quarantine rows, {total - written - quarantined:N0} unaccounted (all accounted {wait.Elapsed.TotalSeconds:F0} s after the last publish)."));
+        var honestRows = await reader.RowsAsync("SELECT count(result_id) FROM speedtest WHERE probe =~ /^honest/", ct);
+        var honestWritten = honestRows.Count == 0 ? 0 : honestRows[0]["count"].GetInt64();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Honest results in InfluxDB at the end: {honestWritten:N0} of {3 * rate * seconds:N0}."));
+        var notices = broker.Output.Split('\n').Where(l => l.Contains("dropped", StringComparison.OrdinalIgnoreCase)).ToList();
+        if (notices.Count > 0)
+        {
+            Console.WriteLine("The broker dropped messages: " + string.Join(" | ", notices.Take(5)));
+        }
+
+        var complaints = server.Output.Split('\n').Where(l => l.Contains("warn", StringComparison.OrdinalIgnoreCase) || l.Contains("fail", StringComparison.OrdinalIgnoreCase) || l.Contains("crit", StringComparison.OrdinalIgnoreCase)).ToList();
+        if (complaints.Count > 0)
+        {
+            Console.WriteLine($"The server logged {complaints.Count} warnings or errors; the last:\n" + string.Join("\n", complaints.TakeLast(30)));
+        }
+
+        if (written + quarantined < total)
+        {
+            var output = server.Output;
+            Console.WriteLine("Not all messages were accounted for; the server's log ends with:\n" + output[Math.Max(0, output.Length - 8000)..]);
+            Console.WriteLine("The broker's log ends with:\n" + broker.Output[Math.Max(0, broker.Output.Length - 4000)..]);
+        }
+
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Server peak RSS during the flood {peak.PeakBytes / 1048576.0:0} MiB (VmHWM {peak.HighWaterBytes / 1048576.0:0} MiB); load average now {LoadAverage()}. Flush interval 500 ms; InfluxDB polled every 20 ms."));
     }
@@ -184,6 +217,35 @@ internal static class FloodBenchmark
 
     private static void Row(string name, List<double> latencies) => Console.WriteLine(
         $"| {name} | {latencies.Count} | {IngestionBenchmark.Percentile(latencies, 0.5):F0} | {IngestionBenchmark.Percentile(latencies, 0.9):F0} | {IngestionBenchmark.Percentile(latencies, 0.99):F0} | {latencies.Max():F0} |");
+
+    private static int ProcessOf(string argument) =>
+        Directory.GetDirectories("/proc").Select(d => Path.GetFileName(d)).Where(n => n.All(char.IsDigit)).Select(int.Parse)
+            .FirstOrDefault(pid =>
+            {
+                try
+                {
+                    return File.ReadAllText($"/proc/{pid}/cmdline").Contains(argument, StringComparison.Ordinal);
+                }
+                catch (IOException)
+                {
+                    return false;
+                }
+            });
+
+    // utime + stime of /proc/{pid}/stat, in seconds (USER_HZ = 100).
+    private static double CpuSeconds(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
