@@ -28,7 +28,7 @@ public sealed class LinkAccuracyTests(ITestOutputHelper output)
 
         var accuracy = await run.MeasureAsync(link, ct);
 
-        AssertAccurate(accuracy, lossPct > 0 ? 10 : 5);
+        SkipWhenInconclusive(AssertAccurate(accuracy, lossPct > 0 ? 10 : 5));
     }
 
     /// <summary>
@@ -48,11 +48,12 @@ public sealed class LinkAccuracyTests(ITestOutputHelper output)
 
         Assert.All(fixedAccuracy.Probes, p => Assert.Equal("fixed", p.Link.Name));
         Assert.All(mobileAccuracy.Probes, p => Assert.Equal("mobile", p.Link.Name));
-        AssertAccurate(fixedAccuracy, 5);
-        AssertAccurate(mobileAccuracy, 10);
+        var fixedInconclusive = AssertAccurate(fixedAccuracy, 5);
+        var mobileInconclusive = AssertAccurate(mobileAccuracy, 10);
 
         // Each figure is its own link's, not the other's: the shaped rates are 5x apart.
         Assert.True(fixedAccuracy.Probes.Min(p => p.DownloadMbps) > 3 * mobileAccuracy.Probes.Max(p => p.DownloadMbps));
+        SkipWhenInconclusive(fixedInconclusive, mobileInconclusive);
     }
 
     /// <summary>
@@ -70,7 +71,7 @@ public sealed class LinkAccuracyTests(ITestOutputHelper output)
 
         var accuracy = await run.MeasureAsync(link, ct);
 
-        AssertAccurate(accuracy, 5);
+        SkipWhenInconclusive(AssertAccurate(accuracy, 5));
     }
 
     /// <summary>
@@ -101,11 +102,25 @@ public sealed class LinkAccuracyTests(ITestOutputHelper output)
         Assert.True(starved.Cpu.WaitPct > starved.Cpu.ProbePct / 2);
     }
 
-    private void AssertAccurate(LinkAccuracy accuracy, double tolerancePct)
+    private string? AssertAccurate(LinkAccuracy accuracy, double tolerancePct)
     {
         output.WriteLine(LinkAccuracy.Header);
         output.WriteLine(accuracy.ToString());
         var failures = accuracy.Failures(tolerancePct);
         Assert.True(failures.Count == 0, string.Join("; ", failures) + "\n" + LinkAccuracy.Header + "\n" + accuracy);
+        return accuracy.Inconclusive is { } why ? $"{accuracy.Link}: {why}\n{LinkAccuracy.Header}\n{accuracy}" : null;
+    }
+
+    /// <summary>
+    /// Skips (every other check having passed) when a run's downloads said nothing about the probe: the speed-test
+    /// server on this shared box held them back in every round. Never a pass.
+    /// </summary>
+    private static void SkipWhenInconclusive(params string?[] reasons)
+    {
+        var inconclusive = reasons.OfType<string>().ToArray();
+        if (inconclusive.Length > 0)
+        {
+            Assert.Skip("inconclusive for downloads: " + string.Join("\n", inconclusive));
+        }
     }
 }

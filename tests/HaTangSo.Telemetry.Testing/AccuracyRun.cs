@@ -57,7 +57,8 @@ public sealed partial class AccuracyRun : IAsyncDisposable
         var dll = BuildOutput.File("src/HaTangSo.Telemetry.SpeedTest", "HaTangSo.Telemetry.SpeedTest.dll");
         var speedTest = LinkLab.Start("speedtest", lab.ServerNamespace, "nice",
             [$"-n{ServerNice}", "dotnet", dll, "--urls", $"http://{lab.ServerAddress}:{HttpPort}",
-             "--SpeedTest:UdpEchoPort", UdpPort.ToString(CultureInfo.InvariantCulture), "--SpeedTest:UdpBindAddress", lab.ServerAddress.ToString()],
+             "--SpeedTest:UdpEchoPort", UdpPort.ToString(CultureInfo.InvariantCulture), "--SpeedTest:UdpBindAddress", lab.ServerAddress.ToString(),
+             "--Logging:LogLevel:HaTangSo.Telemetry.SpeedTest.Http", "Debug"], // a line per download: what held it back
             Path.GetDirectoryName(dll));
         var iperf = LinkLab.Start("iperf3", lab.ServerNamespace, "nice", [$"-n{ServerNice}", "iperf3", "-s", "-B", lab.ServerAddress.ToString()]);
         var run = new AccuracyRun(lab, speedTest, iperf);
@@ -74,7 +75,7 @@ public sealed partial class AccuracyRun : IAsyncDisposable
     /// <summary>
     /// Measures <paramref name="link"/> in at least <paramref name="minRounds"/> alternating rounds and takes another
     /// round (up to <paramref name="maxRounds"/>) while the rounds disagree by more than
-    /// <paramref name="agreementPct"/> or a probe reading was CPU-bound: more samples, never a retry — the verdict is
+    /// <paramref name="agreementPct"/> or a round was CPU-bound or server-bound: more samples, never a retry — the verdict is
     /// on all of them.
     /// </summary>
     public async Task<LinkAccuracy> MeasureAsync(
@@ -84,12 +85,15 @@ public sealed partial class AccuracyRun : IAsyncDisposable
         var rtt = await PingAsync(source, cancellationToken);
         var references = new List<(double Down, double Up)> { await IperfPairAsync(source, cancellationToken) };
         var probes = new List<ResultMessage>();
+        var senders = new List<SenderShares>();
         LinkAccuracy accuracy;
         do
         {
+            var logMark = _speedTest.Output.Length;
             probes.Add(await ProbeMeasureAsync(source, link.Name, cancellationToken));
+            senders.Add(SenderShares.Parse(_speedTest.Output[logMark..]));
             references.Add(await IperfPairAsync(source, cancellationToken));
-            accuracy = new LinkAccuracy(link, rtt, [.. references], [.. probes]);
+            accuracy = new LinkAccuracy(link, rtt, [.. references], [.. probes], [.. senders]);
         }
         while (probes.Count < maxRounds && (probes.Count < minRounds || !accuracy.RoundsAgree(agreementPct)));
 

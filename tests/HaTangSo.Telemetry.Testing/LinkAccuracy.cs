@@ -9,10 +9,15 @@ namespace HaTangSo.Telemetry.Testing;
 /// reading taken between <c>R(i-1)</c> and <c>Ri</c>. The reference is the median of all iperf3 readings (iperf3
 /// dips too on a busy machine — one reading of 79 Mb/s among 95s was seen — and a median is not moved by one dip,
 /// where the mean of the two readings around a probe reading is); each probe reading's deviation is from it. The
-/// verdict is on the median deviation of all rounds the probe did not flag as CPU-bound; a flagged round must be an
-/// under-read (the probe said its figure may be low) — a probe that under-reads without saying so fails.
+/// verdict is on the median deviation of all rounds the probe did not flag as CPU-bound and in which the speed-test
+/// server kept the downloads busy (<see cref="SenderShares"/>: the server stands for a machine in the data centre, and
+/// on this shared box it can be the one that did not get a core); an excluded round must be an under-read — a probe
+/// that under-reads without either side saying why fails. When every round was excluded and the server was the cause
+/// at least once, the run is <see cref="Inconclusive"/>: it says nothing about the probe.
 /// </summary>
-public sealed record LinkAccuracy(EmulatedLink Link, double PingRttMs, IReadOnlyList<(double Down, double Up)> References, IReadOnlyList<ResultMessage> Probes)
+public sealed record LinkAccuracy(
+    EmulatedLink Link, double PingRttMs, IReadOnlyList<(double Down, double Up)> References, IReadOnlyList<ResultMessage> Probes,
+    IReadOnlyList<SenderShares> Senders)
 {
     /// <summary>The median iperf3 download reading, Mb/s.</summary>
     public double ReferenceDown => Median([.. References.Select(r => r.Down)]);
@@ -26,11 +31,11 @@ public sealed record LinkAccuracy(EmulatedLink Link, double PingRttMs, IReadOnly
     /// <summary>Each round's upload deviation from the reference, in %.</summary>
     public IReadOnlyList<double> UpDeviationsPct => [.. Probes.Select(p => Deviation(p.UploadMbps, ReferenceUp))];
 
-    /// <summary>Median download deviation of the rounds not flagged CPU-bound (NaN when every round was).</summary>
-    public double DownDeviationPct => MedianOfUnflagged(DownDeviationsPct);
+    /// <summary>Median download deviation of the rounds not excluded (NaN when every round was).</summary>
+    public double DownDeviationPct => Median([.. DownDeviationsPct.Where((_, i) => !Excluded(i))]);
 
-    /// <summary>Median upload deviation of the rounds not flagged CPU-bound.</summary>
-    public double UpDeviationPct => MedianOfUnflagged(UpDeviationsPct);
+    /// <summary>Median upload deviation of the rounds the probe did not flag CPU-bound (the server's downloads do not bear on uploads).</summary>
+    public double UpDeviationPct => Median([.. UpDeviationsPct.Where((_, i) => Probes[i].CpuBound != true)]);
 
     /// <summary>The probe's median idle latency against ping's round trip over the same link.</summary>
     public double LatencyErrorMs => Median([.. Probes.Select(p => p.LatencyMs ?? double.NaN)]) - PingRttMs;
@@ -41,12 +46,21 @@ public sealed record LinkAccuracy(EmulatedLink Link, double PingRttMs, IReadOnly
     /// <summary>Rounds the probe flagged CPU-bound.</summary>
     public int CpuBoundRounds => Probes.Count(p => p.CpuBound == true);
 
+    /// <summary>Rounds in which the speed-test server held the downloads back.</summary>
+    public int ServerBoundRounds => Senders.Count(s => s.ServerBound);
+
+    /// <summary>Why the run says nothing about the probe's downloads; null when it does.</summary>
+    public string? Inconclusive =>
+        ServerBoundRounds > 0 && Enumerable.Range(0, Probes.Count).All(Excluded)
+            ? $"the speed-test server held the downloads back in {ServerBoundRounds} of {Probes.Count} rounds (it shares this box; in the field it has a machine of its own) and the probe was CPU-bound in {CpuBoundRounds}: no round to judge the probe by"
+            : null;
+
     /// <summary>
     /// True when no round was CPU-bound, the probe's rounds are within <paramref name="pct"/> of each other, and so are
     /// iperf3's.
     /// </summary>
     public bool RoundsAgree(double pct) =>
-        CpuBoundRounds == 0 && Spread(DownDeviationsPct) <= pct && Spread(UpDeviationsPct) <= pct
+        CpuBoundRounds == 0 && ServerBoundRounds == 0 && Spread(DownDeviationsPct) <= pct && Spread(UpDeviationsPct) <= pct
         && Spread([.. References.Select(r => Deviation(r.Down, ReferenceDown))]) <= pct
         && Spread([.. References.Select(r => Deviation(r.Up, ReferenceUp))]) <= pct;
 
@@ -59,13 +73,17 @@ public sealed record LinkAccuracy(EmulatedLink Link, double PingRttMs, IReadOnly
             failures.Add("a probe reading is not 'ok': " + string.Join(", ", Probes.Select(p => p.Status + (p.Error is null ? string.Empty : $" ({p.Error})"))));
         }
 
-        if (CpuBoundRounds == Probes.Count)
+        if (CpuBoundRounds == Probes.Count && ServerBoundRounds == 0)
         {
             failures.Add($"the probe was CPU-bound in all {Probes.Count} rounds: nothing to judge its method by");
         }
 
-        Check("download", DownDeviationPct, DownDeviationsPct);
-        Check("upload", UpDeviationPct, UpDeviationsPct);
+        if (Inconclusive is null)
+        {
+            Check("download", DownDeviationPct, DownDeviationsPct, Excluded);
+        }
+
+        Check("upload", UpDeviationPct, UpDeviationsPct, i => Probes[i].CpuBound == true);
         if (!(Math.Abs(LatencyErrorMs) <= latencyToleranceMs))
         {
             failures.Add(Invariant($"latency off by {LatencyErrorMs:0.0} ms from ping (±{latencyToleranceMs} ms)"));
@@ -78,7 +96,7 @@ public sealed record LinkAccuracy(EmulatedLink Link, double PingRttMs, IReadOnly
 
         return failures;
 
-        void Check(string what, double median, IReadOnlyList<double> rounds)
+        void Check(string what, double median, IReadOnlyList<double> rounds, Func<int, bool> excluded)
         {
             if (!(Math.Abs(median) <= tolerancePct))
             {
@@ -87,17 +105,17 @@ public sealed record LinkAccuracy(EmulatedLink Link, double PingRttMs, IReadOnly
 
             for (var i = 0; i < Probes.Count; i++)
             {
-                if (Probes[i].CpuBound == true && rounds[i] > tolerancePct)
+                if (excluded(i) && rounds[i] > tolerancePct)
                 {
-                    failures.Add(Invariant($"round {i + 1} was flagged CPU-bound yet read {what} {rounds[i]:+0.0} % high"));
+                    failures.Add(Invariant($"round {i + 1} was left out (CPU- or server-bound) yet read {what} {rounds[i]:+0.0} % high"));
                 }
             }
         }
     }
 
     public static string Header =>
-        "| link | round | iperf3 down (before / after) | probe down | Δ from median iperf3 | iperf3 up (before / after) | probe up | Δ | ping rtt | probe latency | CPU-bound | probe CPU |\n" +
-        "|---|---|---|---|---|---|---|---|---|---|---|---|";
+        "| link | round | iperf3 down (before / after) | probe down | Δ from median iperf3 | iperf3 up (before / after) | probe up | Δ | ping rtt | probe latency | CPU-bound | probe CPU | download held back by server / probe window / send buffer |\n" +
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
     /// <summary>One table row per round, then a summary row with the medians.</summary>
     public override string ToString()
@@ -109,11 +127,11 @@ public sealed record LinkAccuracy(EmulatedLink Link, double PingRttMs, IReadOnly
         {
             var p = Probes[i];
             text.AppendLine(Invariant(
-                $"| {Link} | {i + 1} | {References[i].Down:0.0} / {References[i + 1].Down:0.0} | {p.DownloadMbps:0.0} | {Signed(down[i])} % | {References[i].Up:0.0} / {References[i + 1].Up:0.0} | {p.UploadMbps:0.0} | {Signed(up[i])} % | {PingRttMs:0.0} ms | {p.LatencyMs:0.0} ms | {(p.CpuBound == true ? "yes" : "no")} | {p.Cpu?.ProbePct:0}% (waited {p.Cpu?.WaitPct:0}%) |"));
+                $"| {Link} | {i + 1} | {References[i].Down:0.0} / {References[i + 1].Down:0.0} | {p.DownloadMbps:0.0} | {Signed(down[i])} % | {References[i].Up:0.0} / {References[i + 1].Up:0.0} | {p.UploadMbps:0.0} | {Signed(up[i])} % | {PingRttMs:0.0} ms | {p.LatencyMs:0.0} ms | {(p.CpuBound == true ? "yes" : "no")} | {p.Cpu?.ProbePct:0}% (waited {p.Cpu?.WaitPct:0}%, stalled {p.Cpu?.StalledPct:0}%) | {Senders[i]}{(Senders[i].ServerBound ? " (server-bound)" : string.Empty)} |"));
         }
 
         text.Append(Invariant(
-            $"| {Link} | median | {ReferenceDown:0.0} | | {Signed(DownDeviationPct)} % | {ReferenceUp:0.0} | | {Signed(UpDeviationPct)} % | {PingRttMs:0.0} ms | {Signed(LatencyErrorMs)} ms | {CpuBoundRounds} of {Probes.Count} | |"));
+            $"| {Link} | median | {ReferenceDown:0.0} | | {Signed(DownDeviationPct)} % | {ReferenceUp:0.0} | | {Signed(UpDeviationPct)} % | {PingRttMs:0.0} ms | {Signed(LatencyErrorMs)} ms | {CpuBoundRounds} of {Probes.Count} | | server-bound {ServerBoundRounds} of {Probes.Count} |"));
         return text.ToString();
     }
 
@@ -128,8 +146,7 @@ public sealed record LinkAccuracy(EmulatedLink Link, double PingRttMs, IReadOnly
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    private double MedianOfUnflagged(IReadOnlyList<double> rounds) =>
-        Median([.. rounds.Where((_, i) => Probes[i].CpuBound != true)]);
+    private bool Excluded(int round) => Probes[round].CpuBound == true || Senders[round].ServerBound;
 
     private static double Spread(IReadOnlyList<double> values) => values.Count == 0 ? 0 : values.Max() - values.Min();
 

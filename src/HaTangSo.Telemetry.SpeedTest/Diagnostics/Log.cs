@@ -26,4 +26,12 @@ internal static partial class Log
 
     [LoggerMessage(6503, LogLevel.Information, "HTTP: upload from {Client} stopped at {Reason}")]
     public static partial void UploadStopped(this ILogger logger, string client, string reason);
+
+    [LoggerMessage(5504, LogLevel.Debug,
+        "HTTP: download to {Client} ended after {Seconds:0.000} s; held back by the server {ServerIdlePct}%, by the receiver's window {ReceiverWindowPct}%, by the send buffer {SendBufferPct}%")]
+    public static partial void DownloadEnded(this ILogger logger, string client, double seconds, double serverIdlePct, double receiverWindowPct, double sendBufferPct);
+
+    [LoggerMessage(6504, LogLevel.Warning,
+        "HTTP: this server did not keep the download to {Client} busy for {ServerIdlePct}% of {Seconds:0.0} s (it did not write in time): the probe's figure understates the link; give the server more CPU")]
+    public static partial void DownloadServerBound(this ILogger logger, string client, double seconds, double serverIdlePct);
 }

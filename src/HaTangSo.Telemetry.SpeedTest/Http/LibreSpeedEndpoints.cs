@@ -28,7 +28,8 @@ internal static class LibreSpeedEndpoints
         app.MapMethods($"{prefix}/{{name}}", ["OPTIONS"], Preflight);
     }
 
-    private static async Task GarbageAsync(HttpContext context, RandomPayload payload, IOptions<SpeedTestOptions> options)
+    private static async Task GarbageAsync(
+        HttpContext context, RandomPayload payload, IOptions<SpeedTestOptions> options, TimeProvider time, ILoggerFactory loggers)
     {
         var chunks = DefaultChunks;
         if (int.TryParse(context.Request.Query["ckSize"], NumberStyles.None, CultureInfo.InvariantCulture, out var asked) && asked > 0)
@@ -43,23 +44,30 @@ internal static class LibreSpeedEndpoints
         response.Headers["Content-Transfer-Encoding"] = "binary";
         response.ContentLength = (long)chunks * RandomPayload.ChunkBytes;
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        if (options.Value.SendBufferBytes > 0 && context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
+        var socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
+        if (options.Value.SendBufferBytes > 0 && socket is not null)
         {
             // Kept for the connection's next requests: they are downloads too, or short.
             socket.SendBufferSize = options.Value.SendBufferBytes;
         }
 
+        var limits = SenderLimits.Start(socket, time);
         var aborted = context.RequestAborted;
         try
         {
             for (var i = 0; i < chunks && !aborted.IsCancellationRequested; i++)
             {
                 await response.Body.WriteAsync(payload.Chunk, aborted);
+                limits?.Sample();
             }
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             // The client stops reading at the end of its test: normal.
+        }
+        finally
+        {
+            Report(loggers.CreateLogger(typeof(LibreSpeedEndpoints)), Client(context), limits);
         }
     }
 
@@ -136,6 +144,26 @@ internal static class LibreSpeedEndpoints
         var (token, expiresAt) = tokens.Issue(address);
         return Results.Json(
             new UdpTokenAnswer(Convert.ToBase64String(token), expiresAt, options.Value.UdpEchoPort), SpeedTestJsonContext.Default.UdpTokenAnswer);
+    }
+
+    // Every download at Debug (the accuracy harness reads them); one the server held back at Warning: figures taken
+    // against this server understate links, and the server needs more CPU (or its send buffer, SendBufferBytes).
+    private static void Report(ILogger logger, string client, SenderLimits? limits)
+    {
+        if (limits is null)
+        {
+            return;
+        }
+
+        limits.Sample(); // the socket may still be open; if not, the reading after the last chunk stands
+        var shares = limits.Shares();
+
+        if (shares.ServerBound)
+        {
+            logger.DownloadServerBound(client, shares.Span.TotalSeconds, shares.ServerIdlePct);
+        }
+
+        logger.DownloadEnded(client, shares.Span.TotalSeconds, shares.ServerIdlePct, shares.ReceiverWindowPct, shares.SendBufferPct);
     }
 
     private static string Client(HttpContext context) =>
