@@ -54,5 +54,9 @@ public sealed class SpeedTestProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits (up to a minute) until the server has printed <paramref name="text"/>.</summary>
+    public Task WaitForOutputAsync(string text, CancellationToken cancellationToken) =>
+        _process.WaitUntilAsync(_ => Task.FromResult(_process.Output.Contains(text, StringComparison.Ordinal)), TimeSpan.FromMinutes(1), $"'{text}'", cancellationToken);
+
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 }

@@ -51,14 +51,13 @@ internal static class LibreSpeedEndpoints
             socket.SendBufferSize = options.Value.SendBufferBytes;
         }
 
-        var limits = SenderLimits.Start(socket, time);
+        using var limits = SenderLimits.Start(socket, time);
         var aborted = context.RequestAborted;
         try
         {
             for (var i = 0; i < chunks && !aborted.IsCancellationRequested; i++)
             {
                 await response.Body.WriteAsync(payload.Chunk, aborted);
-                limits?.Sample();
             }
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)

@@ -10,8 +10,14 @@ namespace HaTangSo.Telemetry.SpeedTest.Http;
 /// (<c>tcpi_sndbuf_limited</c>). The rest of the request's span the connection had nothing to send: this server did
 /// not write in time. That is the one way a speed-test server, not the link or the probe, makes a probe read low.
 /// </summary>
-internal sealed class SenderLimits
+internal sealed class SenderLimits : IDisposable
 {
+    /// <summary>
+    /// How often a reading is taken while the download runs: a slow link's whole test can sit in the send buffer, so
+    /// the writes say nothing about its progress, and the socket may be gone when the client ends by closing it.
+    /// </summary>
+    public static readonly TimeSpan SampleInterval = TimeSpan.FromMilliseconds(250);
+
     private const int IpProtoTcp = 6;
     private const int TcpInfo = 11;
     private const int BusyTimeOffset = 168; // u64 µs, then rwnd_limited and sndbuf_limited
@@ -21,6 +27,8 @@ internal sealed class SenderLimits
     private readonly TimeProvider _time;
     private readonly long _start;
     private readonly Counters _first;
+    private readonly ITimer _timer;
+    private readonly Lock _gate = new();
     private Counters _last;
     private long _lastAt;
 
@@ -30,35 +38,46 @@ internal sealed class SenderLimits
         _time = time;
         _start = _lastAt = time.GetTimestamp();
         _first = _last = first;
+        _timer = time.CreateTimer(_ => Sample(), null, SampleInterval, SampleInterval);
     }
 
     /// <summary>Starts watching <paramref name="socket"/>; null when the kernel does not report these counters.</summary>
     public static SenderLimits? Start(Socket? socket, TimeProvider time) =>
         socket is not null && Read(socket) is { } first ? new SenderLimits(socket, time, first) : null;
 
-    /// <summary>
-    /// Takes a reading now (after each chunk: the socket may be gone when the client ends the download by closing it).
-    /// </summary>
+    /// <summary>Takes a reading now, if the socket is still open.</summary>
     public void Sample()
     {
         if (Read(_socket) is { } now)
         {
-            (_last, _lastAt) = (now, _time.GetTimestamp());
+            lock (_gate)
+            {
+                (_last, _lastAt) = (now, _time.GetTimestamp());
+            }
         }
     }
 
-    /// <summary>The shares over the span from <see cref="Start"/> to the last <see cref="Sample"/>.</summary>
+    /// <summary>The shares over the span from <see cref="Start"/> to the last reading.</summary>
     public SenderLimitShares Shares()
     {
-        var span = _time.GetElapsedTime(_start, _lastAt);
+        Counters last;
+        long lastAt;
+        lock (_gate)
+        {
+            (last, lastAt) = (_last, _lastAt);
+        }
+
+        var span = _time.GetElapsedTime(_start, lastAt);
         var micros = span.TotalMicroseconds;
         double Pct(long value) => micros <= 0 ? 0 : Math.Round(Math.Clamp(100 * value / micros, 0, 100), 1);
         return new SenderLimitShares(
             span,
-            Pct((long)micros - (_last.Busy - _first.Busy)),
-            Pct(_last.RwndLimited - _first.RwndLimited),
-            Pct(_last.SndbufLimited - _first.SndbufLimited));
+            Pct((long)micros - (last.Busy - _first.Busy)),
+            Pct(last.RwndLimited - _first.RwndLimited),
+            Pct(last.SndbufLimited - _first.SndbufLimited));
     }
+
+    public void Dispose() => _timer.Dispose();
 
     private static Counters? Read(Socket socket)
     {
