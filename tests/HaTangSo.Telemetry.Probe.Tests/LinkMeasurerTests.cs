@@ -38,7 +38,8 @@ public sealed class LinkMeasurerTests
         Assert.Equal(0, outcome.LossPct);
         Assert.NotNull(outcome.LoadedLatencyMs);
         Assert.True(server.Hits.GetValueOrDefault("/backend/garbage.php") >= s_short.Streams);
-        Assert.True(server.Hits.GetValueOrDefault("/backend/empty.php") > s_short.LatencySamples);
+        // Checked once to answer HTTP (then the uploads); the latency samples are handshakes, timed by the kernel.
+        Assert.True(server.Hits.GetValueOrDefault("/backend/empty.php") >= 1 + s_short.Streams);
     }
 
     [Fact]
