@@ -12,7 +12,9 @@ internal readonly record struct Sample(
 /// <summary>
 /// Reads raw results of a set of communes and a time range from the <c>speedtest</c> measurement. The jobs compute
 /// their statistics from these in C#, so the same code serves InfluxDB 1.x, 2.x and 3.x (no continuous
-/// queries, no SELECT INTO). Only results with status ok or partial count. Points are selected by their
+/// queries, no SELECT INTO). Only results with status ok or partial count, and not those the probe flagged
+/// <c>cpu_bound</c> (it could not keep up with the link for want of a CPU: the figures may understate the link; they stay
+/// in InfluxDB, unquarantined, and out of every verdict, rollup and summary). Points are selected by their
 /// <c>commune</c> tag (the current codes and the older ones the crosswalk leads into them, whatever province tag they
 /// were written with) and each sample's <see cref="Sample.Commune"/> is the current commune
 /// (<see cref="Areas.CommuneResolver"/>): raw points are never rewritten.
@@ -91,7 +93,7 @@ internal sealed class ResultSamples(InfluxDbClient influx)
     private async Task ReadAsync(string filter, DateTimeOffset from, DateTimeOffset to, List<Sample> samples, CancellationToken cancellationToken)
     {
         var query = $"""
-            SELECT download_mbps, upload_mbps, latency_ms FROM speedtest
+            SELECT download_mbps, upload_mbps, latency_ms, cpu_bound FROM speedtest
             WHERE {filter} AND time >= {InfluxQl.Time(from)} AND time < {InfluxQl.Time(to)}
               AND (status = 'ok' OR status = 'partial')
             GROUP BY {Tags}
@@ -119,8 +121,16 @@ internal sealed class ResultSamples(InfluxDbClient influx)
                 }
 
                 var (time, down, up, latency) = (Index("time"), Index("download_mbps"), Index("upload_mbps"), Index("latency_ms"));
+                var cpuBound = Index("cpu_bound");
                 foreach (var row in series.Values ?? [])
                 {
+                    // Filtered here, not in the WHERE clause: InfluxQL drops every point without the field from
+                    // "cpu_bound != true", and the field is written only when true.
+                    if (cpuBound >= 0 && cpuBound < row.Count && row[cpuBound].ValueKind == JsonValueKind.True)
+                    {
+                        continue;
+                    }
+
                     samples.Add(new Sample(
                         row[time].GetInt64(), district, commune, access, technology, op, probe, link,
                         Number(row, down), Number(row, up), Number(row, latency)));

@@ -11,7 +11,7 @@ namespace HaTangSo.Telemetry.Server.Jobs;
 /// so a retry or a late second run changes nothing.
 /// </summary>
 internal sealed class ScheduledJobs(
-    RollupJob rollups, ComplianceJob compliance, LivenessJob liveness, NotificationDispatcher notifications, MonthlyReportJob reports)
+    RollupJob rollups, ComplianceJob compliance, LivenessJob liveness, NotificationDispatcher notifications, MonthlyReportJob reports, YearlyReportJob yearly)
 {
     /// <summary>The recurring job ids.</summary>
     public const string RollupsId = "rollups";
@@ -19,6 +19,7 @@ internal sealed class ScheduledJobs(
     public const string LivenessId = "probe-liveness";
     public const string NotificationsId = "notifications";
     public const string MonthlyReportId = "monthly-report";
+    public const string YearlyReportId = "yearly-report";
 
     [DisableConcurrentExecution(timeoutInSeconds: 3600)]
     [AutomaticRetry(Attempts = 3)]
@@ -46,4 +47,8 @@ internal sealed class ScheduledJobs(
     [DisableConcurrentExecution(timeoutInSeconds: 3600)]
     [AutomaticRetry(Attempts = 5)]
     public Task MonthlyReportAsync(CancellationToken cancellationToken) => reports.RunPreviousMonthAsync(cancellationToken);
+
+    [DisableConcurrentExecution(timeoutInSeconds: 3 * 3600)]
+    [AutomaticRetry(Attempts = 5)]
+    public Task YearlyReportAsync(CancellationToken cancellationToken) => yearly.RunPreviousYearAsync(cancellationToken);
 }
