@@ -39,8 +39,10 @@ public sealed record Qcvn34Record(
     /// <summary>Mean, median and 80/80 download as percent of advertised (null without an advertised speed).</summary>
     public double? MeanPct => 100 * MeanDownloadMbps / AdvertisedDownloadMbps;
 
+/// <summary>Median download, percent of advertised.</summary>
     public double? MedianPct => 100 * MedianDownloadMbps / AdvertisedDownloadMbps;
 
+    /// <summary>The speed 80 % of tests reach, percent of advertised ("80/80").</summary>
     public double? P80Of80Pct => 100 * P20DownloadMbps / AdvertisedDownloadMbps;
 }
 

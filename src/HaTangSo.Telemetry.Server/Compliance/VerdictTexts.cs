@@ -43,6 +43,7 @@ public static class VerdictTexts
     /// <summary>A day for people: <c>10/03/2026</c>.</summary>
     public static string Day(DateTimeOffset time) => time.ToOffset(VietnamTime.Offset).ToString("dd/MM/yyyy", CultureInfo.InvariantCulture);
 
+    /// <summary>A status for people (<c>Đạt</c>, <c>Không đạt</c>, ...).</summary>
     public static string Status(string status, Lang lang) => (status, lang) switch
     {
         (ComplianceStatus.Met, Lang.Vi) => "Đạt",
@@ -60,6 +61,7 @@ public static class VerdictTexts
         _ => status,
     };
 
+    /// <summary>The access type for people (<c>cố định</c>, <c>di động</c>).</summary>
     public static string Access(string access, Lang lang) => (access, lang) switch
     {
         ("fixed", Lang.Vi) => "cố định",
@@ -67,6 +69,7 @@ public static class VerdictTexts
         _ => access,
     };
 
+    /// <summary>The metric for people (<c>tốc độ tải xuống</c>).</summary>
     public static string Metric(string? metric, Lang lang) => (metric, lang) switch
     {
         ("download", Lang.Vi) => "tốc độ tải xuống",
@@ -101,6 +104,7 @@ public static class VerdictTexts
         };
     }
 
+    /// <summary>The window's name for people.</summary>
     public static string Window(string window, Lang lang) => (window, lang) switch
     {
         (ComplianceWindow.Rolling, Lang.Vi) => "7 ngày gần nhất",
@@ -112,8 +116,10 @@ public static class VerdictTexts
         _ => window,
     };
 
+    /// <summary>The operator, or "all operators".</summary>
     public static string Operator(string op, Lang lang) => op == ComplianceWindow.AllOperators ? lang == Lang.Vi ? "mọi nhà mạng" : "all operators" : op;
 
+    /// <summary>The kind of area for people.</summary>
     public static string AreaKind(string kind, Lang lang) => lang == Lang.Vi
         ? AreaKinds.TryParse(kind, out var parsed) ? parsed.Label() : kind
         : kind switch
@@ -125,6 +131,7 @@ public static class VerdictTexts
             _ => "area",
         };
 
+    /// <summary>The unit of a value: Mb/s, ms, or % for a share.</summary>
     public static string Unit(string? metric, string? statistic) => statistic == "share_at_least" ? "%" : metric == "latency" ? "ms" : "Mb/s";
 
     /// <summary>A value with its unit and interval: <c>100,2 Mb/s (95 %: 99,6–100,8)</c>.</summary>

@@ -18,8 +18,10 @@ public sealed record ReportRow(
     /// <summary><c>link</c> or <c>pooled</c>.</summary>
     public string? Weighting { get; init; }
 
+    /// <summary>Lower end of the value's 95 % interval.</summary>
     public double? CiLow { get; init; }
 
+    /// <summary>Upper end of the value's 95 % interval.</summary>
     public double? CiHigh { get; init; }
 
     /// <summary>Probe links counted.</summary>
@@ -28,12 +30,16 @@ public sealed record ReportRow(
     /// <summary>The value over the busy hours (19:00–23:00 by default) of the period.</summary>
     public double? BusyValue { get; init; }
 
+    /// <summary>Lower end of the busy-hour value's 95 % interval.</summary>
     public double? BusyCiLow { get; init; }
 
+    /// <summary>Upper end of the busy-hour value's 95 % interval.</summary>
     public double? BusyCiHigh { get; init; }
 
+    /// <summary>The busy hours' status against the same target.</summary>
     public string? BusyStatus { get; init; }
 
+    /// <summary>Samples in the busy hours.</summary>
     public int BusySamples { get; init; }
 
     /// <summary>The former district's code, for rows of that kind.</summary>
@@ -48,8 +54,11 @@ public sealed record MonthlyReport(string ProvinceCode, string ProvinceName, Dat
 {
     /// <summary>The compliance sheet's name.</summary>
     public const string ComplianceSheet = "Tuân thủ chỉ tiêu";
+    /// <summary>The operator ranking sheet's name.</summary>
     public const string RankingSheet = "Xếp hạng nhà mạng";
+    /// <summary>The QCVN 34 sheet's name.</summary>
     public const string Qcvn34Sheet = "QCVN 34";
+    /// <summary>The silent probes sheet's name.</summary>
     public const string SilentSheet = "Thiết bị thiếu kết quả";
 
     /// <summary>QCVN 34 per fixed link over the month.</summary>

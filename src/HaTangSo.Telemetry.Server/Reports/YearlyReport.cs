@@ -26,9 +26,13 @@ public sealed record YearlyReport(
     string ProvinceCode, string ProvinceName, int Year, DateTimeOffset GeneratedAt, DateTimeOffset PeriodEnd, IReadOnlyList<YearlyRow> Rows,
     IReadOnlyList<Qcvn34AreaShare> Qcvn34Shares)
 {
+    /// <summary>The summary sheet (with the charts).</summary>
     public const string SummarySheet = "Tóm tắt";
+    /// <summary>The rows with their 12 monthly cells.</summary>
     public const string DetailSheet = "Chi tiết";
+    /// <summary>The operator ranking.</summary>
     public const string RankingSheet = "Xếp hạng nhà mạng";
+    /// <summary>The QCVN 34 shares.</summary>
     public const string Qcvn34Sheet = "QCVN 34";
 
     internal static IReadOnlyList<ReportColumn<YearlyRow>> Columns { get; } =

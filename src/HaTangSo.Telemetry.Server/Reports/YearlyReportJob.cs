@@ -97,24 +97,24 @@ internal sealed class YearlyReportJob(
                 Accumulate(previous, await summaries.ReadAsync(communes, resolver, coverage, previousMonthFrom, previousMonthTo, [], cancellationToken), previousMonthFrom, previousMonthTo);
             }
 
-            var year = Histories(current, from, to);
-            var whole = evaluator.Evaluate(provinceCode, areas, year, atYearEnd, scopes, new WindowSpec(YearWindow, from, to, false));
-            var busy = evaluator.Evaluate(provinceCode, areas, year, atYearEnd, scopes, new WindowSpec(ComplianceWindow.Busy, from, to, true))
+            var thisYear = Histories(current, from, to);
+            var whole = evaluator.Evaluate(provinceCode, areas, thisYear, atYearEnd, scopes, new WindowSpec(YearWindow, from, to, false));
+            var busy = evaluator.Evaluate(provinceCode, areas, thisYear, atYearEnd, scopes, new WindowSpec(ComplianceWindow.Busy, from, to, true))
                 .ToDictionary(r => (r.AreaKind, r.AreaCode, r.Access, r.Technology, r.Operator));
             var before = evaluator.Evaluate(provinceCode, areas, Histories(previous, previousFrom, from), forPrevious, scopes, new WindowSpec(YearWindow, previousFrom, from, false))
                 .ToDictionary(r => (r.AreaKind, r.AreaCode, r.Access, r.Technology, r.Operator));
             foreach (var row in whole)
             {
                 var key = (row.AreaKind, row.AreaCode, row.Access, row.Technology, row.Operator);
-                var cells = months.GetValueOrDefault(key, (new string?[12], new double?[12]));
+                var (monthStatuses, monthValues) = months.TryGetValue(key, out var found) ? found : (new string?[12], new double?[12]);
                 rows.Add(new YearlyRow(row.AreaKind.ToName(), row.AreaCode, row.AreaName, row.Access, row.Technology, row.Operator, row.Metric, row.Statistic,
                     row.Weighting, row.Value, row.Estimate.Low, row.Estimate.High, busy.GetValueOrDefault(key)?.Value, row.Samples, row.Estimate.Links,
-                    before.GetValueOrDefault(key)?.Value, row.Target?.Threshold, row.Status, row.Target?.Source, cells.Status, cells.Value, null));
+                    before.GetValueOrDefault(key)?.Value, row.Target?.Threshold, row.Status, row.Target?.Source, monthStatuses, monthValues, null));
             }
 
             if (areas.Any(a => a.Kind is AreaKind.FormerDistrict or AreaKind.Commune))
             {
-                fixedLinks.AddRange(year.Where(l => l.Key.Access == "fixed").Select(l => (l.Key, l.Segments[0].All.Download)));
+                fixedLinks.AddRange(thisYear.Where(l => l.Key.Access == "fixed").Select(l => (l.Key, l.Segments[0].All.Download)));
             }
         }
 
