@@ -127,6 +127,18 @@ internal sealed class LinkSummaries(InfluxDbClient influx, ResultSamples results
         return hours;
     }
 
+    /// <summary>The links of <paramref name="samples"/> as hour segments (the raw path; tests build windows this way).</summary>
+    public static List<LinkHistory> FromSamples(IEnumerable<Sample> samples, Func<DateTimeOffset, bool> isBusy)
+    {
+        var links = new Dictionary<LinkKey, LinkHistory>();
+        foreach (var ((key, hour), summary) in ByHour(samples))
+        {
+            History(links, key).Segments.Add(new LinkSegment(hour, false, summary, isBusy(hour) ? summary : null));
+        }
+
+        return [.. links.Values];
+    }
+
     /// <summary>Writes one summary point (measurement, tags, the three metrics) into <paramref name="lines"/>.</summary>
     /// <exception cref="ArgumentException">A tag line protocol cannot carry (the caller skips that link).</exception>
     public static void Write(LineBuilder lines, string measurement, string province, LinkKey key, string? hours, LinkSummary summary, DateTimeOffset at)
