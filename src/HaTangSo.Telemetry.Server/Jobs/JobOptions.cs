@@ -44,6 +44,13 @@ public sealed class JobOptions
     [RegularExpression(CronPattern, ErrorMessage = "Jobs:YearlyReportCron must be a five-field cron expression.")]
     public string YearlyReportCron { get; set; } = "0 7 1 1 *";
 
+    /// <summary>
+    /// Cron of the housekeeping job (default 20 minutes past every hour): quarantine retention and size
+    /// (<c>Quarantine:RetentionDays</c>, <c>Quarantine:MaxRows</c>) and the stored result ids (<c>Ingestion:MaxResultAge</c>).
+    /// </summary>
+    [RegularExpression(CronPattern, ErrorMessage = "Jobs:HousekeepingCron must be a five-field cron expression.")]
+    public string HousekeepingCron { get; set; } = "20 * * * *";
+
     private const string CronPattern = @"^\s*\S+(\s+\S+){4}\s*$";
 }
 

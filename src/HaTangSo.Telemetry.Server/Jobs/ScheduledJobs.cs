@@ -1,6 +1,7 @@
 using Hangfire;
 using HaTangSo.Telemetry.Server.Alerts;
 using HaTangSo.Telemetry.Server.Compliance;
+using HaTangSo.Telemetry.Server.Quarantine;
 using HaTangSo.Telemetry.Server.Reports;
 
 namespace HaTangSo.Telemetry.Server.Jobs;
@@ -11,7 +12,8 @@ namespace HaTangSo.Telemetry.Server.Jobs;
 /// so a retry or a late second run changes nothing.
 /// </summary>
 internal sealed class ScheduledJobs(
-    RollupJob rollups, ComplianceJob compliance, LivenessJob liveness, NotificationDispatcher notifications, MonthlyReportJob reports, YearlyReportJob yearly)
+    RollupJob rollups, ComplianceJob compliance, LivenessJob liveness, NotificationDispatcher notifications, MonthlyReportJob reports,
+    YearlyReportJob yearly, HousekeepingJob housekeeping)
 {
     /// <summary>The recurring job ids.</summary>
     public const string RollupsId = "rollups";
@@ -20,6 +22,7 @@ internal sealed class ScheduledJobs(
     public const string NotificationsId = "notifications";
     public const string MonthlyReportId = "monthly-report";
     public const string YearlyReportId = "yearly-report";
+    public const string HousekeepingId = "housekeeping";
 
     [DisableConcurrentExecution(timeoutInSeconds: 3600)]
     [AutomaticRetry(Attempts = 3)]
@@ -51,4 +54,8 @@ internal sealed class ScheduledJobs(
     [DisableConcurrentExecution(timeoutInSeconds: 3 * 3600)]
     [AutomaticRetry(Attempts = 5)]
     public Task YearlyReportAsync(CancellationToken cancellationToken) => yearly.RunPreviousYearAsync(cancellationToken);
+
+    [DisableConcurrentExecution(timeoutInSeconds: 3600)]
+    [AutomaticRetry(Attempts = 3)]
+    public Task HousekeepingAsync(CancellationToken cancellationToken) => housekeeping.RunAsync(cancellationToken);
 }
