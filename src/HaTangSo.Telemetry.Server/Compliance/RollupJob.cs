@@ -6,7 +6,8 @@ namespace HaTangSo.Telemetry.Server.Compliance;
 
 /// <summary>
 /// Hourly and daily rollups per area (every kind: province, former province, former district, commune, custom) ×
-/// access × operator: count, mean, median, p10, p90 of download and upload, median latency, written as
+/// access × operator: count, mean, median, p10, p90 of download and upload, median latency, and <c>cpu_bound</c> (the
+/// results left out because the probe flagged them CPU-bound: not in <c>count</c> nor in any figure), written as
 /// <c>rollup_hourly</c> / <c>rollup_daily</c> points (tags <c>area_kind</c>, <c>area</c>). Area membership is read
 /// from the registry at each run, so re-running a period after a catalogue change re-projects it. Computed here from the raw results, so it runs on InfluxDB 1.x, 2.x and 3.x alike.
 /// Idempotent (a period's points overwrite themselves), catches up from the last completed period stored in
@@ -63,11 +64,14 @@ internal sealed class RollupJob(
             for (var chunkStart = from; chunkStart < until; chunkStart += chunk)
             {
                 var chunkEnd = chunkStart + chunk < until ? chunkStart + chunk : until;
-                var samples = await results.ReadAsync(communes, resolver, chunkStart, chunkEnd, cancellationToken);
+                var cpuBound = new List<Sample>();
+                var samples = await results.ReadAsync(communes, resolver, chunkStart, chunkEnd, cancellationToken, cpuBound);
                 var lines = new LineBuilder(64 * 1024);
-                foreach (var group in samples.GroupBy(s => from + TimeSpan.FromTicks(((s.TimeNs / 100) - (from - DateTimeOffset.UnixEpoch).Ticks) / period.Ticks * period.Ticks)))
+                DateTimeOffset PeriodOf(Sample s) => from + TimeSpan.FromTicks(((s.TimeNs / 100) - (from - DateTimeOffset.UnixEpoch).Ticks) / period.Ticks * period.Ticks);
+                var (counted, leftOut) = (samples.ToLookup(PeriodOf), cpuBound.ToLookup(PeriodOf));
+                foreach (var periodStart in counted.Select(g => g.Key).Union(leftOut.Select(g => g.Key)))
                 {
-                    points += await WriteAsync(lines, measurement, province, areasOf, group.Key, group, run, cancellationToken);
+                    points += await WriteAsync(lines, measurement, province, areasOf, periodStart, counted[periodStart], leftOut[periodStart], run, cancellationToken);
                 }
 
                 linkPoints += await WriteLinksAsync(lines, linkMeasurement, province, period, samples, run, cancellationToken);
@@ -148,9 +152,10 @@ internal sealed class RollupJob(
 
     private static async Task<int> WriteAsync(
         LineBuilder lines, string measurement, string province, ILookup<string, Areas.Area> areasOf, DateTimeOffset periodStart, IEnumerable<Sample> samples,
-        Jobs.JobRun run, CancellationToken cancellationToken)
+        IEnumerable<Sample> cpuBound, Jobs.JobRun run, CancellationToken cancellationToken)
     {
         var groups = new Dictionary<(Areas.AreaKind Kind, string Code, string Access, string Operator), List<Sample>>();
+        var leftOut = new Dictionary<(Areas.AreaKind Kind, string Code, string Access, string Operator), long>();
         foreach (var s in samples)
         {
             foreach (var key in areasOf[s.Commune].Select(a => (a.Kind, a.Code, s.Access, s.Operator)))
@@ -161,6 +166,17 @@ internal sealed class RollupJob(
                 }
 
                 list.Add(s);
+            }
+        }
+
+        // Results the probe flagged cpu_bound count nowhere but here (field cpu_bound), so an operator sees how many
+        // were left out and where; an area × access × operator with only such results still gets its point (count 0).
+        foreach (var s in cpuBound)
+        {
+            foreach (var key in areasOf[s.Commune].Select(a => (a.Kind, a.Code, s.Access, s.Operator)))
+            {
+                leftOut[key] = leftOut.GetValueOrDefault(key) + 1;
+                groups.TryAdd(key, []);
             }
         }
 
@@ -177,6 +193,7 @@ internal sealed class RollupJob(
                 .Tag("district", kind == Areas.AreaKind.FormerDistrict ? code : null).Tag("commune", kind == Areas.AreaKind.Commune ? code : null)
                 .Tag("access", access).Tag("operator", op)
                 .Field("count", (long)list.Count)
+                .Field("cpu_bound", leftOut.TryGetValue((kind, code, access, op), out var flagged) ? flagged : 0L)
                 .Field("download_mean", down.Count > 0 ? down.Average() : null)
                 .Field("download_median", SampleStatistics.Compute(down, "median"))
                 .Field("download_p10", SampleStatistics.Compute(down, "p10"))
