@@ -29,6 +29,9 @@ public sealed class VerdictTests(PostgresFixture postgres, InfluxDbFixture influ
         await using var context = await ComplianceTestContext.CreateAsync(postgres, influx, now, ct);
         context.Config["Compliance:EvaluationLevels"] = "former-district";
         var server = await context.StartInstanceAsync(ct);
+        // What was bought: the VNPT line is sold as 200 Mb/s; the Viettel line's advertised speed is not known.
+        await RegisterAsync(server, "p-vnpt", "VNPT", 200, ct);
+        await RegisterAsync(server, "p-viettel", "Viettel", null, ct);
         var windowEnd = new DateTimeOffset(2026, 3, 10, 0, 0, 0, TimeSpan.Zero);
         var windowStart = windowEnd.AddDays(-7);
         // Every 15 minutes from two hours into the window, so the windows of the three evaluations below all hold every result.
@@ -81,6 +84,23 @@ public sealed class VerdictTests(PostgresFixture postgres, InfluxDbFixture influ
         Assert.Equal(["Viettel", "VNPT"], ranked.Select(r => r.GetProperty("operator").GetString()!).ToArray());
         Assert.All(ranked, r => Assert.Equal((count, 1), (r.GetProperty("samples").GetInt32(), r.GetProperty("links").GetInt32())));
 
+        // QCVN 34 against what was bought: the VNPT line gives half its 200 Mb/s (mean, median and the speed 80 % of tests
+        // reach); the Viettel line is reported without an advertised speed, never guessed; the district's share counts
+        // the judged link only.
+        var qcvn = (await server.Http.GetFromJsonAsync<JsonElement[]>("/api/compliance/qcvn34", ct))!;
+        var sold = qcvn.Single(q => q.GetProperty("probeId").GetString() == "p-vnpt");
+        Assert.Equal("below", sold.GetProperty("status").GetString());
+        Assert.Equal(100 * Mean(context, "p-vnpt") / 200, sold.GetProperty("meanPct").GetDouble(), 6);
+        Assert.InRange(sold.GetProperty("medianPct").GetDouble(), 49, 51);
+        Assert.InRange(sold.GetProperty("p80Of80Pct").GetDouble(), 47, 50);
+        var unknown = qcvn.Single(q => q.GetProperty("probeId").GetString() == "p-viettel");
+        Assert.Equal(("no_advertised_speed", JsonValueKind.Null), (unknown.GetProperty("status").GetString(), unknown.GetProperty("meanPct").ValueKind));
+        var shares = (await server.Http.GetFromJsonAsync<JsonElement[]>("/api/compliance/42/qcvn34", ct))!;
+        var share = shares.Single(q => q.GetProperty("areaKind").GetString() == "former-district" && q.GetProperty("areaCode").GetString() == OperatorsDistrict
+            && q.GetProperty("operator").GetString() == "all");
+        Assert.Equal((0, 1, 1, 0.0), (share.GetProperty("linksMet").GetInt32(), share.GetProperty("linksBelow").GetInt32(),
+            share.GetProperty("linksNoAdvertised").GetInt32(), share.GetProperty("sharePct").GetDouble()));
+
         // Busy hours: degraded evenings are seen in the busy window, not in the whole day.
         var busy = (await server.Http.GetFromJsonAsync<JsonElement[]>("/api/compliance/42?window=busy", ct))!;
         Assert.Equal("met", Status(Row(rolling, BusyDistrict, "mobile", "all")));
@@ -108,6 +128,18 @@ public sealed class VerdictTests(PostgresFixture postgres, InfluxDbFixture influ
         Assert.Equal(3 * count, march);
         Assert.DoesNotContain("p-", csv, StringComparison.Ordinal);
         Assert.DoesNotContain("probe", lines[0], StringComparison.Ordinal);
+    }
+
+    private static async Task RegisterAsync(ServerInstance server, string probe, string @operator, double? advertised, CancellationToken ct)
+    {
+        var body = new
+        {
+            communeCode = OperatorsCommune,
+            scheduleMinutes = 15,
+            links = new object[] { new { name = "fixed", access = "fixed", @operator, technology = "ftth", advertisedDownloadMbps = advertised } },
+        };
+        using var response = await server.Http.PutAsJsonAsync($"/api/probes/{probe}", body, ct);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(ct));
     }
 
     private static bool IsBusyHour(DateTimeOffset time) => time.ToOffset(TimeSpan.FromHours(7)).Hour is >= 19 and < 23;
