@@ -13,8 +13,9 @@ namespace HaTangSo.Telemetry.Benchmarks;
 /// How long the scheduled jobs take at province scale: <c>probes</c> probes (spread over the 2025 communes of the
 /// given provinces, default Lai Châu, Phú Thọ and Hà Tĩnh: 255 communes in 33 former districts; a fixed and a mobile
 /// link each) × <c>days</c> days × 10 results a day, written into a real InfluxDB with the tags the server writes;
-/// then the hourly and daily rollups of the whole period (every area) and one compliance evaluation (7-day rolling
-/// window and the month, every former district and commune, alerts, QCVN 34) run on the real server code.
+/// then the hourly and daily rollups of the whole period (every area, and the per-link summaries) and one compliance
+/// evaluation (rolling, month and busy windows, every former district and commune, per operator, 95 % intervals,
+/// alerts, QCVN 34) run on the real server code: from the link summaries, then the same hour from the raw results.
 /// </summary>
 internal static class JobsBenchmark
 {
@@ -35,8 +36,8 @@ internal static class JobsBenchmark
             ["Compliance:RollupCatchUpHours"] = (24 * (days + 1)).ToString(CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        await using var server = await ServerInstance.StartAsync(
-            new ServerSettings(connectionString, influx.BaseAddress, "bench", broker.Port), time, extra, ct);
+        var settings = new ServerSettings(connectionString, influx.BaseAddress, "bench", broker.Port);
+        await using var server = await ServerInstance.StartAsync(settings, time, extra, ct);
 
         var districts = await CommunesAsync(connectionString, provinces.Split(','), ct);
         Console.WriteLine($"  {districts.Count} communes in {districts.Select(d => d.Item2).Distinct().Count()} former districts");
@@ -54,8 +55,21 @@ internal static class JobsBenchmark
             await MeasureAsync("rollups again (idempotent re-run of the recomputed tail)", () => server.Get<RollupJob>().RunAsync(ct), client, null, null, ct);
         }
 
-        await MeasureAsync("compliance: 7-day window + month, every former district and commune, alerts, QCVN 34", () => server.Get<ComplianceJob>().RunAsync(ct), client,
-            "SELECT count(samples) FROM compliance", null, ct);
+        // With the rollups, the link summaries cover the period: the evaluation merges them (the default). Without, it
+        // reads the raw results (the path for the hours the summaries do not cover yet).
+        await MeasureAsync(
+            (rollups ? "compliance from the link summaries" : "compliance from the raw results (no summaries yet)")
+            + ": rolling, month and busy windows, every former district and commune, all operators and each, 95 % intervals, alerts, QCVN 34",
+            () => server.Get<ComplianceJob>().RunAsync(ct), client, "SELECT count(samples) FROM compliance", null, ct);
+        if (rollups)
+        {
+            // The raw path beside it (issue 13.9): the same hour evaluated again by an instance reading every raw result
+            // of the windows (Compliance:Source=Raw, exact quantiles); it writes the same rows.
+            await using var raw = await ServerInstance.StartAsync(settings with { ClientId = "hts-bench-raw" }, time,
+                new Dictionary<string, string?>(extra) { ["Compliance:Source"] = "Raw" }, ct);
+            await MeasureAsync("compliance from the raw results (Compliance:Source=Raw), the same evaluation",
+                () => raw.Get<ComplianceJob>().RunAsync(ct), client, "SELECT count(samples) FROM compliance", null, ct);
+        }
     }
 
     private static async Task MeasureAsync(string what, Func<Task> job, InfluxDbClient client, string? countQuery, string? secondQuery, CancellationToken ct)

@@ -46,19 +46,21 @@ public sealed class AreaEvaluationTests
     [Fact]
     public void Evaluate_SmallestEnclosingScopeWins_AndNoTargetOutsideEveryScope()
     {
-        var evaluator = new ComplianceEvaluator(null!, Options.Create(new ComplianceOptions { MinSamples = 1 }));
+        var evaluator = new ComplianceEvaluator(null!, Options.Create(new ComplianceOptions { MinSamples = 1, MinLinkSamples = 1 }));
         Target Fixed(string kind, string code, double threshold) =>
             new(threshold is 1 ? 1 : 2, "42", null, "fixed", null, "download", "mean", null, threshold, new(2025, 1, 1), null, "plan", null, kind, code);
         var targets = new[] { Fixed("former-province", "42", 150), Fixed("former-district", "445", 100) };
         var samples = new[] { Sample("18409", 120), Sample("18073", 120), Sample("99999", 120) };
         var scopes = ComplianceEvaluator.Scopes(s_areas);
-        var rows = evaluator.Evaluate("42", s_areas.Where(a => a.Kind == AreaKind.Commune), samples, targets, scopes, s_day, s_day.AddDays(1))
-            .Where(r => r.Access == "fixed").ToDictionary(r => r.AreaCode);
+        var links = LinkSummaries.FromSamples(samples, _ => false);
+        var rows = evaluator.Evaluate("42", s_areas.Where(a => a.Kind == AreaKind.Commune), links, targets, scopes, new WindowSpec("rolling", s_day, s_day.AddDays(1), false))
+            .Where(r => r.Access == "fixed" && r.Operator == "all").ToDictionary(r => r.AreaCode);
 
         Assert.Equal((100.0, "met"), (rows["18409"].Target!.Threshold, rows["18409"].Status)); // the district's target, not the province's
         Assert.Equal((150.0, "below"), (rows["18073"].Target!.Threshold, rows["18073"].Status));
         Assert.Equal("no_target", rows["99999"].Status); // not in the former province the plan was written for
-        Assert.Equal("445/fixed/*", new AreaCompliance("42", AreaKind.FormerDistrict, "445", "", "fixed", "", null, null, 0, "met", default, default).ScopeKey);
+        Assert.Equal("445/fixed/*", new AreaCompliance("42", AreaKind.FormerDistrict, "445", "", "fixed", "", "all", "rolling", null, "download", "mean", "link",
+            default, "met", default, default).ScopeKey);
         Assert.Equal("commune/18409/fixed/*", rows["18409"].ScopeKey);
     }
 

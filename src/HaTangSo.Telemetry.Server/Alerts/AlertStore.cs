@@ -15,6 +15,9 @@ internal static class AlertKind
     public const string AreaBelow = "area_below";
     public const string ProbeSilent = "probe_silent";
     public const string ProbeQuarantine = "probe_quarantine";
+
+    /// <summary>A row a scheduled job had to skip (issue 18.3): the scope names the job, the kind of row and its id.</summary>
+    public const string JobItemFailed = "job_item_failed";
 }
 
 /// <summary>
@@ -44,10 +47,16 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
         }
     }
 
-    /// <summary>Applies one rolling-window evaluation of an area: counts the streak, opens or resolves.</summary>
+    /// <summary>
+    /// Applies one rolling-window evaluation of an area (the rows <see cref="AreaCompliance.Alerting"/>): <c>below</c>
+    /// counts the streak and opens the alert at <see cref="AlertOptions.ConsecutiveBelow"/>; <c>met</c> resets it and
+    /// resolves once the value is back past the margin; <c>inconclusive</c> (the interval straddles the threshold) breaks
+    /// the streak without resolving anything; insufficient data and no target change nothing.
+    /// </summary>
     public async Task ApplyComplianceAsync(AreaCompliance row, DateTimeOffset evaluatedAt, CancellationToken cancellationToken)
     {
-        if (row.Target is null || row.Value is null || row.Status is not (ComplianceStatus.Met or ComplianceStatus.Below))
+        if (!row.Alerting || row.Target is null || row.Value is null
+            || row.Status is not (ComplianceStatus.Met or ComplianceStatus.Below or ComplianceStatus.Inconclusive))
         {
             return; // insufficient data or no target: neither evidence of a problem nor of recovery
         }
@@ -55,19 +64,19 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var kind = row.AreaKind == Areas.AreaKind.FormerDistrict ? AlertKind.DistrictBelow : AlertKind.AreaBelow;
-        var streak = await AdvanceStreakAsync(connection, transaction, kind, row.ScopeKey, row.Status == ComplianceStatus.Below, evaluatedAt, cancellationToken);
-        if (streak is null)
+        var advanced = await AdvanceStreakAsync(connection, transaction, kind, row.ScopeKey, row.Status == ComplianceStatus.Below, evaluatedAt, cancellationToken);
+        if (advanced is not { } applied)
         {
             return; // this evaluation was already applied
         }
 
+        var (streak, since) = applied;
         if (row.Status == ComplianceStatus.Below && streak >= options.Value.ConsecutiveBelow)
         {
-            // The area's Vietnamese name and kind first: people read these.
-            var summary = FormattableString.Invariant(
-                $"{row.AreaName} ({row.AreaKind.Label()} {row.AreaCode}) {row.Access}{(row.Technology.Length > 0 ? " " + row.Technology : string.Empty)} {row.Target.Metric} {row.Target.Statistic} {row.Value:0.0} is below the target {row.Target.Threshold:0.#} ({row.Samples} samples, {streak} evaluations in a row; {row.Target.Source})");
-            await OpenAsync(connection, transaction, kind, row.ScopeKey, summary, row.ProvinceCode, row.DistrictCode, row.Access,
-                row.Technology, null, row.Value, row.Target.Threshold, evaluatedAt, cancellationToken, (row.AreaKind.ToName(), row.AreaCode, row.AreaName));
+            var (vi, en) = AlertTexts.Below(row, streak, since);
+            await OpenAsync(connection, transaction, kind, row.ScopeKey, vi, row.ProvinceCode, row.DistrictCode, row.Access,
+                row.Technology, null, row.Value, row.Target.Threshold, evaluatedAt, cancellationToken, (row.AreaKind.ToName(), row.AreaCode, row.AreaName),
+                new AlertDetails(row.Operator, row.Estimate.Low, row.Estimate.High, since, en));
         }
         else if (row.Status == ComplianceStatus.Met && row.Target.IsRecovered(row.Value.Value, options.Value.RecoveryMarginPct))
         {
@@ -75,6 +84,52 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
         }
 
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>The scope key of a job's row: <c>job/item-kind/id</c>.</summary>
+    public static string JobItemScope(string job, string itemKind, string itemId) => $"{job}/{itemKind}/{itemId}";
+
+    /// <summary>Opens (or keeps open) the <c>job_item_failed</c> alert of a row, or resolves it.</summary>
+    public async Task ApplyJobItemAsync(string job, string itemKind, string itemId, string reason, bool raised, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var scope = JobItemScope(job, itemKind, itemId);
+        if (raised)
+        {
+            // The row's id and reason go into the texts only (fields), never into tags: the row may be the bad one.
+            var vi = $"Công việc {job} bỏ qua {itemKind} {itemId}: {reason}. Các dòng khác vẫn được xử lý.";
+            var en = $"Job {job} skipped {itemKind} {itemId}: {reason}. The rest of the run completed.";
+            await OpenAsync(connection, transaction, AlertKind.JobItemFailed, scope, vi, null, null, null, null, null, null, null, time.GetUtcNow(),
+                cancellationToken, null, new AlertDetails(null, null, null, null, en));
+        }
+        else
+        {
+            await ResolveAsync(connection, transaction, AlertKind.JobItemFailed, scope, time.GetUtcNow(), cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>The open <c>job_item_failed</c> alerts of a job: scope, item kind and item id.</summary>
+    public async Task<List<(string Scope, string ItemKind, string ItemId)>> OpenJobItemAlertsAsync(string job, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT scope_key FROM alerts WHERE kind = $1 AND state = 'open' AND scope_key LIKE $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = AlertKind.JobItemFailed });
+        command.Parameters.Add(new NpgsqlParameter { Value = job + "/%" });
+        var open = new List<(string, string, string)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var scope = reader.GetString(0);
+            var parts = scope.Split('/', 3);
+            if (parts.Length == 3)
+            {
+                open.Add((scope, parts[1], parts[2]));
+            }
+        }
+
+        return open;
     }
 
     /// <summary>
@@ -116,7 +171,7 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
     {
         await using var command = dataSource.CreateCommand("""
             SELECT id, kind, scope_key, province_code, district_code, access, technology, probe_id, state, summary, value, threshold,
-                opened_at, resolved_at, acknowledged_at, acknowledged_by, area_kind, area_code, area_name
+                opened_at, resolved_at, acknowledged_at, acknowledged_by, area_kind, area_code, area_name, operator, ci_low, ci_high, below_since, summary_en
             FROM alerts WHERE (NOT $1 OR state = 'open') AND ($2::text IS NULL OR province_code = $2)
             ORDER BY opened_at DESC, id DESC LIMIT $3
             """);
@@ -133,7 +188,8 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
         return alerts;
     }
 
-    private static async Task<int?> AdvanceStreakAsync(
+    // The streak and since when it runs (the first "below" of it), or null when this evaluation was applied already.
+    private static async Task<(int Streak, DateTimeOffset? Since)?> AdvanceStreakAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string kind, string scope, bool below, DateTimeOffset evaluatedAt, CancellationToken cancellationToken)
     {
         await using (var ensure = new NpgsqlCommand(
@@ -146,8 +202,9 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
         }
 
         int streak;
+        DateTimeOffset? since;
         await using (var select = new NpgsqlCommand(
-            "SELECT consecutive_below, last_evaluated_at >= $3 FROM alert_streaks WHERE kind = $1 AND scope_key = $2 FOR UPDATE", connection, transaction))
+            "SELECT consecutive_below, last_evaluated_at >= $3, below_since FROM alert_streaks WHERE kind = $1 AND scope_key = $2 FOR UPDATE", connection, transaction))
         {
             select.Parameters.Add(new NpgsqlParameter { Value = kind });
             select.Parameters.Add(new NpgsqlParameter { Value = scope });
@@ -160,28 +217,30 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
             }
 
             streak = below ? reader.GetInt32(0) + 1 : 0;
+            since = !below ? null : streak == 1 || reader.IsDBNull(2) ? evaluatedAt : reader.GetFieldValue<DateTimeOffset>(2);
         }
 
         await using var update = new NpgsqlCommand(
-            "UPDATE alert_streaks SET consecutive_below = $3, last_evaluated_at = $4 WHERE kind = $1 AND scope_key = $2", connection, transaction);
+            "UPDATE alert_streaks SET consecutive_below = $3, last_evaluated_at = $4, below_since = $5 WHERE kind = $1 AND scope_key = $2", connection, transaction);
         update.Parameters.Add(new NpgsqlParameter { Value = kind });
         update.Parameters.Add(new NpgsqlParameter { Value = scope });
         update.Parameters.Add(new NpgsqlParameter { Value = streak });
         update.Parameters.Add(new NpgsqlParameter { Value = evaluatedAt });
+        update.Parameters.Add(new NpgsqlParameter { Value = (object?)since ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         await update.ExecuteNonQueryAsync(cancellationToken);
-        return streak;
+        return (streak, since);
     }
 
     private async Task OpenAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string kind, string scope, string summary, string? province, string? district,
         string? access, string? technology, string? probeId, double? value, double? threshold, DateTimeOffset at, CancellationToken cancellationToken,
-        (string Kind, string Code, string Name)? area = null)
+        (string Kind, string Code, string Name)? area = null, AlertDetails? details = null)
     {
         long? id;
         await using (var insert = new NpgsqlCommand("""
             INSERT INTO alerts (kind, scope_key, province_code, district_code, access, technology, probe_id, state, summary, value, threshold, opened_at,
-                area_kind, area_code, area_name)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10, $11, $12, $13, $14)
+                area_kind, area_code, area_name, operator, ci_low, ci_high, below_since, summary_en)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
             ON CONFLICT (kind, scope_key) WHERE state = 'open' DO NOTHING RETURNING id
             """, connection, transaction))
         {
@@ -196,10 +255,15 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double });
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)threshold ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double });
             insert.Parameters.Add(new NpgsqlParameter { Value = at });
-            foreach (var text in new[] { area?.Kind, area?.Code, area?.Name })
+            foreach (var text in new[] { area?.Kind, area?.Code, area?.Name, details?.Operator })
             {
                 insert.Parameters.Add(new NpgsqlParameter { Value = (object?)text ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
             }
+
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)Finite(details?.CiLow) ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)Finite(details?.CiHigh) ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)details?.Since ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)details?.SummaryEn ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
 
             id = (long?)await insert.ExecuteScalarAsync(cancellationToken);
         }
@@ -209,6 +273,8 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
             await QueueAsync(connection, transaction, id.Value, "opened", at, cancellationToken);
         }
     }
+
+    private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 
     private async Task ResolveAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string kind, string scope, DateTimeOffset at, CancellationToken cancellationToken)
@@ -246,18 +312,31 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
     }
 }
 
-/// <summary>An alert as stored and shown.</summary>
+/// <summary>What a compliance alert carries beyond a probe alert: the operator, the interval, since when, the English text.</summary>
+internal sealed record AlertDetails(string? Operator, double? CiLow, double? CiHigh, DateTimeOffset? Since, string? SummaryEn);
+
+/// <summary>
+/// An alert as stored and shown. <see cref="Summary"/> is Vietnamese (the area's Vietnamese name first), <see cref="SummaryEn"/>
+/// the same in English.
+/// </summary>
 public sealed record AlertRecord(
     long Id, string Kind, string ScopeKey, string? ProvinceCode, string? DistrictCode, string? Access, string? Technology, string? ProbeId,
     string State, string Summary, double? Value, double? Threshold, DateTimeOffset OpenedAt, DateTimeOffset? ResolvedAt,
-    DateTimeOffset? AcknowledgedAt, string? AcknowledgedBy, string? AreaKind = null, string? AreaCode = null, string? AreaName = null)
+    DateTimeOffset? AcknowledgedAt, string? AcknowledgedBy, string? AreaKind = null, string? AreaCode = null, string? AreaName = null,
+    string? Operator = null, double? CiLow = null, double? CiHigh = null, DateTimeOffset? BelowSince = null, string? SummaryEn = null)
 {
+    /// <summary>The columns <see cref="Read"/> reads, in order.</summary>
+    internal const string Columns = """
+        id, kind, scope_key, province_code, district_code, access, technology, probe_id, state, summary, value, threshold,
+        opened_at, resolved_at, acknowledged_at, acknowledged_by, area_kind, area_code, area_name, operator, ci_low, ci_high, below_since, summary_en
+        """;
+
     internal static AlertRecord Read(NpgsqlDataReader r, int o = 0)
     {
         string? S(int i) => r.IsDBNull(o + i) ? null : r.GetString(o + i);
         double? D(int i) => r.IsDBNull(o + i) ? null : r.GetDouble(o + i);
         DateTimeOffset? T(int i) => r.IsDBNull(o + i) ? null : r.GetFieldValue<DateTimeOffset>(o + i);
         return new(r.GetInt64(o), r.GetString(o + 1), r.GetString(o + 2), S(3), S(4), S(5), S(6), S(7), r.GetString(o + 8), r.GetString(o + 9),
-            D(10), D(11), r.GetFieldValue<DateTimeOffset>(o + 12), T(13), T(14), S(15), S(16), S(17), S(18));
+            D(10), D(11), r.GetFieldValue<DateTimeOffset>(o + 12), T(13), T(14), S(15), S(16), S(17), S(18), S(19), D(20), D(21), T(22), S(23));
     }
 }

@@ -14,7 +14,8 @@ namespace HaTangSo.Telemetry.Server.Alerts;
 /// alert, resolved once the last hour is back under the limit.
 /// </summary>
 internal sealed class LivenessJob(
-    RegistryStore registry, NpgsqlDataSource dataSource, InfluxDbClient influx, AlertStore alerts, IOptions<AlertOptions> options, TimeProvider time)
+    RegistryStore registry, NpgsqlDataSource dataSource, InfluxDbClient influx, AlertStore alerts, Jobs.JobItemFailures failures, IOptions<AlertOptions> options,
+    TimeProvider time)
 {
     /// <summary>Checks every enabled probe now.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -23,6 +24,7 @@ internal sealed class LivenessJob(
         var lastSeen = await LastSeenAsync(now, cancellationToken);
         var quarantined = await QuarantinedLastHourAsync(now, cancellationToken);
         var perHour = options.Value.QuarantinePerHour;
+        var run = failures.Begin(Jobs.ScheduledJobs.LivenessId);
         foreach (var probe in await registry.LoadLocationsAsync(cancellationToken))
         {
             if (!probe.Enabled)
@@ -30,18 +32,28 @@ internal sealed class LivenessJob(
                 continue;
             }
 
-            var seen = lastSeen.GetValueOrDefault(probe.ProbeId);
-            var limit = probe.ScheduleInterval * options.Value.SilentAfterIntervals;
-            var silent = now - seen > limit;
-            var summary = string.Create(CultureInfo.InvariantCulture,
-                $"Probe {probe.ProbeId} (commune {probe.CommuneCode}) silent since {seen:yyyy-MM-dd HH:mm} UTC, more than {limit.TotalMinutes:0} min ({options.Value.SilentAfterIntervals:0.#} × its schedule)");
-            await alerts.ApplyProbeAsync(AlertKind.ProbeSilent, probe.ProbeId, probe.ProvinceCode, probe.DistrictCode, silent, summary, null, null, cancellationToken);
-
-            var refused = quarantined.GetValueOrDefault(probe.ProbeId);
-            var flooding = string.Create(CultureInfo.InvariantCulture,
-                $"Probe {probe.ProbeId} (commune {probe.CommuneCode}): {refused} messages quarantined in the last hour (limit {perHour}); see GET /api/quarantine?probeId={probe.ProbeId}");
-            await alerts.ApplyProbeAsync(AlertKind.ProbeQuarantine, probe.ProbeId, probe.ProvinceCode, probe.DistrictCode, refused > perHour, flooding, refused, perHour, cancellationToken);
+            // Issue 18.3: a probe row that cannot be judged or alerted on is skipped and shown; the others are checked.
+            await run.TryAsync("probe", probe.ProbeId, () => CheckAsync(probe, now, lastSeen, quarantined, perHour, cancellationToken), cancellationToken);
         }
+
+        await run.CompleteAsync(cancellationToken);
+    }
+
+    private async Task CheckAsync(
+        ProbeLocation probe, DateTimeOffset now, Dictionary<string, DateTimeOffset> lastSeen, Dictionary<string, long> quarantined, int perHour,
+        CancellationToken cancellationToken)
+    {
+        var seen = lastSeen.GetValueOrDefault(probe.ProbeId);
+        var limit = probe.ScheduleInterval * options.Value.SilentAfterIntervals;
+        var silent = now - seen > limit;
+        var summary = string.Create(CultureInfo.InvariantCulture,
+            $"Probe {probe.ProbeId} (commune {probe.CommuneCode}) silent since {seen:yyyy-MM-dd HH:mm} UTC, more than {limit.TotalMinutes:0} min ({options.Value.SilentAfterIntervals:0.#} × its schedule)");
+        await alerts.ApplyProbeAsync(AlertKind.ProbeSilent, probe.ProbeId, probe.ProvinceCode, probe.DistrictCode, silent, summary, null, null, cancellationToken);
+
+        var refused = quarantined.GetValueOrDefault(probe.ProbeId);
+        var flooding = string.Create(CultureInfo.InvariantCulture,
+            $"Probe {probe.ProbeId} (commune {probe.CommuneCode}): {refused} messages quarantined in the last hour (limit {perHour}); see GET /api/quarantine?probeId={probe.ProbeId}");
+        await alerts.ApplyProbeAsync(AlertKind.ProbeQuarantine, probe.ProbeId, probe.ProvinceCode, probe.DistrictCode, refused > perHour, flooding, refused, perHour, cancellationToken);
     }
 
     // Occurrences of identical payloads count too: a probe resending one bad message is as broken as one sending many.

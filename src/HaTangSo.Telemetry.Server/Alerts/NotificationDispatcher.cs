@@ -6,6 +6,7 @@ using MailKit.Net.Smtp;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using Npgsql;
+using HaTangSo.Telemetry.Server.Jobs;
 using Polly.Registry;
 
 namespace HaTangSo.Telemetry.Server.Alerts;
@@ -22,7 +23,7 @@ namespace HaTangSo.Telemetry.Server.Alerts;
 /// </summary>
 internal sealed class NotificationDispatcher(
     NpgsqlDataSource dataSource, IHttpClientFactory httpClients, InfluxDbClient influx, IOptions<AlertOptions> options,
-    ResiliencePipelineProvider<Dependency> pipelines, TimeProvider time, ILogger<NotificationDispatcher> logger)
+    ResiliencePipelineProvider<Dependency> pipelines, Jobs.JobItemFailures failures, TimeProvider time, ILogger<NotificationDispatcher> logger)
 {
     /// <summary>The named HTTP client for webhooks.</summary>
     public const string HttpClientName = "alert-webhook";
@@ -33,15 +34,16 @@ internal sealed class NotificationDispatcher(
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var delivered = 0;
+        var run = failures.Begin(Jobs.ScheduledJobs.NotificationsId);
         while (!cancellationToken.IsCancellationRequested)
         {
             var batch = await ClaimAsync(cancellationToken);
             if (batch.Items.Count == 0)
             {
-                return delivered;
+                break;
             }
 
-            delivered += await SendAsync(batch, cancellationToken);
+            delivered += await SendAsync(batch, cancellationToken, run);
         }
 
         return delivered;
@@ -57,12 +59,12 @@ internal sealed class NotificationDispatcher(
                 UPDATE alert_notifications SET lease_id = $2, lease_until = $3
                 WHERE id IN (
                     SELECT id FROM alert_notifications
-                    WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
+                    WHERE delivered_at IS NULL AND abandoned_at IS NULL AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
                     ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
                 RETURNING id, alert_id, event, channel, attempts)
             SELECT c.id, c.event, c.channel, c.attempts, a.id, a.kind, a.scope_key, a.province_code, a.district_code, a.access, a.technology,
                 a.probe_id, a.state, a.summary, a.value, a.threshold, a.opened_at, a.resolved_at, a.acknowledged_at, a.acknowledged_by,
-                a.area_kind, a.area_code, a.area_name
+                a.area_kind, a.area_code, a.area_name, a.operator, a.ci_low, a.ci_high, a.below_since, a.summary_en
             FROM claimed c JOIN alerts a ON a.id = c.alert_id
             ORDER BY c.id
             """);
@@ -80,7 +82,7 @@ internal sealed class NotificationDispatcher(
     }
 
     /// <summary>Sends a claimed batch and records each outcome; stops (and gives the rest back) before its lease runs out.</summary>
-    internal async Task<int> SendAsync(NotificationBatch batch, CancellationToken cancellationToken)
+    internal async Task<int> SendAsync(NotificationBatch batch, CancellationToken cancellationToken, Jobs.JobRun? run = null)
     {
         var delivered = 0;
         var next = 0;
@@ -110,6 +112,21 @@ internal sealed class NotificationDispatcher(
                 {
                     error = ex.Message;
                     logger.NotificationFailed(id, channel, attempts + 1, ex.Message);
+                }
+                catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException or JsonException
+                                           || (ex is InfluxDbException influxError && !influxError.IsRetryable))
+                {
+                    // Issue 18.3: a notification that can never be sent (a row planted past the API's rules, a point
+                    // InfluxDB refuses) is given up and shown, and the batch goes on; retrying it would block the outbox.
+                    logger.NotificationAbandoned(id, ex.Message);
+                    await AbandonAsync(id, batch.LeaseId, ex.Message, cancellationToken);
+                    // Not for a job_item_failed alert's own notifications: that could feed itself.
+                    if (run is not null && alert.Kind != AlertKind.JobItemFailed)
+                    {
+                        await run.FailedAsync("notification", id.ToString(System.Globalization.CultureInfo.InvariantCulture), ex, cancellationToken);
+                    }
+
+                    continue;
                 }
 
                 var delay = DeliveryBackoff.Next(attempts, options.Value.MaxRetryDelay);
@@ -145,6 +162,19 @@ internal sealed class NotificationDispatcher(
         update.Parameters.Add(new NpgsqlParameter { Value = nextAttempt });
         update.Parameters.Add(new NpgsqlParameter { Value = leaseId });
         return await update.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    private async Task AbandonAsync(long id, Guid leaseId, string error, CancellationToken cancellationToken)
+    {
+        await using var update = dataSource.CreateCommand("""
+            UPDATE alert_notifications SET attempts = attempts + 1, last_error = $2, abandoned_at = $3, lease_id = NULL, lease_until = NULL
+            WHERE id = $1 AND lease_id = $4
+            """);
+        update.Parameters.Add(new NpgsqlParameter { Value = id });
+        update.Parameters.Add(new NpgsqlParameter { Value = error });
+        update.Parameters.Add(new NpgsqlParameter { Value = time.GetUtcNow() });
+        update.Parameters.Add(new NpgsqlParameter { Value = leaseId });
+        await update.ExecuteNonQueryAsync(cancellationToken);
     }
 
     // Unsent notifications of a batch go back at once instead of waiting for the lease to expire.
@@ -205,8 +235,9 @@ internal sealed class NotificationDispatcher(
                 var line = new LineBuilder().Measurement("alert_events")
                     .Tag("kind", alert.Kind).Tag("event", notification.Event).Tag("province", alert.ProvinceCode).Tag("district", alert.DistrictCode)
                     .Tag("area_kind", alert.AreaKind).Tag("area", alert.AreaCode)
-                    .Tag("access", alert.Access).Tag("technology", alert.Technology).Tag("probe", alert.ProbeId)
-                    .Field("alert_id", alert.Id).Field("text", alert.Summary).Field("area_name", alert.AreaName).Field("value", alert.Value).Field("threshold", alert.Threshold)
+                    .Tag("access", alert.Access).Tag("technology", alert.Technology).Tag("probe", alert.ProbeId).Tag("operator", alert.Operator)
+                    .Field("alert_id", alert.Id).Field("text", alert.Summary).Field("text_en", alert.SummaryEn).Field("area_name", alert.AreaName)
+                    .Field("value", alert.Value).Field("threshold", alert.Threshold).Field("ci_low", alert.CiLow).Field("ci_high", alert.CiHigh)
                     .Field("open", notification.Event == "resolved" ? 0L : 1L) // the open-alerts panel: the latest point of a scope
                     .Timestamp(WritePrecision.Milliseconds.ToTimestamp(at));
                 await influx.WriteAsync(line.ToString(), WritePrecision.Milliseconds, cancellationToken);
@@ -215,6 +246,10 @@ internal sealed class NotificationDispatcher(
                 throw new IOException($"unknown channel {channel}");
         }
     }
+
+    private static string VerdictTextsTime(AlertRecord alert) =>
+        "mở lúc " + Compliance.VerdictTexts.Time(alert.OpenedAt) + (alert.ResolvedAt is { } resolved ? ", đóng lúc " + Compliance.VerdictTexts.Time(resolved) : string.Empty)
+        + " (giờ Việt Nam)";
 
     private MimeMessage Message(AlertNotification notification)
     {
@@ -226,8 +261,15 @@ internal sealed class NotificationDispatcher(
             message.To.Add(MailboxAddress.Parse(to));
         }
 
-        message.Subject = $"[HaTangSo] {notification.Event}: {notification.Alert.Summary}";
-        message.Body = new TextPart("plain") { Text = JsonSerializer.Serialize(notification, AlertJsonContext.Default.AlertNotification) };
+        // Vietnamese first (the subject and the first paragraph), English beside it, the JSON for machines last.
+        var alert = notification.Alert;
+        var eventVi = notification.Event == "resolved" ? "Đã hết cảnh báo" : "Cảnh báo";
+        message.Subject = $"[HaTangSo] {eventVi}: {alert.Summary}";
+        message.Body = new TextPart("plain")
+        {
+            Text = $"{eventVi} ({notification.Event}), {VerdictTextsTime(alert)}\n\n{alert.Summary}\n\n{alert.SummaryEn ?? alert.Summary}\n\n"
+                + JsonSerializer.Serialize(notification, AlertJsonContext.Default.AlertNotification),
+        };
         return message;
     }
 }

@@ -24,6 +24,9 @@ internal static class ApiExtensions
                 .RequireRole(ApiRoles.Viewer, ApiRoles.Operator).Build());
         // Hangfire's dashboard validates an antiforgery token on every POST once the service exists.
         builder.Services.AddAntiforgery();
+        builder.Services.AddOptionsWithValidateOnStart<OpenData.OpenDataOptions>().BindConfiguration(OpenData.OpenDataOptions.SectionName);
+        builder.Services.AddSingleton<IValidateOptions<OpenData.OpenDataOptions>, OpenData.OpenDataOptionsValidator>();
+        builder.Services.AddSingleton<OpenData.OpenDataExport>();
         builder.Services.AddOptionsWithValidateOnStart<PlaceholderSecrets>();
         builder.Services.AddSingleton<IValidateOptions<PlaceholderSecrets>, PlaceholderSecretsValidator>();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
@@ -60,6 +63,8 @@ internal static class ApiExtensions
         api.MapAlertsApi();
         api.MapReportsApi();
         api.MapOverviewPage();
+        api.MapYearlyReportPage();
+        OpenData.OpenDataApi.MapOpenDataApi(api, app.Services.GetRequiredService<IOptions<OpenData.OpenDataOptions>>().Value);
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }

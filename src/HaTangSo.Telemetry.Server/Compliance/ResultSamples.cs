@@ -12,7 +12,9 @@ internal readonly record struct Sample(
 /// <summary>
 /// Reads raw results of a set of communes and a time range from the <c>speedtest</c> measurement. The jobs compute
 /// their statistics from these in C#, so the same code serves InfluxDB 1.x, 2.x and 3.x (no continuous
-/// queries, no SELECT INTO). Only results with status ok or partial count. Points are selected by their
+/// queries, no SELECT INTO). Only results with status ok or partial count, and not those the probe flagged
+/// <c>cpu_bound</c> (it could not keep up with the link for want of a CPU: the figures may understate the link; they stay
+/// in InfluxDB, unquarantined, and out of every verdict, rollup and summary). Points are selected by their
 /// <c>commune</c> tag (the current codes and the older ones the crosswalk leads into them, whatever province tag they
 /// were written with) and each sample's <see cref="Sample.Commune"/> is the current commune
 /// (<see cref="Areas.CommuneResolver"/>): raw points are never rewritten.
@@ -23,10 +25,12 @@ internal sealed class ResultSamples(InfluxDbClient influx)
 
     /// <summary>
     /// The samples of the current <paramref name="communes"/> with <c>from &lt;= time &lt; to</c>, read a day at a time
-    /// so no single response (parsed whole) grows with the window.
+    /// so no single response (parsed whole) grows with the window. Results flagged <c>cpu_bound</c> are left out, or
+    /// put in <paramref name="cpuBound"/> when given (the rollups count them so an operator sees how many were left out).
     /// </summary>
     public async Task<List<Sample>> ReadAsync(
-        IReadOnlyCollection<string> communes, Areas.CommuneResolver resolver, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+        IReadOnlyCollection<string> communes, Areas.CommuneResolver resolver, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken,
+        List<Sample>? cpuBound = null)
     {
         var samples = new List<Sample>();
         if (communes.Count == 0)
@@ -35,15 +39,22 @@ internal sealed class ResultSamples(InfluxDbClient influx)
         }
 
         var wanted = communes.ToHashSet(StringComparer.Ordinal);
+        var leftOut = new List<Sample>();
         // Codes are digits only (NameRules.RegionCode on import), so they need no escaping inside the regex.
         var filter = $"commune =~ /^({string.Join('|', resolver.TagsOf(communes))})$/";
         for (var start = from; start < to; start += TimeSpan.FromDays(1))
         {
             var end = start + TimeSpan.FromDays(1) < to ? start + TimeSpan.FromDays(1) : to;
-            await ReadAsync(filter, start, end, samples, cancellationToken);
+            await ReadAsync(filter, start, end, samples, leftOut, cancellationToken);
         }
 
-        // Each sample counts in its current commune; an old code split between communes goes to one of them only.
+        cpuBound?.AddRange(Place(leftOut, resolver, wanted));
+        return Place(samples, resolver, wanted);
+    }
+
+    // Each sample counts in its current commune; an old code split between communes goes to one of them only.
+    private static List<Sample> Place(List<Sample> samples, Areas.CommuneResolver resolver, HashSet<string> wanted)
+    {
         var placed = new List<Sample>(samples.Count);
         foreach (var sample in samples)
         {
@@ -88,10 +99,11 @@ internal sealed class ResultSamples(InfluxDbClient influx)
         return found;
     }
 
-    private async Task ReadAsync(string filter, DateTimeOffset from, DateTimeOffset to, List<Sample> samples, CancellationToken cancellationToken)
+    private async Task ReadAsync(
+        string filter, DateTimeOffset from, DateTimeOffset to, List<Sample> samples, List<Sample> cpuBound, CancellationToken cancellationToken)
     {
         var query = $"""
-            SELECT download_mbps, upload_mbps, latency_ms FROM speedtest
+            SELECT download_mbps, upload_mbps, latency_ms, cpu_bound FROM speedtest
             WHERE {filter} AND time >= {InfluxQl.Time(from)} AND time < {InfluxQl.Time(to)}
               AND (status = 'ok' OR status = 'partial')
             GROUP BY {Tags}
@@ -119,9 +131,13 @@ internal sealed class ResultSamples(InfluxDbClient influx)
                 }
 
                 var (time, down, up, latency) = (Index("time"), Index("download_mbps"), Index("upload_mbps"), Index("latency_ms"));
+                var cpuBoundColumn = Index("cpu_bound");
                 foreach (var row in series.Values ?? [])
                 {
-                    samples.Add(new Sample(
+                    // Filtered here, not in the WHERE clause: InfluxQL drops every point without the field from
+                    // "cpu_bound != true", and the field is written only when true.
+                    var flagged = cpuBoundColumn >= 0 && cpuBoundColumn < row.Count && row[cpuBoundColumn].ValueKind == JsonValueKind.True;
+                    (flagged ? cpuBound : samples).Add(new Sample(
                         row[time].GetInt64(), district, commune, access, technology, op, probe, link,
                         Number(row, down), Number(row, up), Number(row, latency)));
                 }

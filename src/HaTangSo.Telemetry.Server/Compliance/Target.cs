@@ -23,10 +23,13 @@ namespace HaTangSo.Telemetry.Server.Compliance;
 /// <param name="RetiredAt">When an operator retired it; a retired target is not applied.</param>
 /// <param name="AreaKind">The scope's kind (<c>province</c>, <c>former-province</c>, <c>former-district</c>, <c>commune</c>, <c>custom</c>); null: from <paramref name="DistrictCode"/>, else today's province.</param>
 /// <param name="AreaCode">The scope's code.</param>
+/// <param name="Operator">Only this operator's links (its rows beside the all-operator row), or null for every operator.</param>
+/// <param name="Weighting"><c>link</c> (default: each probe link's statistic first, then across links, so every commune
+/// office counts once) or <c>pooled</c> (every sample counts once).</param>
 public sealed record Target(
     int Id, string ProvinceCode, string? DistrictCode, string Access, string? Technology, string Metric, string Statistic,
     double? ShareValue, double Threshold, DateOnly ValidFrom, DateOnly? ValidTo, string Source, DateTimeOffset? RetiredAt = null,
-    string? AreaKind = null, string? AreaCode = null)
+    string? AreaKind = null, string? AreaCode = null, string? Operator = null, string Weighting = "link")
 {
     /// <summary>The area the target was written for.</summary>
     public (string Kind, string Code) Scope => AreaKind is not null && AreaCode is not null ? (AreaKind, AreaCode)
@@ -76,6 +79,16 @@ public sealed record Target(
         if (Technology is not null)
         {
             Name("technology", NameKind.Technology, Technology);
+        }
+
+        if (Operator is not null)
+        {
+            Name("operator", NameKind.Operator, Operator);
+        }
+
+        if (Weighting is not ("link" or "pooled"))
+        {
+            errors["weighting"] = ["must be link or pooled"];
         }
 
         if (Access is not ("fixed" or "mobile"))

@@ -18,11 +18,13 @@ namespace HaTangSo.Telemetry.Server.Compliance;
 /// <param name="AreaKind">The scope: <c>province</c> (today's, the default), <c>former-province</c> (the province as it was
 /// before 1 July 2025, for plans written then), <c>former-district</c>, <c>commune</c> or <c>custom</c>.</param>
 /// <param name="AreaCode">The scope's code (the province's code for <c>province</c>).</param>
+/// <param name="Operator">Only this operator (<c>VNPT</c>, <c>Viettel</c>, ...), or null for every operator.</param>
+/// <param name="Weighting"><c>link</c> (default: every probe link counts once) or <c>pooled</c> (every sample counts once).</param>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record TargetDefinition(
     string ProvinceCode, string? DistrictCode, string Access, string? Technology, string Metric, string Statistic,
     double? ShareValue, [property: JsonRequired] double Threshold, [property: JsonRequired] DateOnly ValidFrom, DateOnly? ValidTo, string Source,
-    string? AreaKind = null, string? AreaCode = null) : Api.IValidatableRequest
+    string? AreaKind = null, string? AreaCode = null, string? Operator = null, string? Weighting = null) : Api.IValidatableRequest
 {
     /// <summary>
     /// The target with <paramref name="id"/>: empty strings read as "none", the technology in lower case, the scope made
@@ -36,7 +38,8 @@ public sealed record TargetDefinition(
         return new(
             id, ProvinceCode ?? string.Empty, kind == "former-district" ? code : district, Access ?? string.Empty,
             string.IsNullOrWhiteSpace(Technology) ? null : Registry.LinkNames.Technology(Technology), Metric ?? string.Empty, Statistic ?? string.Empty,
-            ShareValue, Threshold, ValidFrom, ValidTo, Source ?? string.Empty, null, kind, code);
+            ShareValue, Threshold, ValidFrom, ValidTo, Source ?? string.Empty, null, kind, code,
+            string.IsNullOrWhiteSpace(Operator) ? null : Ingestion.OperatorNames.Canonical(Operator), string.IsNullOrWhiteSpace(Weighting) ? "link" : Weighting);
     }
 
     void Api.IValidatableRequest.Validate(Api.RequestErrors errors, string prefix)

@@ -6,12 +6,12 @@ namespace HaTangSo.Telemetry.Server.Compliance;
 internal sealed class TargetStore(NpgsqlDataSource dataSource)
 {
     private const string Columns =
-        "id, province_code, district_code, access, technology, metric, statistic, share_value, threshold, valid_from, valid_to, source, retired_at, area_kind, area_code";
+        "id, province_code, district_code, access, technology, metric, statistic, share_value, threshold, valid_from, valid_to, source, retired_at, area_kind, area_code, operator, weighting";
 
     private const string UpdateSql = """
         UPDATE targets SET province_code = $2, district_code = $3, access = $4, technology = $5, metric = $6, statistic = $7,
             share_value = $8, threshold = $9, valid_from = $10, valid_to = $11, source = $12, area_kind = $13, area_code = $14,
-            catalogue_version = (SELECT version FROM catalogue_versions WHERE is_current), updated_at = now()
+            operator = $15, weighting = $16, catalogue_version = (SELECT version FROM catalogue_versions WHERE is_current), updated_at = now()
         WHERE id = $1
         """;
 
@@ -88,7 +88,7 @@ internal sealed class TargetStore(NpgsqlDataSource dataSource)
         foreach (var target in imported)
         {
             var match = existing.FirstOrDefault(t => t.ProvinceCode == target.ProvinceCode && t.Scope == target.Scope && t.Access == target.Access
-                && t.Technology == target.Technology && t.Metric == target.Metric && t.Statistic == target.Statistic && t.ValidFrom == target.ValidFrom);
+                && t.Technology == target.Technology && t.Operator == target.Operator && t.Metric == target.Metric && t.Statistic == target.Statistic && t.ValidFrom == target.ValidFrom);
             if (match is null)
             {
                 await InsertAsync(connection, transaction, target, cancellationToken);
@@ -153,8 +153,8 @@ internal sealed class TargetStore(NpgsqlDataSource dataSource)
     {
         await using var command = new NpgsqlCommand("""
             INSERT INTO targets (province_code, district_code, access, technology, metric, statistic, share_value, threshold, valid_from, valid_to, source,
-                area_kind, area_code, catalogue_version)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, (SELECT version FROM catalogue_versions WHERE is_current)) RETURNING id
+                area_kind, area_code, operator, weighting, catalogue_version)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, (SELECT version FROM catalogue_versions WHERE is_current)) RETURNING id
             """, connection, transaction);
         AddFields(command, target);
         return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
@@ -176,6 +176,8 @@ internal sealed class TargetStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = target.Source });
         command.Parameters.Add(new NpgsqlParameter { Value = target.Scope.Kind });
         command.Parameters.Add(new NpgsqlParameter { Value = target.Scope.Code });
+        command.Parameters.Add(Nullable(target.Operator, NpgsqlTypes.NpgsqlDbType.Text));
+        command.Parameters.Add(new NpgsqlParameter { Value = target.Weighting });
     }
 
     private static Target Read(NpgsqlDataReader reader) => new(
@@ -183,5 +185,6 @@ internal sealed class TargetStore(NpgsqlDataSource dataSource)
         reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetString(5), reader.GetString(6),
         reader.IsDBNull(7) ? null : reader.GetDouble(7), reader.GetDouble(8), reader.GetFieldValue<DateOnly>(9),
         reader.IsDBNull(10) ? null : reader.GetFieldValue<DateOnly>(10), reader.GetString(11),
-        reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12), reader.GetString(13), reader.GetString(14));
+        reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12), reader.GetString(13), reader.GetString(14),
+        reader.IsDBNull(15) ? null : reader.GetString(15), reader.GetString(16));
 }

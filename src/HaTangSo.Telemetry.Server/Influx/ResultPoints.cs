@@ -41,8 +41,15 @@ internal static class ResultPoints
             .Field("duration_ms", result.DurationMs)
             .Field("result_id", result.ResultId)
             .Field("agent_version", result.AgentVersion)
-            .Field("error", result.Error)
-            .Timestamp(WritePrecision.Nanoseconds.ToTimestamp(result.StartedAt));
+            .Field("error", result.Error);
+        if (result.CpuBound == true)
+        {
+            // Kept (not quarantined) and left out of every verdict: the probe could not keep up for want of a CPU.
+            // Written only when true, so points of probes that never say so stay as they were.
+            line.Field("cpu_bound", true);
+        }
+
+        line.Timestamp(WritePrecision.Nanoseconds.ToTimestamp(result.StartedAt));
         return line.ToString().TrimEnd('\n');
     }
 

@@ -40,6 +40,10 @@ public sealed class JobOptions
     [RegularExpression(CronPattern, ErrorMessage = "Jobs:MonthlyReportCron must be a five-field cron expression.")]
     public string MonthlyReportCron { get; set; } = "0 6 1 * *";
 
+    /// <summary>Cron of the yearly statistical report of the previous year (default 07:00 on 1 January).</summary>
+    [RegularExpression(CronPattern, ErrorMessage = "Jobs:YearlyReportCron must be a five-field cron expression.")]
+    public string YearlyReportCron { get; set; } = "0 7 1 1 *";
+
     /// <summary>
     /// Cron of the housekeeping job (default 20 minutes past every hour): quarantine retention and size
     /// (<c>Quarantine:RetentionDays</c>, <c>Quarantine:MaxRows</c>) and the stored result ids (<c>Ingestion:MaxResultAge</c>).

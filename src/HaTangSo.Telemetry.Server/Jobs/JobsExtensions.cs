@@ -23,6 +23,9 @@ internal static class JobsExtensions
         services.AddSingleton<IValidateOptions<JobOptions>, JobOptionsValidator>();
 
         services.AddSingleton<ResultSamples>();
+        services.AddSingleton<LinkSummaries>();
+        services.AddSingleton<JobItemFailures>();
+        services.AddSingleton<YearlyReportJob>();
         services.AddSingleton<TargetStore>();
         services.AddSingleton<ComplianceEvaluator>();
         services.AddSingleton<ComplianceStore>();

@@ -13,7 +13,7 @@ namespace HaTangSo.Telemetry.Server.Jobs;
 /// </summary>
 internal sealed class ScheduledJobs(
     RollupJob rollups, ComplianceJob compliance, LivenessJob liveness, NotificationDispatcher notifications, MonthlyReportJob reports,
-    HousekeepingJob housekeeping)
+    YearlyReportJob yearly, HousekeepingJob housekeeping)
 {
     /// <summary>The recurring job ids.</summary>
     public const string RollupsId = "rollups";
@@ -21,6 +21,7 @@ internal sealed class ScheduledJobs(
     public const string LivenessId = "probe-liveness";
     public const string NotificationsId = "notifications";
     public const string MonthlyReportId = "monthly-report";
+    public const string YearlyReportId = "yearly-report";
     public const string HousekeepingId = "housekeeping";
 
     [DisableConcurrentExecution(timeoutInSeconds: 3600)]
@@ -49,6 +50,10 @@ internal sealed class ScheduledJobs(
     [DisableConcurrentExecution(timeoutInSeconds: 3600)]
     [AutomaticRetry(Attempts = 5)]
     public Task MonthlyReportAsync(CancellationToken cancellationToken) => reports.RunPreviousMonthAsync(cancellationToken);
+
+    [DisableConcurrentExecution(timeoutInSeconds: 3 * 3600)]
+    [AutomaticRetry(Attempts = 5)]
+    public Task YearlyReportAsync(CancellationToken cancellationToken) => yearly.RunPreviousYearAsync(cancellationToken);
 
     [DisableConcurrentExecution(timeoutInSeconds: 3600)]
     [AutomaticRetry(Attempts = 3)]

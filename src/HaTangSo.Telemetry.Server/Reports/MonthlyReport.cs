@@ -1,125 +1,114 @@
 using System.Globalization;
-using System.Text;
 using ClosedXML.Excel;
-using CsvHelper;
 using HaTangSo.Telemetry.Server.Compliance;
 
 namespace HaTangSo.Telemetry.Server.Reports;
 
-/// <summary>One line of the report: an area (a former district, a commune, ...) × access over the month.</summary>
+/// <summary>
+/// One line of a report: an area (a former district, a commune, ...) × access × operator (<c>all</c> first) over the
+/// period, with the value's 95 % interval and the busy hours' value beside the whole day's.
+/// </summary>
 public sealed record ReportRow(
     string AreaKind, string AreaCode, string AreaName, string Access, string Technology, string? Metric, string? Statistic,
     double? Value, double? Target, int Samples, string Status, string? TargetSource)
 {
+    /// <summary><c>all</c>, or the operator of this row.</summary>
+    public string Operator { get; init; } = ComplianceWindow.AllOperators;
+
+    /// <summary><c>link</c> or <c>pooled</c>.</summary>
+    public string? Weighting { get; init; }
+
+    /// <summary>Lower end of the value's 95 % interval.</summary>
+    public double? CiLow { get; init; }
+
+    /// <summary>Upper end of the value's 95 % interval.</summary>
+    public double? CiHigh { get; init; }
+
+    /// <summary>Probe links counted.</summary>
+    public int Links { get; init; }
+
+    /// <summary>The value over the busy hours (19:00–23:00 by default) of the period.</summary>
+    public double? BusyValue { get; init; }
+
+    /// <summary>Lower end of the busy-hour value's 95 % interval.</summary>
+    public double? BusyCiLow { get; init; }
+
+    /// <summary>Upper end of the busy-hour value's 95 % interval.</summary>
+    public double? BusyCiHigh { get; init; }
+
+    /// <summary>The busy hours' status against the same target.</summary>
+    public string? BusyStatus { get; init; }
+
+    /// <summary>Samples in the busy hours.</summary>
+    public int BusySamples { get; init; }
+
     /// <summary>The former district's code, for rows of that kind.</summary>
     public string? DistrictCode => AreaKind == "former-district" ? AreaCode : null;
 }
 
-/// <summary>A probe that was silent during the month.</summary>
+/// <summary>A probe that was silent during the month (last data: the hour or day of its last result).</summary>
 public sealed record SilentProbe(string ProbeId, string CommuneCode, int Results, int Expected, DateTimeOffset? LastResult);
 
-/// <summary>The monthly report of a province, and its CSV, XLSX and chart renderings.</summary>
+/// <summary>The monthly report of a province, and its CSV, XLSX and chart renderings (Vietnamese first).</summary>
 public sealed record MonthlyReport(string ProvinceCode, string ProvinceName, DateOnly Month, IReadOnlyList<ReportRow> Rows, IReadOnlyList<SilentProbe> SilentProbes)
 {
-    /// <summary>CSV (<see cref="ReportCsv"/>: UTF-8 with BOM, formula-like cells neutralised): the table, then the silent probes.</summary>
-    public byte[] ToCsv() => ReportCsv.Write(csv =>
+    /// <summary>The compliance sheet's name.</summary>
+    public const string ComplianceSheet = "Tuân thủ chỉ tiêu";
+    /// <summary>The operator ranking sheet's name.</summary>
+    public const string RankingSheet = "Xếp hạng nhà mạng";
+    /// <summary>The QCVN 34 sheet's name.</summary>
+    public const string Qcvn34Sheet = "QCVN 34";
+    /// <summary>The silent probes sheet's name.</summary>
+    public const string SilentSheet = "Thiết bị thiếu kết quả";
+
+    /// <summary>QCVN 34 per fixed link over the month.</summary>
+    public IReadOnlyList<Qcvn34Result> Qcvn34Links { get; init; } = [];
+
+    /// <summary>The share of links meeting QCVN 34 per area and operator.</summary>
+    public IReadOnlyList<Qcvn34AreaShare> Qcvn34Shares { get; init; } = [];
+
+    /// <summary>CSV (<see cref="ReportCsv"/>: UTF-8 with BOM, formula-like cells neutralised): the table, the ranking, QCVN 34, the silent probes.</summary>
+    public byte[] ToCsv(Lang lang = Lang.Vi) => ReportCsv.Write(csv =>
     {
-        csv.WriteRecords(Rows);
+        ReportTable.WriteCsv(csv, ReportColumns.Rows, Rows, lang);
         csv.NextRecord();
-        csv.WriteRecords(SilentProbes);
+        ReportTable.WriteCsv(csv, ReportColumns.Ranking, ReportColumns.Rank(Rows), lang);
+        csv.NextRecord();
+        ReportTable.WriteCsv(csv, ReportColumns.Qcvn34Shares, Qcvn34Shares, lang);
+        csv.NextRecord();
+        ReportTable.WriteCsv(csv, ReportColumns.Silent, SilentProbes, lang);
     });
 
-    /// <summary>XLSX with a "Compliance" sheet (and the chart) and a "Silent probes" sheet.</summary>
-    public byte[] ToXlsx(byte[] chartPng) => XlsxPicture.Add(ToXlsxWithoutChart(), "Compliance", chartPng, row: Rows.Count + 5, column: 0);
+    /// <summary>XLSX: compliance (and the chart), operator ranking, QCVN 34 and silent probes sheets.</summary>
+    public byte[] ToXlsx(byte[] chartPng) => XlsxPicture.Add(ToXlsxWithoutChart(), ComplianceSheet, chartPng, row: Rows.Count + 6, column: 0);
 
     /// <summary>The workbook before the chart is placed (text cells are always strings, never formulas).</summary>
     internal byte[] ToXlsxWithoutChart()
     {
         using var workbook = new XLWorkbook();
-        var sheet = workbook.Worksheets.Add("Compliance");
-        sheet.Cell(1, 1).Value = $"{ProvinceName} ({ProvinceCode}) — {Month:yyyy-MM}";
-        string[] headers = ["Loại vùng (area kind)", "Mã (code)", "Tên (name)", "Access", "Technology", "Metric", "Statistic", "Value", "Target", "Samples", "Status", "Source"];
-        for (var c = 0; c < headers.Length; c++)
-        {
-            sheet.Cell(3, c + 1).Value = headers[c];
-            sheet.Cell(3, c + 1).Style.Font.Bold = true;
-        }
-
-        for (var r = 0; r < Rows.Count; r++)
-        {
-            var row = Rows[r];
-            object?[] values = [row.AreaKind, row.AreaCode, row.AreaName, row.Access, row.Technology, row.Metric, row.Statistic, row.Value, row.Target, row.Samples, row.Status, row.TargetSource];
-            for (var c = 0; c < values.Length; c++)
-            {
-                var cell = sheet.Cell(r + 4, c + 1);
-                switch (values[c])
-                {
-                    case double d:
-                        cell.Value = d;
-                        cell.Style.NumberFormat.Format = "0.00";
-                        break;
-                    case int i:
-                        cell.Value = i;
-                        break;
-                    case string s:
-                        cell.Value = s;
-                        break;
-                }
-            }
-        }
-
-        var silent = workbook.Worksheets.Add("Silent probes");
-        string[] silentHeaders = ["Probe", "Commune", "Results", "Expected", "Last result (UTC)"];
-        for (var c = 0; c < silentHeaders.Length; c++)
-        {
-            silent.Cell(1, c + 1).Value = silentHeaders[c];
-            silent.Cell(1, c + 1).Style.Font.Bold = true;
-        }
-
-        for (var r = 0; r < SilentProbes.Count; r++)
-        {
-            var probe = SilentProbes[r];
-            silent.Cell(r + 2, 1).Value = probe.ProbeId;
-            silent.Cell(r + 2, 2).Value = probe.CommuneCode;
-            silent.Cell(r + 2, 3).Value = probe.Results;
-            silent.Cell(r + 2, 4).Value = probe.Expected;
-            silent.Cell(r + 2, 5).Value = probe.LastResult?.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "never";
-        }
-
+        var title = $"{ProvinceName} ({ProvinceCode}) — tháng {Month.ToString("MM/yyyy", CultureInfo.InvariantCulture)} (month {Month:yyyy-MM})";
+        var sheet = workbook.Worksheets.Add(ComplianceSheet);
+        sheet.Cell(1, 1).Value = title;
+        ReportTable.WriteSheet(sheet, 3, ReportColumns.Rows, Rows);
+        var ranking = workbook.Worksheets.Add(RankingSheet);
+        ranking.Cell(1, 1).Value = title;
+        ReportTable.WriteSheet(ranking, 3, ReportColumns.Ranking, ReportColumns.Rank(Rows));
+        var qcvn = workbook.Worksheets.Add(Qcvn34Sheet);
+        qcvn.Cell(1, 1).Value = title;
+        var next = ReportTable.WriteSheet(qcvn, 3, ReportColumns.Qcvn34Shares, Qcvn34Shares);
+        ReportTable.WriteSheet(qcvn, next + 1, ReportColumns.Qcvn34Links, Qcvn34Links);
+        var silent = workbook.Worksheets.Add(SilentSheet);
+        ReportTable.WriteSheet(silent, 1, ReportColumns.Silent, SilentProbes);
         using var output = new MemoryStream();
         workbook.SaveAs(output);
         return output.ToArray();
     }
 
-    /// <summary>A bar chart per former district (or, without those, per area): the value for each access type, with its target as a line.</summary>
-    public byte[] ToChartPng()
-    {
-        var plot = new ScottPlot.Plot();
-        var kind = Rows.Any(r => r.AreaKind == "former-district") ? "former-district" : Rows.Count > 0 ? Rows[0].AreaKind : null;
-        var charted = Rows.Where(r => r.AreaKind == kind).ToList();
-        var districts = charted.Select(r => r.AreaCode).Distinct().ToList();
-        var accesses = new[] { ("fixed", ScottPlot.Colors.SteelBlue), ("mobile", ScottPlot.Colors.Orange) };
-        for (var a = 0; a < accesses.Length; a++)
-        {
-            var (access, color) = accesses[a];
-            var bars = charted.Where(r => r.Access == access && r.Value is not null && r.Metric is "download")
-                .Select(r => new ScottPlot.Bar { Position = districts.IndexOf(r.AreaCode) * 3 + a, Value = r.Value!.Value, FillColor = color })
-                .ToList();
-            if (bars.Count > 0)
-            {
-                plot.Add.Bars(bars).LegendText = access;
-            }
-
-            foreach (var target in charted.Where(r => r.Access == access && r.Target is not null && r.Metric is "download").Select(r => r.Target!.Value).Distinct())
-            {
-                var line = plot.Add.HorizontalLine(target, color: color);
-                line.LinePattern = ScottPlot.LinePattern.Dashed;
-            }
-        }
-
-        plot.Axes.Bottom.SetTicks([.. districts.Select((_, i) => i * 3 + 0.5)], [.. districts]);
-        plot.Title($"{ProvinceCode} {Month:yyyy-MM}: download (Mb/s) by {kind}, dashed = target");
-        plot.ShowLegend();
-        return plot.GetImageBytes(Math.Max(600, districts.Count * 60), 400, ScottPlot.ImageFormat.Png);
-    }
+    /// <summary>
+    /// A bar chart per former district (or, without those, per area) of the all-operator rows: the value for each access
+    /// type, the busy hours' value beside it, the target as a dashed line; Vietnamese labels.
+    /// </summary>
+    public byte[] ToChartPng() => ReportCharts.Bars(
+        $"{ProvinceName} — tháng {Month.ToString("MM/yyyy", CultureInfo.InvariantCulture)}: tốc độ tải xuống (Mb/s), cả ngày và giờ cao điểm; nét đứt = chỉ tiêu",
+        Rows);
 }

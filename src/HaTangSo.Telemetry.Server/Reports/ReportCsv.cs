@@ -24,6 +24,9 @@ internal static class ReportCsv
         InjectionEscapeCharacter = '\'',
     };
 
+    /// <summary>A CSV writer with the same rules over <paramref name="text"/> (streamed exports; the caller writes the BOM).</summary>
+    public static CsvWriter CreateWriter(TextWriter text) => new(text, s_configuration);
+
     /// <summary>Writes what <paramref name="write"/> puts in the CSV and returns it as UTF-8 with a BOM.</summary>
     public static byte[] Write(Action<CsvWriter> write)
     {

@@ -37,6 +37,8 @@ internal static class XlsxPicture
                 imagePart.FeedData(image);
             }
 
+            // Every drawing object of a sheet needs its own id (a second chart on one sheet).
+            var pictureId = (uint)drawingPart.WorksheetDrawing.ChildElements.Count + 2U;
             var width = BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16, 4)) * EmuPerPixel;
             var height = BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20, 4)) * EmuPerPixel;
             drawingPart.WorksheetDrawing.Append(new Xdr.OneCellAnchor(
@@ -46,7 +48,7 @@ internal static class XlsxPicture
                 new Xdr.Extent { Cx = width, Cy = height },
                 new Xdr.Picture(
                     new Xdr.NonVisualPictureProperties(
-                        new Xdr.NonVisualDrawingProperties { Id = 2U, Name = "chart" },
+                        new Xdr.NonVisualDrawingProperties { Id = pictureId, Name = "chart " + pictureId },
                         new Xdr.NonVisualPictureDrawingProperties(new A.PictureLocks { NoChangeAspect = true })),
                     new Xdr.BlipFill(
                         new A.Blip { Embed = drawingPart.GetIdOfPart(imagePart) },

@@ -114,7 +114,7 @@ public sealed class AlertLifecycleTests(PostgresFixture postgres, InfluxDbFixtur
         Assert.Equal(2, events.Count);
         var points = await context.Influx.QueryRowsAsync($"SELECT count(samples) FROM compliance WHERE district = '{BelowDistrict}' AND access = 'fixed'", ct);
         Assert.True(Assert.Single(points)["count"].GetInt64() >= 2);
-        var streak = await context.ScalarAsync("SELECT count(*) FROM compliance_evaluations WHERE district_code = '445' AND access = 'fixed' AND window_kind = 'rolling'", ct);
+        var streak = await context.ScalarAsync("SELECT count(*) FROM compliance_evaluations WHERE district_code = '445' AND access = 'fixed' AND window_kind = 'rolling' AND operator = 'all'", ct);
         Assert.Equal(5L, streak); // five distinct hours (00, 01, 02, 04, 05), however many instances and retries
     }
 

@@ -90,25 +90,39 @@ internal sealed class ComplianceTestContext : IAsyncDisposable
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
     }
 
-    /// <summary>Writes <paramref name="count"/> results evenly spread over <c>[from, to)</c>, downloads from <paramref name="download"/>.</summary>
+    /// <summary>
+    /// Writes <paramref name="count"/> results evenly spread over <c>[from, to)</c>, downloads from <paramref name="download"/>.
+    /// With <paramref name="cpuBound"/> they carry the probe's <c>cpu_bound</c> flag (as ingestion writes it) and are not
+    /// added to <see cref="Written"/> (no verdict may count them). The operator is VNPT for fixed and Viettel for mobile
+    /// unless <paramref name="operator"/> names another.
+    /// </summary>
     public async Task WriteResultsAsync(
         string district, string commune, string probe, string access, DateTimeOffset from, DateTimeOffset to, int count,
-        Func<int, double> download, CancellationToken cancellationToken, string province = Province)
+        Func<int, double> download, CancellationToken cancellationToken, string province = Province, bool cpuBound = false, string? @operator = null)
     {
         var lines = new LineBuilder();
         var step = (to - from) / count;
         for (var i = 0; i < count; i++)
         {
             var link = access == "fixed" ? "fixed" : "modem";
-            var result = new RawResult(from + (step * i), district, commune, probe, link, access, access == "fixed" ? "VNPT" : "Viettel",
+            var result = new RawResult(from + (step * i), district, commune, probe, link, access, @operator ?? (access == "fixed" ? "VNPT" : "Viettel"),
                 access == "fixed" ? "ftth" : "4g", download(i), download(i) / 2, 20 + (i % 7));
-            Written.Add(result);
+            if (!cpuBound)
+            {
+                Written.Add(result);
+            }
+
             lines.Measurement("speedtest").Tag("province", province).Tag("district", district).Tag("commune", commune).Tag("probe", probe)
                 .Tag("link", link).Tag("access", access).Tag("operator", result.Operator).Tag("technology", result.Technology)
                 .Tag("server", "test").Tag("status", "ok")
                 .Field("download_mbps", result.Download).Field("upload_mbps", result.Upload).Field("latency_ms", result.Latency)
-                .Field("duration_ms", 20000L).Field("result_id", Guid.NewGuid().ToString())
-                .Timestamp(WritePrecision.Nanoseconds.ToTimestamp(result.Time));
+                .Field("duration_ms", 20000L).Field("result_id", Guid.NewGuid().ToString());
+            if (cpuBound)
+            {
+                lines.Field("cpu_bound", true);
+            }
+
+            lines                .Timestamp(WritePrecision.Nanoseconds.ToTimestamp(result.Time));
         }
 
         await Influx.WriteAsync(lines.ToString(), WritePrecision.Nanoseconds, cancellationToken);

@@ -40,16 +40,17 @@ public sealed partial class OverviewPageTests(DashboardEnvironment environment)
             var (status, cells) = rows[(expected.GetProperty("districtCode").GetString()!, expected.GetProperty("access").GetString()!)];
             Assert.Equal(expected.GetProperty("status").GetString(), status);
             Assert.Equal(expected.GetProperty("districtName").GetString(), cells[0]);
-            Assert.Equal(expected.GetProperty("samples").GetInt32().ToString("N0", System.Globalization.CultureInfo.InvariantCulture), cells[6]);
+            // Numbers in Vietnamese format in what people read: 1.234 samples, 214,9 Mb/s.
+            Assert.Equal(expected.GetProperty("samples").GetInt32().ToString("#,##0", VerdictTexts.VietnameseNumbers), cells[6]);
             if (expected.GetProperty("value").ValueKind == JsonValueKind.Number)
             {
-                Assert.Equal($"{expected.GetProperty("value").GetDouble().ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)} Mb/s", cells[4]);
+                Assert.Equal($"{expected.GetProperty("value").GetDouble().ToString("#,##0.0", VerdictTexts.VietnameseNumbers)} Mb/s", cells[4]);
             }
         }
 
         var below = rows[("445", "fixed")];
         Assert.Equal(("below", "Huyện Thạch Hà", "Không đạt — below target"), (below.Status, below.Cells[0], below.Cells[7]));
-        Assert.Equal("mean ≥ 150 Mb/s", below.Cells[5]);
+        Assert.Equal(VerdictTexts.Target("download", "mean", "link", 150, Lang.Vi), below.Cells[5]);
         Assert.Equal("Đạt — met", rows[("436", "fixed")].Cells[7]);
         Assert.Equal("Chưa đủ mẫu — insufficient data", rows[("437", "fixed")].Cells[7]);
 
@@ -66,12 +67,12 @@ public sealed partial class OverviewPageTests(DashboardEnvironment environment)
         var ct = TestContext.Current.CancellationToken;
         using var directory = new TempDirectory("hts-screenshot");
         var png = Path.Combine(directory.Path, "overview-42.png");
-        await RunChromiumAsync([$"--screenshot={png}", "--window-size=1400,2000", "--hide-scrollbars", PageUrl("/overview/42")], ct);
+        await RunChromiumAsync([$"--screenshot={png}", "--window-size=1600,4000", "--hide-scrollbars", PageUrl("/overview/42")], ct);
 
         Assert.True(File.Exists(png), "Chromium wrote no screenshot");
         using var bitmap = SKBitmap.Decode(png);
         Assert.NotNull(bitmap);
-        Assert.Equal((1400, 2000), (bitmap.Width, bitmap.Height)); // the whole table of Hà Tĩnh's 12 districts
+        Assert.Equal((1600, 4000), (bitmap.Width, bitmap.Height)); // the whole table of Hà Tĩnh's 12 districts, with the interval columns
         var colours = new Dictionary<SKColor, int>();
         for (var y = 0; y < bitmap.Height; y += 2)
         {
