@@ -13,6 +13,10 @@ internal static class DiagnosticsExtensions
     {
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IngestionMetrics>();
+        builder.Services.AddSingleton<DataFreshness>();
+        builder.Services.AddSingleton<BrokerMetrics>();
+        builder.Services.AddSingleton<JobMetrics>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<JobMetrics>());
         var otlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("hts-server", serviceVersion: typeof(Log).Assembly.GetName().Version?.ToString()))
@@ -47,6 +51,9 @@ internal static class DiagnosticsExtensions
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync }).AllowAnonymous();
         app.MapLiveness().AllowAnonymous();
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
+        // Observable instruments exist once their owner does: create the ones nothing else asks for.
+        _ = app.Services.GetRequiredService<DataFreshness>();
+        _ = app.Services.GetRequiredService<BrokerMetrics>();
         return app;
     }
 }
