@@ -343,7 +343,8 @@ def open_alerts(board, where, w=12, h=8):
     board.add("table", "Open alerts (opened at)", [influx(query, fmt="table")], unit="string", w=w, h=h,
               description="Alerts opened and not yet resolved (an area below target, a probe silent or flooding), from alert_events; "
                           "the time is when each was opened.",
-              overrides=[override("Time", display_name="opened", unit="dateTimeAsIso")] + code_overrides("area", "district", "probe", "access"),
+              overrides=[override("Time", display_name="opened", unit="dateTimeAsIso"), override("probe", links=[link("Open the probe", PROBE_URL)], unit="string"),
+                         *code_overrides("area", "district", "access", "kind", "technology")],
               options={"showHeader": True, "cellHeight": "sm", "sortBy": [{"displayName": "opened", "desc": True}]})
     history = (f'SELECT "event", "kind", "area", "access", "probe", "value", "threshold", "text" FROM "alert_events" '
                f'WHERE {where} AND $timeFilter ORDER BY time DESC LIMIT 200')
@@ -352,7 +353,7 @@ def open_alerts(board, where, w=12, h=8):
               overrides=[override("Time", display_name="at", unit="dateTimeAsIso"), override("event", mappings=EVENT_MAPPING,
                                                                                              custom_cell={"type": "color-text"}),
                          override("value", unit="Mbits", decimals=1), override("threshold", unit="Mbits", decimals=1)]
-              + code_overrides("area", "probe", "access", "kind"),
+              + [override("probe", links=[link("Open the probe", PROBE_URL)], unit="string")] + code_overrides("area", "access", "kind"),
               options={"showHeader": True, "cellHeight": "sm"})
 
 
@@ -490,6 +491,7 @@ def district():
                        "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}},
               description="Each operator's value of the target's statistic (the per-operator verdict rows), coloured against the "
                           "area's target.")
+    status_timeline(board, WHERE_AREA, '"access"', "$tag_access", h=5)
     value_against_target(board, WHERE_AREA, "Value against the target over time: $access", '"access", "statistic"',
                          "value $tag_statistic ($tag_access)", w=12)
     value_against_target(board, WHERE_AREA, "Share of samples at the target speed: $access", '"access", "statistic"',
@@ -601,7 +603,8 @@ def fleet():
     skipped = (f'SELECT count("result_id") FROM "speedtest" WHERE {WHERE_PLACE} AND {WHERE_LINK} AND "status" =~ /^(skipped|failed|partial)$/ '
                'AND $timeFilter GROUP BY time($__interval), "status" fill(none)')
     board.add("timeseries", "Skipped, failed and partial tests", [influx(skipped, alias="$tag_status")], unit="none", w=12, h=8,
-              interval="1h", custom={"drawStyle": "bars", "fillOpacity": 60, "stacking": {"mode": "normal", "group": "A"}}, decimals=0,
+              interval="1h", custom={**series_custom(2000 * HOURLY_S), "drawStyle": "bars", "fillOpacity": 60, "stacking": {"mode": "normal", "group": "A"}},
+              decimals=0,
               options={"legend": LEGEND, "tooltip": TOOLTIP})
     queue = (f'SELECT last("queue_depth") FROM "probe_status" WHERE {WHERE_PLACE} AND $timeFilter '
              'GROUP BY time($__interval), "probe" fill(none)')
@@ -627,7 +630,8 @@ def fleet():
     errors = (f'SELECT "status", "link", "error" FROM "speedtest" WHERE {WHERE_PLACE} AND {WHERE_LINK} AND "status" != \'ok\' '
               'AND $timeFilter GROUP BY "probe" ORDER BY time DESC LIMIT 20')
     board.add("table", "Latest skipped and failed tests", [influx(errors, fmt="table")], unit="string", w=12, h=8,
-              overrides=[override("Time", unit="dateTimeAsIso")], options={"showHeader": True, "cellHeight": "sm"})
+              overrides=[override("Time", unit="dateTimeAsIso"), override("probe", links=[link("Open the probe", PROBE_URL)], unit="string"),
+                         *code_overrides("status", "link")], options={"showHeader": True, "cellHeight": "sm"})
     open_alerts(board, '"province" =~ /^$province$/ AND "kind" =~ /^probe_/')
     return board
 
@@ -661,8 +665,9 @@ def probe():
     board.add("timeseries", "Latency, latency under load and loss per link", [influx(latency, alias="$col $tag_link")], unit="ms", w=12, h=9,
               interval="15m", custom=series_custom(2000 * RESULT_SCHEDULE_S), options={"legend": LEGEND, "tooltip": TOOLTIP},
               overrides=[override("/^loss.*/", unit="percent", custom_line={"fill": "dot"})])
-    qcvn = ('SELECT last("status") AS "QCVN 34", "mean_download_mbps" AS "mean", "advertised_download_mbps" AS "advertised", "ratio", "samples" '
-            'FROM "qcvn34" WHERE "probe" = \'$probe\' AND "link" =~ /^$link$/ AND $timeFilter GROUP BY "link"')
+    # status is a tag of qcvn34: selected beside the selector, it is the newest point's
+    qcvn = ('SELECT last("ratio") AS "ratio", "status" AS "QCVN 34", "mean_download_mbps" AS "mean", "advertised_download_mbps" AS "advertised", '
+            '"samples" FROM "qcvn34" WHERE "probe" = \'$probe\' AND "link" =~ /^$link$/ AND $timeFilter GROUP BY "link"')
     board.add("table", "QCVN 34:2022 per fixed link (latest)", [influx(qcvn, fmt="table")], unit="Mbits", w=12, h=6, decimals=1,
               overrides=[override("QCVN 34", mappings=STATUS_MAPPING, custom_cell={"type": "color-background"}, unit="string"),
                          override("ratio", unit="percentunit"), override("samples", unit="none", decimals=0),

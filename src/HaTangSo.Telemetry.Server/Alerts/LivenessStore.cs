@@ -19,7 +19,8 @@ internal sealed record ProbeLivenessRow(ProbeLocation Probe, ProbeLiveness Liven
 /// <summary>
 /// The liveness job's reads and writes: the registry's evidence and the previous answers (PostgreSQL, table
 /// <c>probe_liveness</c>), and one <c>probe_liveness</c> point per registered probe per run for the fleet dashboard
-/// (tags <c>province</c>, <c>district</c>, <c>commune</c>, <c>probe</c>; fields <c>state</c>, <c>since</c> and
+/// (tags <c>province</c>, <c>district</c>, <c>commune</c>, <c>probe</c>, and its links' <c>accesses</c>, <c>operators</c>,
+/// <c>technologies</c> as sorted comma-separated lists; fields <c>state</c>, <c>since</c> and
 /// <c>last_seen</c> in Unix milliseconds — Grafana's date units read them as they are —, <c>schedule_s</c>, and one
 /// 1/0 field per state so that one query counts them all).
 /// </summary>
@@ -80,6 +81,8 @@ internal sealed class LivenessStore(NpgsqlDataSource dataSource, InfluxDbClient 
         {
             lines.Measurement(Measurement)
                 .Tag("province", probe.ProvinceCode).Tag("district", probe.DistrictCode).Tag("commune", probe.CommuneCode).Tag("probe", probe.ProbeId)
+                .Tag("accesses", List(probe.Links.Select(l => l.Access))).Tag("operators", List(probe.Links.Select(l => l.Operator)))
+                .Tag("technologies", List(probe.Links.Select(l => l.Technology)))
                 .Field("state", liveness.State.ToName())
                 .Field("since", liveness.Since.ToUnixTimeMilliseconds());
             if (heard is { } h)
@@ -98,4 +101,8 @@ internal sealed class LivenessStore(NpgsqlDataSource dataSource, InfluxDbClient 
 
         await influx.WriteAsync(lines.ToString(), WritePrecision.Seconds, cancellationToken);
     }
+
+    // The probe's links as one sorted, comma-separated tag value ("fixed,mobile"): the fleet dashboard's access, operator
+    // and technology filters match one element of it. Link attributes pass NameRules at registration (no comma).
+    private static string List(IEnumerable<string> values) => string.Join(',', values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
 }
