@@ -13,7 +13,7 @@ internal static class DashboardQueries
     public static Dictionary<string, string> ThachHa(DashboardEnvironment environment, string window = "rolling") => new(StringComparer.Ordinal)
     {
         ["province"] = "42", ["area_kind"] = "former-district", ["area"] = "445", ["commune"] = environment.ThachHaCommunes, ["access"] = ".*",
-        ["operator"] = ".*", ["technology"] = ".*", ["window"] = window, ["instance"] = ".*", ["probe"] = DashboardEnvironment.StaleProbe, ["link"] = ".*",
+        ["operator"] = ".*", ["technology"] = ".*", ["window"] = window, ["instance"] = ".*", ["probe"] = DashboardEnvironment.OfflineProbe, ["link"] = ".*",
     };
 
     /// <summary>One commune, one access type, operator and technology (Grafana escapes a single value of a multi-value variable).</summary>
