@@ -118,7 +118,7 @@ plugin=$(ls /usr/lib/*/mosquitto_dynamic_security.so /usr/lib/mosquitto_dynamic_
 tls_lines="cafile $state/tls/ca.crt
 certfile $state/tls/broker.crt
 keyfile $state/tls/broker.key"
-{ grep -E '^(max_queued_messages|max_inflight_messages|message_size_limit|persistence) ' deploy/mosquitto/mosquitto.conf
+{ grep -E '^(max_queued_messages|max_queued_bytes|max_inflight_messages|message_size_limit|persistence) ' deploy/mosquitto/mosquitto.conf
   echo "persistence_location $state/mosquitto/"
   echo "plugin $plugin"
   echo "plugin_opt_config_file $dynsec"
@@ -149,12 +149,22 @@ pids+=($!)
 for _ in $(seq 300); do curl -sf "$SERVER_URL/health" >/dev/null && break; sleep 0.2; done
 curl -sf "$SERVER_URL/health" >/dev/null || { echo "The server did not become healthy; see $state/logs/server.log:"; tail -20 "$state/logs/server.log"; exit 1; }
 
+# The speed-test server the demo probe measures against: registered at start-up from Provisioning:SpeedTestId
+# (results naming any other server are quarantined); here with a capacity that fits: 1,000 Mb/s behind the emulated
+# links (they carry at most 100 Mb/s), 100,000 Mb/s (the contract's ceiling) over loopback.
+capacity=100000; [[ -n $lab ]] && capacity=1000
+curl -sf -X PUT "$SERVER_URL/api/servers/local-speedtest" -H "X-Api-Key: $API_KEY" -H 'Content-Type: application/json' \
+  -d "{\"name\": \"Máy chủ đo tốc độ cục bộ\", \"baseUrl\": \"http://$speedtest_ip:8090/\", \"capacityMbps\": $capacity}" >/dev/null
+
 # A demo probe in Thạch Hà (Hà Tĩnh) with a fixed line and a 4G modem, enrolled like a real one: the server
-# registers it, creates its broker client and role, and answers with its password and configuration file.
-HTS_API_KEY="$API_KEY" deploy/probe/enrol.sh "$SERVER_URL" demo-probe-01 "$state/probe" <<'JSON' >/dev/null
+# registers it, creates its broker client and role, and answers with its password and configuration file. The
+# fixed line's advertised 100/40 Mb/s is the emulated link's; over loopback there is no line, so none is registered
+# (a result above 1.5 × the advertised speed would be quarantined as implausible).
+advertised=', "advertisedDownloadMbps": 100, "advertisedUploadMbps": 40'; [[ -z $lab ]] && advertised=
+HTS_API_KEY="$API_KEY" deploy/probe/enrol.sh "$SERVER_URL" demo-probe-01 "$state/probe" <<JSON >/dev/null
 { "communeCode": "18409", "description": "Local demo probe (Xã Tân Lộc, Thạch Hà)", "scheduleMinutes": 2,
   "links": [
-    {"name": "fixed", "access": "fixed", "operator": "VNPT", "technology": "ftth", "advertisedDownloadMbps": 100, "advertisedUploadMbps": 40},
+    {"name": "fixed", "access": "fixed", "operator": "VNPT", "technology": "ftth"$advertised},
     {"name": "mobile", "access": "mobile", "operator": "Viettel", "technology": "4g"}
   ]}
 JSON

@@ -40,6 +40,12 @@ public enum NameKind
 
     /// <summary>Free text a person reads: a description, a target's source (<c>568/KH-UBND</c>).</summary>
     Text,
+
+    /// <summary>
+    /// A probe's diagnostic message (the result's <c>error</c>): the characters of <see cref="Text"/>, up to the contract's
+    /// 1,024 (<see cref="ResultLimits.MaxErrorString"/>).
+    /// </summary>
+    Diagnostic,
 }
 
 /// <summary>
@@ -63,6 +69,7 @@ public static class NameRules
         new(NameKind.AreaName, 1, 128, "1-128 letters (any script, with their diacritics), digits, spaces and - ' ’ . , ( ) /, starting with a letter or digit", Rune.IsLetterOrDigit, IsAreaNameRune),
         new(NameKind.Version, 1, 64, "1-64 characters A-Z a-z 0-9 '.' '-' '+', starting with a letter or digit", AsciiLetterDigit, c => AsciiLetterDigit(c) || c.Value is '.' or '-' or '+'),
         new(NameKind.Text, 0, 500, "up to 500 letters, digits, punctuation, symbols and spaces (no control characters, line breaks or backslashes)", IsTextRune, IsTextRune),
+        new(NameKind.Diagnostic, 0, ResultLimits.MaxErrorString, "up to 1024 letters, digits, punctuation, symbols and spaces (no control characters, line breaks or backslashes)", IsTextRune, IsTextRune),
     }.OrderBy(r => r.Kind).ToArray();
 
     /// <summary>The longest value of <paramref name="kind"/>, in UTF-16 code units.</summary>

@@ -55,8 +55,8 @@ public sealed record ResultMessage
     public string? Error { get; init; }
 
     /// <summary>
-    /// True when the probe did not keep up with the link during a transfer because it did not get a CPU (it held the
-    /// transfer back and its threads waited for a core): the figures may understate the link. Absent means false.
+    /// True when the probe did not keep up with the link during a transfer because it did not get a CPU (it could not run
+    /// for a tenth of the transfer, or the link waited for it): the figures may understate the link. Absent means false.
     /// </summary>
     public bool? CpuBound { get; init; }
 
@@ -79,10 +79,10 @@ public sealed record CpuInfo
     /// <summary>All cores' time not idle, in percent.</summary>
     public double? BusyPct { get; init; }
 
-    /// <summary>
-    /// How much of the time the probe, not the link, held the transfer back (download: its receive buffers more than
-    /// half full of unread bytes; upload: nothing to send), in percent.
-    /// </summary>
+    /// <summary>Time the probe could not run at all (no core for it), in percent of the transfer.</summary>
+    public double? StalledPct { get; init; }
+
+    /// <summary>Uploads: time the link waited for the probe to write, in percent of the transfer.</summary>
     public double? AppLimitedPct { get; init; }
 }
 

@@ -35,9 +35,9 @@ internal static class AccuracyBenchmark
 
         var busy = new EmulatedLink("busy", 100, 40, 20);
         await using (var run = await AccuracyRun.StartAsync("benchbsy", [busy], cancellationToken))
-        await using (BusyLoop.Start(core: 0, nice: AccuracyRun.ClientNice))
+        await using (BusyLoop.Start(core: 0, nice: 0))
         {
-            Console.WriteLine("beside one busy core (a loop on core 0 at the clients' priority):");
+            Console.WriteLine("beside one busy core (a loop on core 0 at the ordinary priority):");
             Console.WriteLine((await run.MeasureAsync(busy, cancellationToken, minRounds: 3, maxRounds: 3)).ToString());
         }
     }

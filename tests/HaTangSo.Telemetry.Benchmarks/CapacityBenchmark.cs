@@ -96,6 +96,9 @@ internal static class CapacityBenchmark
         }
     }
 
+    private static readonly ProbeLink[] s_links = [new("fixed", "fixed", "VNPT", "ftth", null, null), new("mobile", "mobile", "Viettel", "4g", null, null)];
+    private static readonly SpeedTestServer s_server = new("ht-dc-1", "Máy chủ đo", new Uri("http://127.0.0.1:8090/"), 10_000, true, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
+
     private static string ProbeId(int p) => "cap-" + p.ToString("D6", CultureInfo.InvariantCulture);
 
     private static async Task<long> WriteResultsAsync(
@@ -114,7 +117,7 @@ internal static class CapacityBenchmark
             {
                 for (var link = 0; link < LinksPerProbe; link++)
                 {
-                    lines.Append(ResultPoints.Format(Result(random, location.ProbeId, link, start + offset + TimeSpan.FromMinutes((15 * slot) + (link * 0.5))), location)).Append('\n');
+                    lines.Append(ResultPoints.Format(Result(random, location.ProbeId, link, start + offset + TimeSpan.FromMinutes((15 * slot) + (link * 0.5))), location, s_links[link], s_server)).Append('\n');
                     points++;
                 }
             }

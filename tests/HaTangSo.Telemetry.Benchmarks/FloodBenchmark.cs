@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using HaTangSo.Telemetry.Contracts;
 using HaTangSo.Telemetry.Testing;
 using MQTTnet;
@@ -9,23 +10,27 @@ namespace HaTangSo.Telemetry.Benchmarks;
 
 /// <summary>
 /// Per-probe isolation: honest probes publish a paced stream and their publish-to-queryable latency is measured,
-/// first alone, then while one probe floods — 100× its scheduled rate in measurement time, delivered as fast as the
-/// broker takes it. Prints the latencies side by side, and what happened to the flood (written, quarantined).
+/// first alone, then beside one probe at 100× its scheduled rate, then beside a hostile probe flooding as fast as the
+/// broker takes it (by default 1,000,000 messages: valid results far beyond its schedule, rotating link names,
+/// outliers, an unregistered server). Prints the latencies side by side, what happened to the flood (written,
+/// quarantined by kind, in how many quarantine rows) and the server's peak resident memory. Production settings.
 /// </summary>
 internal static class FloodBenchmark
 {
     private const int HonestProbes = 20;
+    private const string Flooder = "flooder";
 
     public static async Task RunAsync(int flood, int rate, int seconds, CancellationToken ct)
     {
-        Console.WriteLine($"HaTangSo.Telemetry flood benchmark: {HonestProbes} honest probes at {rate}/s for {seconds} s, alone and beside one probe flooding {flood:N0} results; {Environment.ProcessorCount} cores");
+        Console.WriteLine($"HaTangSo.Telemetry flood benchmark: {HonestProbes} honest probes at {rate}/s for {seconds} s, alone and beside one probe flooding {flood:N0} messages; {Environment.ProcessorCount} cores, load average {LoadAverage()}");
         await using var postgres = await PostgresServer.StartAsync(ct);
         await using var influx = await InfluxDbServer.StartAsync(cancellationToken: ct);
         await using var broker = await MosquittoBroker.StartAsync(cancellationToken: ct);
         var connectionString = await postgres.CreateDatabaseAsync(cancellationToken: ct);
         await using var server = await ServerProcess.StartAsync(new ServerSettings(connectionString, influx.BaseAddress, "flood", broker.Port)
         {
-            // The production defaults: 500 ms batches, rate limit 4 × schedule + 4 per link and hour.
+            // The production defaults: 500 ms batches, rate limit 4 × schedule + 4 per link and hour, arrival bucket
+            // 25,000 at once and 1/s per probe (the server's defaults; ServerProcess leaves them alone).
             Extra = new Dictionary<string, string?>
             {
                 ["Ingestion__FlushInterval"] = "00:00:00.500",
@@ -35,7 +40,7 @@ internal static class FloodBenchmark
             },
         }, ct);
         var honest = Enumerable.Range(0, HonestProbes).Select(i => $"honest-{i:D2}").ToArray();
-        foreach (var probe in honest.Append("flooder"))
+        foreach (var probe in honest.Append(Flooder))
         {
             await server.RegisterProbeAsync(probe, "18409", ct);
         }
@@ -43,60 +48,159 @@ internal static class FloodBenchmark
         using var reader = new InfluxProbe(influx.BaseAddress, "flood");
         var alone = await PacedAsync(broker.Port, reader, honest, 0, rate, seconds, ct);
 
-        // The flooder's results: 100× a two-link, 15-minute schedule is one result every 4.5 s of measurement time.
+        // Beside a probe publishing 100× as fast as each honest probe does here (valid results, one every 4.5 s of
+        // measurement time: 100× a two-link, 15-minute schedule).
         var now = DateTimeOffset.UtcNow;
         var floodStart = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddDays(-20);
-        var sequence = 0;
-        List<(string, byte[])> Flood(int count) => [.. Enumerable.Range(0, count).Select(_ =>
-        {
-            var i = sequence++;
-            return ("flooder", SampleResults.ToJson(SampleResults.Create("flooder", i, floodStart.AddSeconds(i * 4.5))));
-        })];
-
-        // Beside a flooder publishing 100× as fast as each honest probe does here.
         var pacedFloodRate = rate * 100 / HonestProbes;
-        var pacedFlood = PublishPacedAsync(broker.Port, Flood(pacedFloodRate * seconds), pacedFloodRate, ct);
+        var paced = Enumerable.Range(0, pacedFloodRate * seconds)
+            .Select(i => SampleResults.ToJson(SampleResults.Create(Flooder, i, floodStart.AddSeconds(i * 4.5)))).ToList();
+        var pacedFlood = PublishPacedAsync(broker.Port, paced, pacedFloodRate, ct);
         var beside100 = await PacedAsync(broker.Port, reader, honest, 1, rate, seconds, ct);
         await pacedFlood;
 
-        // Beside a flooder publishing as fast as the broker takes it.
-        var messages = Flood(flood);
-        var flooding = StreamPublisher.PublishAsync(broker.Port, messages, 2, 500, ct);
+        // Beside the hostile probe flooding as fast as the broker takes it, generated as it goes (no million payloads
+        // held in memory here).
+        var peak = new PeakMemory(server.ProcessId!.Value);
+        var flooding = PublishStreamAsync(broker.Port, flood, i => Hostile(i, floodStart.AddDays(-30)), 4, 500, ct);
         var beside = await PacedAsync(broker.Port, reader, honest, 2, rate, seconds, ct);
         var floodTime = await flooding;
-        flood += pacedFloodRate * seconds;
+        var total = flood + paced.Count;
 
-        var quarantined = 0L;
-        var written = 0L;
-        var deadline = Stopwatch.StartNew();
-        while (written + quarantined < flood && deadline.Elapsed < TimeSpan.FromMinutes(5))
+        var (written, quarantined, rows, byKind) = (0L, 0L, 0L, string.Empty);
+        var wait = Stopwatch.StartNew();
+        var brokerPid = ProcessOf(broker.ConfigPath);
+        var (serverCpu, brokerCpu, lastReport) = (CpuSeconds(server.ProcessId!.Value), CpuSeconds(brokerPid), 0L);
+        while (written + quarantined < total && wait.Elapsed < TimeSpan.FromMinutes(5))
         {
-            await Task.Delay(500, ct);
-            await using var connection = new NpgsqlConnection(connectionString);
-            await connection.OpenAsync(ct);
-            await using var command = new NpgsqlCommand("SELECT count(*) FROM quarantine WHERE probe_id = 'flooder' AND reason LIKE 'rate limit:%'", connection);
-            quarantined = (long)(await command.ExecuteScalarAsync(ct))!;
-            var rows = await reader.RowsAsync("SELECT count(download_mbps) FROM speedtest WHERE probe = 'flooder'", ct);
-            written = rows.Count == 0 ? 0 : rows[0]["count"].GetInt64();
+            await Task.Delay(1000, ct);
+            if (wait.Elapsed.TotalSeconds >= lastReport + 10)
+            {
+                // Who is busy while the flood drains: the server, or the broker (with its backlog for the server's session).
+                var (s, b) = (CpuSeconds(server.ProcessId!.Value), CpuSeconds(brokerPid));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {wait.Elapsed.TotalSeconds:F0} s after the last publish: {written + quarantined:N0} of {total:N0} accounted; CPU in the last 10 s: server {s - serverCpu:F1} s, broker {b - brokerCpu:F1} s"));
+                (serverCpu, brokerCpu, lastReport) = (s, b, (long)wait.Elapsed.TotalSeconds);
+            }
+
+            (quarantined, rows, byKind) = await QuarantineAsync(connectionString, ct);
+            var counted = await reader.RowsAsync($"SELECT count(result_id) FROM speedtest WHERE probe = '{Flooder}'", ct);
+            written = counted.Count == 0 ? 0 : counted[0]["count"].GetInt64();
         }
 
+        peak.Stop();
         Console.WriteLine();
         Console.WriteLine("| honest probes' results | n | p50 ms | p90 ms | p99 ms | max ms |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|");
         Row("alone", alone);
         Row($"beside one probe at 100× an honest probe's rate ({pacedFloodRate}/s)", beside100);
-        Row($"beside one probe flooding at full speed ({messages.Count:N0} in {floodTime.TotalSeconds:F1} s = {messages.Count / floodTime.TotalSeconds:N0}/s)", beside);
+        Row($"beside the hostile probe flooding at full speed ({flood:N0} in {floodTime.TotalSeconds:F1} s = {flood / floodTime.TotalSeconds:N0}/s)", beside);
         Console.WriteLine();
-        Console.WriteLine($"Flood of {flood:N0}: {written:N0} written (the limit: 20 per link and hour of measurement time), {quarantined:N0} quarantined as 'rate limit', {flood - written - quarantined:N0} unaccounted. Server flush interval 500 ms; InfluxDB polled every 20 ms.");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Flooding probe, {total:N0} messages: {written:N0} written, {quarantined:N0} quarantined ({byKind}) in {rows:N0} quarantine rows, {total - written - quarantined:N0} unaccounted (all accounted {wait.Elapsed.TotalSeconds:F0} s after the last publish)."));
+        var honestRows = await reader.RowsAsync("SELECT count(result_id) FROM speedtest WHERE probe =~ /^honest/", ct);
+        var honestWritten = honestRows.Count == 0 ? 0 : honestRows[0]["count"].GetInt64();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Honest results in InfluxDB at the end: {honestWritten:N0} of {3 * rate * seconds:N0}."));
+        var notices = broker.Output.Split('\n').Where(l => l.Contains("dropped", StringComparison.OrdinalIgnoreCase)).ToList();
+        if (notices.Count > 0)
+        {
+            Console.WriteLine("The broker dropped messages: " + string.Join(" | ", notices.Take(5)));
+        }
+
+        var complaints = server.Output.Split('\n').Where(l => l.Contains("warn", StringComparison.OrdinalIgnoreCase) || l.Contains("fail", StringComparison.OrdinalIgnoreCase) || l.Contains("crit", StringComparison.OrdinalIgnoreCase)).ToList();
+        if (complaints.Count > 0)
+        {
+            Console.WriteLine($"The server logged {complaints.Count} warnings or errors; the last:\n" + string.Join("\n", complaints.TakeLast(30)));
+        }
+
+        if (written + quarantined < total)
+        {
+            var output = server.Output;
+            Console.WriteLine("Not all messages were accounted for; the server's log ends with:\n" + output[Math.Max(0, output.Length - 8000)..]);
+            Console.WriteLine("The broker's log ends with:\n" + broker.Output[Math.Max(0, broker.Output.Length - 4000)..]);
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Server peak RSS during the flood {peak.PeakBytes / 1048576.0:0} MiB (VmHWM {peak.HighWaterBytes / 1048576.0:0} MiB); load average now {LoadAverage()}. Flush interval 500 ms; InfluxDB polled every 20 ms."));
     }
 
-    private static async Task PublishPacedAsync(int port, List<(string ProbeId, byte[] Payload)> messages, int rate, CancellationToken ct)
+    // The flood: every fourth message a valid result far beyond the schedule (measurement-time limited), the others a
+    // rotating link name, a 100,000 Mb/s outlier, an unregistered server. Every one distinct (its own result id).
+    private static (string ProbeId, byte[] Payload) Hostile(int i, DateTimeOffset origin)
+    {
+        var result = SampleResults.Create(Flooder, 0, origin.AddSeconds(i * 2.5));
+        result = (i % 4) switch
+        {
+            0 => result,
+            1 => result with { Link = result.Link with { Name = "l" + (i % 1000).ToString("D4", CultureInfo.InvariantCulture) } },
+            2 => result with { DownloadMbps = 100_000 },
+            _ => result with { Server = "evil-server" },
+        };
+        return (Flooder, SampleResults.ToJson(result));
+    }
+
+    private static async Task<(long Messages, long Rows, string ByKind)> QuarantineAsync(string connectionString, CancellationToken ct)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand(
+            $"SELECT reason_kind, sum(occurrences)::bigint, count(*) FROM quarantine WHERE probe_id = '{Flooder}' GROUP BY reason_kind ORDER BY 2 DESC", connection);
+        var (messages, rows, kinds) = (0L, 0L, new List<string>());
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            messages += reader.GetInt64(1);
+            rows += reader.GetInt64(2);
+            kinds.Add(string.Create(CultureInfo.InvariantCulture, $"{reader.GetString(0)} {reader.GetInt64(1):N0} in {reader.GetInt64(2):N0} rows"));
+        }
+
+        return (messages, rows, string.Join(", ", kinds));
+    }
+
+    private static async Task<TimeSpan> PublishStreamAsync(
+        int port, int count, Func<int, (string ProbeId, byte[] Payload)> make, int connections, int window, CancellationToken ct)
+    {
+        var clients = new List<IMqttClient>();
+        for (var c = 0; c < connections; c++)
+        {
+            var client = new MqttClientFactory().CreateMqttClient();
+            await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
+                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithClientId($"bench-flood-{c}").Build(), ct);
+            clients.Add(client);
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        await Task.WhenAll(clients.Select((client, c) => Task.Run(
+            async () =>
+            {
+                for (var start = c * window; start < count; start += connections * window)
+                {
+                    var end = Math.Min(start + window, count);
+                    await Task.WhenAll(Enumerable.Range(start, end - start).Select(i =>
+                    {
+                        var (probe, payload) = make(i);
+                        return StreamPublisher.PublishOneAsync(client, probe, payload, ct);
+                    }));
+                }
+            },
+            ct)));
+        stopwatch.Stop();
+        foreach (var client in clients)
+        {
+            await client.DisconnectAsync(cancellationToken: ct);
+            client.Dispose();
+        }
+
+        return stopwatch.Elapsed;
+    }
+
+    private static async Task PublishPacedAsync(int port, List<byte[]> payloads, int rate, CancellationToken ct)
     {
         using var client = new MqttClientFactory().CreateMqttClient();
         await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithClientId("bench-flooder-paced").Build(), ct);
         var clock = Stopwatch.StartNew();
-        for (var i = 0; i < messages.Count; i++)
+        for (var i = 0; i < payloads.Count; i++)
         {
             var wait = TimeSpan.FromSeconds((double)i / rate) - clock.Elapsed;
             if (wait > TimeSpan.Zero)
@@ -104,7 +208,7 @@ internal static class FloodBenchmark
                 await Task.Delay(wait, ct);
             }
 
-            await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(Topics.Results(messages[i].ProbeId)).WithPayload(messages[i].Payload)
+            await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(Topics.Results(Flooder)).WithPayload(payloads[i])
                 .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), ct);
         }
 
@@ -113,6 +217,37 @@ internal static class FloodBenchmark
 
     private static void Row(string name, List<double> latencies) => Console.WriteLine(
         $"| {name} | {latencies.Count} | {IngestionBenchmark.Percentile(latencies, 0.5):F0} | {IngestionBenchmark.Percentile(latencies, 0.9):F0} | {IngestionBenchmark.Percentile(latencies, 0.99):F0} | {latencies.Max():F0} |");
+
+    private static int ProcessOf(string argument) =>
+        Directory.GetDirectories("/proc").Select(d => Path.GetFileName(d)).Where(n => n.All(char.IsDigit)).Select(int.Parse)
+            .FirstOrDefault(pid =>
+            {
+                try
+                {
+                    return File.ReadAllText($"/proc/{pid}/cmdline").Contains(argument, StringComparison.Ordinal);
+                }
+                catch (IOException)
+                {
+                    return false;
+                }
+            });
+
+    // utime + stime of /proc/{pid}/stat, in seconds (USER_HZ = 100).
+    private static double CpuSeconds(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
     // Honest results: probe i's k-th result measured k × 15 minutes ago (phase 1 a day earlier), so none is rate limited.
     private static async Task<List<double>> PacedAsync(int port, InfluxProbe reader, string[] probes, int phase, int rate, int seconds, CancellationToken ct)
@@ -128,7 +263,7 @@ internal static class FloodBenchmark
         var polling = Task.Run(
             async () =>
             {
-                while (seen.Count < total && clock.Elapsed < TimeSpan.FromSeconds(seconds + 60))
+                while (seen.Count < total && clock.Elapsed < TimeSpan.FromSeconds(seconds + 120))
                 {
                     var rows = await reader.RowsAsync($"SELECT result_id FROM speedtest WHERE probe =~ /^honest/ AND time > '{origin.AddDays(-5):O}' AND time <= '{origin:O}'", ct);
                     var now = clock.ElapsedTicks;
@@ -163,5 +298,44 @@ internal static class FloodBenchmark
         await polling;
         await client.DisconnectAsync(cancellationToken: ct);
         return [.. seen.Where(s => sent.ContainsKey(s.Key)).Select(s => (s.Value - sent[s.Key]) * 1000.0 / Stopwatch.Frequency)];
+    }
+
+    /// <summary>Samples a process's resident memory every 250 ms; also reads the kernel's high-water mark.</summary>
+    private sealed class PeakMemory
+    {
+        private readonly int _pid;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _sampling;
+
+        public PeakMemory(int pid)
+        {
+            _pid = pid;
+            _sampling = Task.Run(async () =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    PeakBytes = Math.Max(PeakBytes, Read("VmRSS:"));
+                    await Task.Delay(250).ConfigureAwait(false);
+                }
+            });
+        }
+
+        public long PeakBytes { get; private set; }
+
+        public long HighWaterBytes { get; private set; }
+
+        public void Stop()
+        {
+            _stop.Cancel();
+            _sampling.Wait();
+            HighWaterBytes = Read("VmHWM:");
+            _stop.Dispose();
+        }
+
+        private long Read(string key)
+        {
+            var line = File.ReadLines($"/proc/{_pid}/status").FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        }
     }
 }

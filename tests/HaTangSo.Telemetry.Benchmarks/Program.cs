@@ -5,7 +5,8 @@ using HaTangSo.Telemetry.Benchmarks;
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- speedtest [streams] [seconds]
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- accuracy        (root: emulated links)
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- jobs [probes] [days] [rollups: 1 or 0]   (HTS_BENCH_PROVINCES=12,25,42)
-// dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- flood [flood-results] [honest-rate] [seconds]
+// dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- flood [flood-messages] [honest-rate] [seconds]
+// dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- resultids [count]
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- capacity [probes] [days] [stream-rate] [stream-seconds]
 using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(30));
 var mode = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[0] : "ingestion";
@@ -20,7 +21,10 @@ switch (mode)
         await JobsBenchmark.RunAsync(Arg(0, 10_000), Arg(1, 30), Arg(2, 1) != 0, cts.Token, Environment.GetEnvironmentVariable("HTS_BENCH_PROVINCES") ?? "12,25,42");
         break;
     case "flood":
-        await FloodBenchmark.RunAsync(Arg(0, 50_000), Arg(1, 20), Arg(2, 20), cts.Token);
+        await FloodBenchmark.RunAsync(Arg(0, 1_000_000), Arg(1, 20), Arg(2, 20), cts.Token);
+        break;
+    case "resultids":
+        await ResultIdBenchmark.RunAsync(Arg(0, 1_000_000), cts.Token);
         break;
     case "capacity":
         await CapacityBenchmark.RunAsync(Arg(0, 1_000), Arg(1, 14), Arg(2, 250), Arg(3, 60), cts.Token);

@@ -63,7 +63,10 @@ public sealed class IngestionEdgeCaseTests(PostgresFixture postgres, InfluxDbFix
         await using (var connection = new NpgsqlConnection(context.PostgresConnectionString))
         {
             await connection.OpenAsync(ct);
-            await using var insert = new NpgsqlCommand($"INSERT INTO probes (id, commune_code) VALUES ('{lateProbe}', '{IngestionTestContext.CommuneCode}')", connection);
+            await using var insert = new NpgsqlCommand(
+                $"INSERT INTO probes (id, commune_code) VALUES ('{lateProbe}', '{IngestionTestContext.CommuneCode}');" +
+                $"INSERT INTO probe_links (probe_id, name, access, operator, technology) VALUES ('{lateProbe}', 'modem', 'mobile', 'Viettel', '4g')",
+                connection);
             await insert.ExecuteNonQueryAsync(ct);
         }
 

@@ -7,7 +7,7 @@ namespace HaTangSo.Telemetry.Server.Tests;
 
 public sealed class ResultPointsTests
 {
-    private static readonly ProbeLocation s_location = new("ht-xa-01", "42", "445", "18409", true, TimeSpan.FromMinutes(15), []);
+    private static readonly ProbeLocation s_location = new("ht-xa-01", "42", "445", "18409", true, TimeSpan.FromMinutes(15), [TestRegistry.Fixed]);
 
     [Fact]
     public void Format_Result_ContractTagsFieldsAndTimestamp()
@@ -15,7 +15,7 @@ public sealed class ResultPointsTests
         var startedAt = new DateTimeOffset(2026, 3, 1, 8, 0, 0, 123, TimeSpan.Zero);
         var result = SampleResults.Create("ht-xa-01", 0, startedAt);
 
-        var line = ResultPoints.Format(result, s_location);
+        var line = ResultPoints.Format(result, s_location, TestRegistry.Fixed, TestRegistry.Server);
 
         Assert.StartsWith("speedtest,access=fixed,commune=18409,district=445,link=fixed,operator=VNPT,probe=ht-xa-01,province=42,server=hts-speed-test-1,status=ok,technology=ftth ", line, StringComparison.Ordinal);
         Assert.Contains("download_mbps=50.25,upload_mbps=20.5,", line, StringComparison.Ordinal);
@@ -27,7 +27,7 @@ public sealed class ResultPointsTests
     public void Format_AbsentValues_LeftOutNotZero()
     {
         var result = SampleResults.Create("ht-xa-01", 0, DateTimeOffset.UnixEpoch) with { DownloadMbps = null, LossPct = null };
-        var line = ResultPoints.Format(result, s_location);
+        var line = ResultPoints.Format(result, s_location, TestRegistry.Fixed, TestRegistry.Server);
         Assert.DoesNotContain("download_mbps", line, StringComparison.Ordinal);
         Assert.DoesNotContain("loss_pct", line, StringComparison.Ordinal);
     }
@@ -35,24 +35,29 @@ public sealed class ResultPointsTests
     [Fact]
     public void Format_SameResultTwice_SameLine()
     {
-        var result = SampleResults.Create("ht-xa-01", 5, DateTimeOffset.UnixEpoch.AddDays(20000));
-        Assert.Equal(ResultPoints.Format(result, s_location), ResultPoints.Format(result, s_location));
+        var result = SampleResults.Create("ht-xa-01", 4, DateTimeOffset.UnixEpoch.AddDays(20000));
+        Assert.Equal(
+            ResultPoints.Format(result, s_location, TestRegistry.Fixed, TestRegistry.Server),
+            ResultPoints.Format(result, s_location, TestRegistry.Fixed, TestRegistry.Server));
     }
 
     [Fact]
-    public void Format_SpecialCharactersInTags_Escaped()
+    public void Format_TagsComeFromTheRegistryNotThePayload()
     {
         var result = SampleResults.Create("ht-xa-01", 0, DateTimeOffset.UnixEpoch);
-        result = result with { Link = result.Link with { Operator = "Viettel, Hà Tĩnh=1" } };
-        Assert.Contains(@"operator=Viettel\,\ Hà\ Tĩnh\=1", ResultPoints.Format(result, s_location), StringComparison.Ordinal);
+        result = result with { Link = result.Link with { Operator = "vinaphone", Technology = "FTTH" } };
+        var line = ResultPoints.Format(result, s_location, TestRegistry.Fixed, TestRegistry.Server);
+        Assert.Contains(",operator=VNPT,", line, StringComparison.Ordinal);
+        Assert.Contains(",technology=ftth ", line, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData("invalid JSON or wrong type: x", "invalid_json")]
-    [InlineData("probe 'x' is not in the registry", "unknown_probe")]
-    [InlineData("probe 'x' is disabled (revoked)", "disabled_probe")]
-    [InlineData("downloadMbps is negative", "field_downloadMbps")]
-    [InlineData("InfluxDB refused the point: HTTP 400", "influxdb_refused")]
-    public void ReasonKind_LowCardinalityLabel(string reason, string kind) =>
-        Assert.Equal(kind, IngestionPipeline.ReasonKind(reason));
+    [Fact]
+    public void RefusalKinds_EveryKindHasItsOwnSnakeCaseLabel()
+    {
+        var labels = RefusalKinds.All.Select(k => k.Label()).ToList();
+        Assert.Equal(Enum.GetValues<RefusalKind>().Length, labels.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(labels, l => Assert.Matches("^[a-z][a-z0-9]*(_[a-z0-9]+)*$", l));
+        Assert.Equal("rate_limit", RefusalKind.RateLimit.Label());
+        Assert.Equal("influxdb_refused", RefusalKind.InfluxRefused.Label());
+    }
 }

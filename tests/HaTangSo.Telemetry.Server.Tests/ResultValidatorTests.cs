@@ -70,17 +70,45 @@ public sealed class ResultValidatorTests
     }
 
     [Theory]
-    [InlineData("viettel", "Viettel")]
-    [InlineData("VINAPHONE", "VNPT")]
-    [InlineData("Mobifone", "MobiFone")]
-    [InlineData("Some ISP", "Some ISP")]
-    public void Validate_OperatorSpelling_Normalised(string given, string expected)
+    [InlineData("link.name", "fixed\\")]
+    [InlineData("link.name", "fixed link")]
+    [InlineData("link.operator", "VNPT\\ ")]
+    [InlineData("link.operator", "VNPT,province=01 download_mbps=999")]
+    [InlineData("link.technology", "FTTH")]
+    [InlineData("link.technology", "5g\\=x")]
+    [InlineData("server", "dc\\,1")]
+    [InlineData("agentVersion", "1.0 beta")]
+    [InlineData("error", "two\nlines")]
+    public void Validate_NameOutsideItsRule_RefusedAsInvalidNameWithoutEchoingIt(string field, string value)
     {
-        var result = SampleResults.Create(ProbeId, 0, s_now.AddMinutes(-1));
-        result = result with { Link = result.Link with { Operator = given, Technology = "FTTH" } };
-        var outcome = _validator.Validate(ProbeId, SampleResults.ToJson(result));
-        Assert.Equal(expected, outcome.Result!.Link.Operator);
-        Assert.Equal("ftth", outcome.Result.Link.Technology);
+        var node = SampleResults.ToNode(SampleResults.Create(ProbeId, 0, s_now.AddMinutes(-1)));
+        if (field.StartsWith("link.", StringComparison.Ordinal))
+        {
+            node["link"]![field[5..]] = value;
+        }
+        else
+        {
+            node[field] = value;
+        }
+
+        var outcome = _validator.Validate(ProbeId, SampleResults.Utf8(node.ToJsonString()));
+
+        Assert.Equal(RefusalKind.InvalidName, outcome.Refusal.Kind);
+        Assert.StartsWith(field + " ", outcome.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(value, outcome.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("truncated JSON", RefusalKind.InvalidJson)]
+    [InlineData("oversized payload", RefusalKind.TooLarge)]
+    [InlineData("invalid UTF-8", RefusalKind.NotUtf8)]
+    [InlineData("startedAt a day in the future", RefusalKind.Clock)]
+    [InlineData("negative download", RefusalKind.InvalidField)]
+    [InlineData("line-protocol injection in operator", RefusalKind.InvalidName)]
+    public void Validate_Refusal_HasItsKind(string name, RefusalKind kind)
+    {
+        var bad = MalformedResults.Create(ProbeId, "unregistered-probe", s_now).Single(b => b.Name == name);
+        Assert.Equal(kind, _validator.Validate(bad.TopicProbeId, bad.Payload).Refusal.Kind);
     }
 
     [Fact]

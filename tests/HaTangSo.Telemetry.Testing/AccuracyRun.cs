@@ -143,8 +143,9 @@ public sealed partial class AccuracyRun : IAsyncDisposable
             "--connect-timeout", "5000", .. reverse ? new[] { "-R" } : [],
         ];
 
-        // iperf3 3.12 can wait forever on a lost control message: each run is bounded, and one that hangs (a harness
-        // fault, not a reading) is run again once. A reading, once taken, always counts.
+        // iperf3 3.12 can wait forever on a lost control message, and its server can still be "busy" with a client it
+        // has not cleaned up: each run is bounded, and one that hangs or reports no reading (a harness fault, not a
+        // reading) is run again, twice at most. A reading, once taken, always counts.
         for (var attempt = 1; ; attempt++)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -152,14 +153,19 @@ public sealed partial class AccuracyRun : IAsyncDisposable
             try
             {
                 var json = await LinkLab.ExecAsync(_lab.ClientNamespace, "nice", arguments, timeout.Token);
-                var report = JsonNode.Parse(json)!;
-                return report["end"]!["sum_received"]!["bits_per_second"]!.GetValue<double>() / 1e6;
+                var report = JsonNode.Parse(json);
+                return report?["end"]?["sum_received"]?["bits_per_second"]?.GetValue<double>() / 1e6
+                    ?? throw new IperfFaultException($"iperf3 gave no reading: {report?["error"]?.GetValue<string>() ?? json[..Math.Min(300, json.Length)]}");
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && attempt < 2)
+            catch (Exception ex) when (attempt < 3 && !cancellationToken.IsCancellationRequested
+                                       && ex is OperationCanceledException or IperfFaultException or InvalidOperationException)
             {
+                await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
             }
         }
     }
+
+    private sealed class IperfFaultException(string message) : Exception(message);
 
     public async ValueTask DisposeAsync()
     {

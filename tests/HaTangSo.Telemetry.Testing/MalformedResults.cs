@@ -45,6 +45,7 @@ public static class MalformedResults
         Raw("byte order mark", "\uFEFF" + validJson, "invalid JSON");
         Mutate("missing resultId", n => n.Remove("resultId"), "invalid JSON");
         Mutate("resultId not a UUID", n => n["resultId"] = "result-42", "resultId");
+        Mutate("resultId with a leading space", n => n["resultId"] = " " + Guid.NewGuid(), "resultId");
         Mutate("missing probeId", n => n.Remove("probeId"), "invalid JSON");
         Mutate("probe id differs from topic", n => n["probeId"] = "someone-else", "differs");
         Mutate("unknown probe", n => n["probeId"] = unregisteredProbeId, "not in the registry", unregisteredProbeId);
@@ -65,12 +66,19 @@ public static class MalformedResults
         Mutate("unknown access", n => n["link"]!["access"] = "satellite", "link.access");
         Mutate("missing link", n => n.Remove("link"), "invalid JSON");
         Mutate("link as string", n => n["link"] = "fixed", "invalid JSON");
-        Mutate("line-protocol injection in operator", n => n["link"]!["operator"] = "VNPT\nspeedtest,probe=evil download_mbps=99999", "control characters");
-        Mutate("control character in server", n => n["server"] = "srv\u0001", "control characters");
+        Mutate("line-protocol injection in operator", n => n["link"]!["operator"] = "VNPT\nspeedtest,probe=evil download_mbps=99999", "link.operator");
+        Mutate("control character in server", n => n["server"] = "srv\u0001", "server");
         Mutate("empty operator", n => n["link"]!["operator"] = "", "link.operator");
         Mutate("missing agentVersion", n => n.Remove("agentVersion"), "invalid JSON");
-        Mutate("error text too long", n => n["error"] = new string('x', 2000), "error is longer");
+        Mutate("error text too long", n => n["error"] = new string('x', 2000), "error must be");
         Mutate("ok without download", n => n["downloadMbps"] = null, "downloadMbps is null");
+        Mutate("backslash at the end of the link name", n => n["link"]!["name"] = "fixed\\", "link.name");
+        Mutate("backslash before a space in the operator", n => n["link"]!["operator"] = "VNPT\\ x", "link.operator");
+        Mutate("backslash before a comma in the technology", n => n["link"]!["technology"] = "ftth\\,x", "link.technology");
+        Mutate("backslash before an equals sign in the server", n => n["server"] = "dc\\=1", "server");
+        Mutate("operator injection string", n => n["link"]!["operator"] = "VNPT,province=01 download_mbps=999", "link.operator");
+        Mutate("bidi override in the agent version", n => n["agentVersion"] = "1.0\u202e", "agentVersion");
+        Mutate("newline in the error", n => n["error"] = "line one\nline two", "error");
         Mutate("oversized payload", n => n["padding"] = new string('p', 20_000), "exceeds the limit");
 
         // Invalid UTF-8: a lone continuation byte inside the operator string.

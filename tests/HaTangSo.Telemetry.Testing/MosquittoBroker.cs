@@ -86,6 +86,8 @@ public sealed class MosquittoBroker : IAsyncDisposable
             // Sessions of the server hold thousands of unacknowledged results while InfluxDB is down:
             // the default queue of 1000 would drop the rest (mosquitto.conf(5), max_queued_messages).
             .AppendLine("max_queued_messages 0")
+            // The shipped bound on the memory a session's queue may take (deploy/mosquitto/mosquitto.conf).
+            .AppendLine("max_queued_bytes 1073741824")
             .AppendLine("max_inflight_messages 0")
             .AppendLine("log_dest stdout")
             .AppendLine("log_type error")

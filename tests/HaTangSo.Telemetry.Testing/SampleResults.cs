@@ -6,10 +6,15 @@ using HaTangSo.Telemetry.Contracts;
 
 namespace HaTangSo.Telemetry.Testing;
 
-/// <summary>Valid <c>hts.result.v1</c> messages for tests and benchmarks.</summary>
+/// <summary>
+/// Valid <c>hts.result.v1</c> messages for tests and benchmarks, consistent with what <see cref="ServerProcess.RegisterProbeAsync"/>
+/// registers: even sequences on link <c>fixed</c> (VNPT, FTTH, advertised 150/150 Mb/s), odd ones on <c>modem</c> (Viettel,
+/// 4G), measured against <see cref="ServerId"/>; throughputs stay below 1.5 × the advertised speed.
+/// </summary>
 public static class SampleResults
 {
-    private static readonly string[] s_operators = ["VNPT", "Viettel", "MobiFone", "Vietnamobile"];
+    /// <summary>The speed-test server the samples name; test servers register it at start-up.</summary>
+    public const string ServerId = "hts-speed-test-1";
 
     /// <summary>A valid result of <paramref name="probeId"/>, deterministic in <paramref name="sequence"/>.</summary>
     public static ResultMessage Create(string probeId, int sequence, DateTimeOffset startedAt, Guid? resultId = null)
@@ -23,14 +28,14 @@ public static class SampleResults
             {
                 Name = mobile ? "modem" : "fixed",
                 Access = mobile ? AccessKind.Mobile : AccessKind.Fixed,
-                Operator = s_operators[sequence % s_operators.Length],
+                Operator = mobile ? "Viettel" : "VNPT",
                 Technology = mobile ? "4g" : "ftth",
             },
-            Server = "hts-speed-test-1",
+            Server = ServerId,
             StartedAt = startedAt,
             DurationMs = 30_000 + (sequence % 1000),
             Status = ResultStatus.Ok,
-            DownloadMbps = 50 + (sequence % 250) + 0.25,
+            DownloadMbps = 50 + (sequence % 150) + 0.25,
             UploadMbps = 20 + (sequence % 100) + 0.5,
             LatencyMs = 5 + (sequence % 40),
             JitterMs = 0.5 + (sequence % 7),

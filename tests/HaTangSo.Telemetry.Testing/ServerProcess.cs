@@ -84,6 +84,9 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Ingestion__RetryMaxDelay"] = "00:00:01",
             // Tests stream thousands of results per probe seconds apart; the rate-limit tests turn it back on.
             ["Ingestion__ProbeRateLimitFactor"] = "0",
+            // The speed-test server the samples name (SampleResults.ServerId), registered at start-up like enrolment's.
+            ["Provisioning__SpeedTestId"] = SampleResults.ServerId,
+            ["Provisioning__SpeedTestUrl"] = "http://127.0.0.1:8090/",
             ["Registry__MissReloadInterval"] = "00:00:00.500",
             ["Api__Keys__0__Name"] = "tests",
             ["Api__Keys__0__Role"] = "operator",

@@ -1,42 +1,35 @@
 namespace HaTangSo.Telemetry.Probe.Measurement;
 
 /// <summary>
-/// Watches, over the measured span of one transfer, how much of the time the program (not the link) held the
-/// transfer back (<see cref="TcpByteCounter.Pressure"/>): for a download the share of samples in which the receive
-/// buffers were more than half full of unread bytes (the window closing on the sender), for an upload the share of
-/// time the connections had nothing to send. A probe that keeps up holds the transfer back close to 0 % of the time.
+/// How much of an upload's measured span the link waited for the probe: the share of time its connections had
+/// nothing to send (<c>tcpi_busy_time</c>, counted by the kernel, so it is right however the probe was scheduled). A
+/// probe that keeps up leaves its send buffers full: close to 0 %.
 /// </summary>
-internal static class AppLimitWatch
+internal sealed class AppLimitWatch
 {
-    /// <summary>Samples until <paramref name="stop"/> is cancelled; the share in %, null when nothing was tracked.</summary>
-    public static async Task<double?> RunAsync(
-        TcpByteCounter counter, TransferDirection direction, TimeSpan interval, TimeProvider time, CancellationToken stop)
+    private readonly TcpByteCounter _counter;
+    private readonly TimeProvider _time;
+    private readonly long _start;
+    private readonly TcpPressure _first;
+
+    private AppLimitWatch(TcpByteCounter counter, TimeProvider time)
     {
-        var start = time.GetTimestamp();
-        var first = counter.Pressure();
-        int samples = 0, filling = 0;
-        using var timer = new PeriodicTimer(interval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stop))
-            {
-                samples++;
-                filling += counter.Pressure().BuffersFilling ? 1 : 0;
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        _counter = counter;
+        _time = time;
+        _start = time.GetTimestamp();
+        _first = counter.Pressure();
+    }
 
-        if (direction == TransferDirection.Download)
-        {
-            return samples == 0 ? null : Math.Round(100.0 * filling / samples, 1);
-        }
+    /// <summary>Starts watching an upload's connections now.</summary>
+    public static AppLimitWatch Start(TcpByteCounter counter, TimeProvider time) => new(counter, time);
 
-        var last = counter.Pressure();
-        var span = time.GetElapsedTime(start).TotalMicroseconds * Math.Max(1, last.Connections);
+    /// <summary>The share in %, null when no connection was tracked.</summary>
+    public double? Stop()
+    {
+        var last = _counter.Pressure();
+        var span = _time.GetElapsedTime(_start).TotalMicroseconds * Math.Max(1, last.Connections);
         return span <= 0 || last.Connections == 0
             ? null
-            : Math.Round(Math.Clamp(100 * (1 - ((last.BusyMicroseconds - first.BusyMicroseconds) / span)), 0, 100), 1);
+            : Math.Round(Math.Clamp(100 * (1 - ((last.BusyMicroseconds - _first.BusyMicroseconds) / span)), 0, 100), 1);
     }
 }

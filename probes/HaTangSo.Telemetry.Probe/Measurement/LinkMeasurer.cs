@@ -96,7 +96,7 @@ internal sealed class LinkMeasurer(MeasurementSettings settings, TimeProvider ti
     }
 
     private static CpuLoad? Busier(CpuLoad? a, CpuLoad? b) =>
-        a is null ? b : b is null ? a : (a.Bound, a.AppLimitedPct ?? 0, a.WaitPct ?? 0).CompareTo((b.Bound, b.AppLimitedPct ?? 0, b.WaitPct ?? 0)) >= 0 ? a : b;
+        a is null ? b : b is null ? a : (a.Bound, Math.Max(a.StalledPct ?? 0, a.AppLimitedPct ?? 0), a.WaitPct ?? 0).CompareTo((b.Bound, Math.Max(b.StalledPct ?? 0, b.AppLimitedPct ?? 0), b.WaitPct ?? 0)) >= 0 ? a : b;
 
     private static bool IsNetworkError(Exception ex, CancellationToken cancellationToken) =>
         ex is HttpRequestException or SocketException or IOException

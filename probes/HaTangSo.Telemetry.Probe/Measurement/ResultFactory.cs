@@ -30,7 +30,7 @@ internal static class ResultFactory
         AgentVersion = AgentVersion,
         Error = outcome.Errors.Count == 0 ? null : Truncate(string.Join("; ", outcome.Errors)),
         CpuBound = outcome.Cpu?.Bound == true ? true : null,
-        Cpu = outcome.Cpu is { } cpu ? new CpuInfo { ProbePct = cpu.ProbePct, WaitPct = cpu.WaitPct, StealPct = cpu.StealPct, BusyPct = cpu.BusyPct, AppLimitedPct = cpu.AppLimitedPct } : null,
+        Cpu = outcome.Cpu is { } cpu ? new CpuInfo { ProbePct = cpu.ProbePct, WaitPct = cpu.WaitPct, StealPct = cpu.StealPct, BusyPct = cpu.BusyPct, StalledPct = cpu.StalledPct, AppLimitedPct = cpu.AppLimitedPct } : null,
     };
 
     /// <summary>The message for a test that did not run (the link was busy).</summary>

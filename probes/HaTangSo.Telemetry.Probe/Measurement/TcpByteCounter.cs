@@ -37,27 +37,20 @@ internal sealed class TcpByteCounter(TransferDirection direction)
     }
 
     /// <summary>
-    /// Whether the program, not the link, held the transfer back right now, summed over the connections: for a
-    /// download the bytes received but not yet read against the receive buffers (a full buffer closes the window);
-    /// for an upload the time the connections had something to send (<c>tcpi_busy_time</c>, µs; Linux 4.10+) — the rest
-    /// of the time they waited for the program to write.
+    /// Uploads: the time the connections had something to send since they opened (<c>tcpi_busy_time</c>, µs, summed;
+    /// Linux 4.10+) — the rest of the time they waited for the program to write.
     /// </summary>
     public TcpPressure Pressure()
     {
         Span<byte> info = stackalloc byte[256];
-        long unread = 0, buffers = 0, busy = 0;
+        long busy = 0;
         lock (_sockets)
         {
             foreach (var socket in _sockets.Keys)
             {
                 try
                 {
-                    if (direction == TransferDirection.Download)
-                    {
-                        unread += socket.Available;
-                        buffers += socket.ReceiveBufferSize;
-                    }
-                    else if (socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info) >= BusyTimeOffset + 8)
+                    if (socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info) >= BusyTimeOffset + 8)
                     {
                         busy += (long)BinaryPrimitives.ReadUInt64LittleEndian(info[BusyTimeOffset..]);
                     }
@@ -68,7 +61,7 @@ internal sealed class TcpByteCounter(TransferDirection direction)
                 }
             }
 
-            return new TcpPressure(_sockets.Count, unread, buffers, busy);
+            return new TcpPressure(_sockets.Count, busy);
         }
     }
 
@@ -104,11 +97,5 @@ internal sealed class TcpByteCounter(TransferDirection direction)
 
 /// <summary>A snapshot of <see cref="TcpByteCounter.Pressure"/>.</summary>
 /// <param name="Connections">Connections tracked.</param>
-/// <param name="UnreadBytes">Download: bytes received, not yet read by the program.</param>
-/// <param name="ReceiveBufferBytes">Download: the receive buffers' sizes.</param>
-/// <param name="BusyMicroseconds">Upload: time the connections had data to send, since they opened.</param>
-internal readonly record struct TcpPressure(int Connections, long UnreadBytes, long ReceiveBufferBytes, long BusyMicroseconds)
-{
-    /// <summary>Download: more than half of the receive buffers hold bytes the program has not read.</summary>
-    public bool BuffersFilling => ReceiveBufferBytes > 0 && UnreadBytes * 2 > ReceiveBufferBytes;
-}
+/// <param name="BusyMicroseconds">Time the connections had data to send, since they opened.</param>
+internal readonly record struct TcpPressure(int Connections, long BusyMicroseconds);

@@ -53,6 +53,7 @@ internal static class ApiExtensions
         var api = app.MapGroup(string.Empty).WithMetadata(new ApiBodyLimit()).ValidateRequests();
         api.MapProbesApi();
         api.MapQuarantineApi();
+        api.MapServersApi();
         api.MapTargetsApi();
         api.MapAreasApi();
         api.MapComplianceApi();

@@ -16,6 +16,9 @@ internal sealed class IngestionMetrics
     private readonly Counter<long> _written;
     private readonly Counter<long> _quarantined;
     private readonly Counter<long> _retries;
+    private readonly Counter<long> _dropped;
+    private readonly KeyValuePair<string, object?>[] _reasons =
+        [.. RefusalKinds.All.Select(k => new KeyValuePair<string, object?>("reason", k.Label()))];
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _writeDuration;
 
@@ -26,6 +29,8 @@ internal sealed class IngestionMetrics
         _written = meter.CreateCounter<long>("hts.ingest.points.written", "{point}", "Points InfluxDB accepted.");
         _quarantined = meter.CreateCounter<long>("hts.ingest.messages.quarantined", "{message}", "Messages refused and kept in quarantine.");
         _retries = meter.CreateCounter<long>("hts.ingest.write.retries", "{retry}", "Writes retried because InfluxDB or PostgreSQL was unavailable.");
+        _dropped = meter.CreateCounter<long>("hts.ingest.messages.dropped", "{message}",
+            "Messages acknowledged although neither written nor quarantined (the quarantine itself refused them; should stay 0).");
         _batchSize = meter.CreateHistogram<int>("hts.ingest.batch.size", "{message}", "Messages per batch.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 10, 100, 500, 1000, 2000, 5000, 10000, 20000] });
         _writeDuration = meter.CreateHistogram<double>("hts.ingest.write.duration", "s", "Time to make one batch durable (InfluxDB write and quarantine).",
@@ -38,7 +43,10 @@ internal sealed class IngestionMetrics
 
     public void Written(int points) => _written.Add(points);
 
-    public void Quarantined(string kind) => _quarantined.Add(1, new KeyValuePair<string, object?>("reason", kind));
+    /// <summary>Counts refused messages by the label of their <see cref="RefusalKind"/> (never by parsing text).</summary>
+    public void Quarantined(RefusalKind kind, long count = 1) => _quarantined.Add(count, _reasons[(int)kind]);
+
+    public void Dropped() => _dropped.Add(1);
 
     public void Retry(string target) => _retries.Add(1, new KeyValuePair<string, object?>("target", target));
 

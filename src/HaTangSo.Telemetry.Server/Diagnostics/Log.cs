@@ -21,8 +21,35 @@ internal static partial class Log
     [LoggerMessage(1004, LogLevel.Debug, "Acknowledgement not sent (the connection that delivered the message is gone; the broker will redeliver): {Error}")]
     public static partial void MqttAckFailed(this ILogger logger, string error);
 
-    [LoggerMessage(1005, LogLevel.Warning, "Message on {Topic} quarantined: {Reason}")]
-    public static partial void MessageQuarantined(this ILogger logger, string topic, string reason);
+    [LoggerMessage(1500, LogLevel.Warning, "Probe {ProbeId}: {Count} message(s) quarantined ({Kind}): {Reason}. Further refusals of this probe in the next minute are summarised.")]
+    public static partial void MessageQuarantined(this ILogger logger, string probeId, string kind, string reason, long count);
+
+    [LoggerMessage(1501, LogLevel.Warning, "Probe {ProbeId}: {Count} more message(s) quarantined in the minute from {Start:u} ({Kinds}); the latest: {Reason}")]
+    public static partial void MessagesQuarantinedSummary(this ILogger logger, string probeId, long count, DateTimeOffset start, string kinds, string reason);
+
+    [LoggerMessage(1502, LogLevel.Error, "A batch step failed on bad data ({Count} messages); splitting the batch to find the message that causes it")]
+    public static partial void BatchBisecting(this ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(1503, LogLevel.Critical, "A message on {Topic} could not even be quarantined; it is acknowledged and counted as dropped")]
+    public static partial void MessageDropped(this ILogger logger, Exception exception, string topic);
+
+    [LoggerMessage(1504, LogLevel.Error, "The ingestion batch writer failed unexpectedly; it carries on with the next batch (the broker redelivers this one after a reconnect)")]
+    public static partial void BatchWriterFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(1505, LogLevel.Error, "The MQTT connection loop failed unexpectedly, reconnecting in {Delay}")]
+    public static partial void MqttLoopFailed(this ILogger logger, Exception exception, TimeSpan delay);
+
+    [LoggerMessage(1506, LogLevel.Information, "Speed-test server {ServerId} registered at start-up ({Url}); set its name and capacity with PUT /api/servers/{ServerId}")]
+    public static partial void SpeedTestServerSeeded(this ILogger logger, string serverId, Uri url);
+
+    [LoggerMessage(1507, LogLevel.Information, "Speed-test server {ServerId} registered or changed (capacity {CapacityMbps} Mb/s, enabled: {Enabled})")]
+    public static partial void SpeedTestServerSaved(this ILogger logger, string serverId, double capacityMbps, bool enabled);
+
+    [LoggerMessage(2500, LogLevel.Information, "Housekeeping: {Quarantine} quarantine rows and {ResultIds} result ids deleted (retention {RetentionDays} days, at most {MaxRows} quarantine rows, result ids older than {MaxResultAge})")]
+    public static partial void HousekeepingDone(this ILogger logger, long quarantine, long resultIds, int retentionDays, long maxRows, TimeSpan maxResultAge);
+
+    [LoggerMessage(2501, LogLevel.Error, "The registry reload failed unexpectedly, retrying in {Delay}")]
+    public static partial void RegistryReloadFailed(this ILogger logger, Exception exception, TimeSpan delay);
 
     [LoggerMessage(2000, LogLevel.Information, "InfluxDB {Version} at {Address}: database {Database} ready")]
     public static partial void InfluxReady(this ILogger logger, string? version, Uri address, string database);

@@ -7,28 +7,30 @@ namespace HaTangSo.Telemetry.Server.Influx;
 /// <summary>
 /// Maps results to points of the contract's <c>speedtest</c> measurement. The timestamp is
 /// <c>startedAt</c> and every tag depends only on the result and the registry, so a redelivered result
-/// lands on the same series and time and overwrites itself instead of counting twice.
+/// lands on the same series and time and overwrites itself instead of counting twice. Every tag but
+/// <c>status</c> (an enumeration) is a registry value: the place, the probe, the registered link's name,
+/// access, operator and technology, and the registered server.
 /// </summary>
 internal static class ResultPoints
 {
     public const string SpeedTest = "speedtest";
     public const string ProbeStatus = "probe_status";
 
-    /// <summary>The line of one result.</summary>
-    /// <exception cref="ArgumentException">A value line protocol cannot carry (validation keeps these out).</exception>
-    public static string Format(ResultMessage result, ProbeLocation location)
+    /// <summary>The line of one result, tagged with the registry's values.</summary>
+    /// <exception cref="ArgumentException">A value line protocol cannot carry (validation and the registry keep these out).</exception>
+    public static string Format(ResultMessage result, ProbeLocation location, ProbeLink link, SpeedTestServer server)
     {
         var line = new LineBuilder(384)
             .Measurement(SpeedTest)
             .Tag("province", location.ProvinceCode)
             .Tag("district", location.DistrictCode)
             .Tag("commune", location.CommuneCode)
-            .Tag("probe", result.ProbeId)
-            .Tag("link", result.Link.Name)
-            .Tag("access", result.Link.Access)
-            .Tag("operator", result.Link.Operator)
-            .Tag("technology", result.Link.Technology)
-            .Tag("server", result.Server)
+            .Tag("probe", location.ProbeId)
+            .Tag("link", link.Name)
+            .Tag("access", link.Access)
+            .Tag("operator", link.Operator)
+            .Tag("technology", link.Technology)
+            .Tag("server", server.Id)
             .Tag("status", result.Status)
             .Field("download_mbps", result.DownloadMbps)
             .Field("upload_mbps", result.UploadMbps)

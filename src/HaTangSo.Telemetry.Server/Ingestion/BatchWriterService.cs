@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace HaTangSo.Telemetry.Server.Ingestion;
@@ -6,27 +5,43 @@ namespace HaTangSo.Telemetry.Server.Ingestion;
 /// <summary>
 /// Takes messages off the <see cref="IngestionQueue"/> in batches — full at
 /// <see cref="IngestionOptions.MaxBatchSize"/>, or after <see cref="IngestionOptions.FlushInterval"/> — and
-/// hands each to the <see cref="IngestionPipeline"/>, which returns only once the batch is durable.
+/// hands each to the <see cref="IngestionPipeline"/>, which returns only once the batch is durable. It never ends the
+/// host: no message can make the pipeline throw, and should a bug do so anyway the failure is logged and the next batch
+/// follows (the failed one is not acknowledged; the broker redelivers it after a reconnect).
 /// </summary>
 internal sealed class BatchWriterService(
     IngestionQueue queue,
     IngestionPipeline pipeline,
     TimeProvider timeProvider,
-    IOptions<IngestionOptions> options) : BackgroundService
+    IOptions<IngestionOptions> options,
+    ILogger<BatchWriterService> logger) : BackgroundService
 {
+    // How often an idle writer still writes the quarantine log's per-minute summaries.
+    private static readonly TimeSpan s_idleFlush = TimeSpan.FromSeconds(10);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        var reader = queue.Reader;
         var batch = new List<ReceivedMessage>(settings.MaxBatchSize);
         try
         {
-            while (await reader.WaitToReadAsync(stoppingToken))
+            while (true)
             {
+                if (!await WaitForMoreAsync(s_idleFlush, stoppingToken))
+                {
+                    if (queue.Reader.Completion.IsCompleted)
+                    {
+                        return;
+                    }
+
+                    pipeline.FlushLog();
+                    continue;
+                }
+
                 var started = timeProvider.GetTimestamp();
                 while (batch.Count < settings.MaxBatchSize)
                 {
-                    if (reader.TryRead(out var message))
+                    if (queue.Reader.TryRead(out var message))
                     {
                         batch.Add(message);
                         continue;
@@ -39,7 +54,15 @@ internal sealed class BatchWriterService(
                     }
                 }
 
-                await pipeline.ProcessAsync(batch, stoppingToken);
+                try
+                {
+                    await pipeline.ProcessAsync(batch, stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    logger.BatchWriterFailed(ex);
+                }
+
                 batch.Clear();
             }
         }

@@ -46,6 +46,28 @@ public sealed class IngestionOptions
     /// <summary>Results a link may deliver per hour on top of the factor (manual "measure now" runs).</summary>
     [Range(0, 100_000, ErrorMessage = "Ingestion:ProbeRateLimitBurst must be between 0 and 100000.")]
     public int ProbeRateLimitBurst { get; set; } = 4;
+
+    /// <summary>
+    /// Per-probe token bucket on arrival time (results and status together): messages a probe may send at once. The
+    /// default holds a probe's whole queue (20,000 results, 52 days of two links at 15 minutes) with room to spare, so
+    /// a backlog after an outage passes whole. Beyond it a message is counted in the quarantine, not kept.
+    /// </summary>
+    [Range(1, 10_000_000, ErrorMessage = "Ingestion:ArrivalBurst must be between 1 and 10000000.")]
+    public int ArrivalBurst { get; set; } = 25_000;
+
+    /// <summary>
+    /// How fast the arrival bucket refills, in messages per second (default 1: 86,400 a day, over a hundred times what a
+    /// probe on a one-minute schedule sends). 0 turns the arrival limit off.
+    /// </summary>
+    [Range(0.0, 1_000_000.0, ErrorMessage = "Ingestion:ArrivalRatePerSecond must be between 0 (off) and 1000000.")]
+    public double ArrivalRatePerSecond { get; set; } = 1;
+
+    /// <summary>
+    /// A download or upload above this many times the link's registered advertised speed is implausible and
+    /// quarantined (default 1.5: operators provision a little above the plan, never half again).
+    /// </summary>
+    [Range(1.0, 1000.0, ErrorMessage = "Ingestion:MaxRatioToAdvertised must be between 1 and 1000.")]
+    public double MaxRatioToAdvertised { get; set; } = 1.5;
 }
 
 [OptionsValidator]

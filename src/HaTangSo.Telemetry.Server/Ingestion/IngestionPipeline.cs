@@ -1,30 +1,37 @@
-using System.Diagnostics;
-using HaTangSo.Telemetry.Contracts;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
 using HaTangSo.Telemetry.Server.Influx;
 using HaTangSo.Telemetry.Server.Quarantine;
 using HaTangSo.Telemetry.Server.Registry;
+using Microsoft.Extensions.Options;
 
 namespace HaTangSo.Telemetry.Server.Ingestion;
 
 /// <summary>
-/// Makes one batch durable, then acknowledges it: valid results become InfluxDB points, everything
-/// refused goes to the quarantine with its reason, probe status goes to PostgreSQL. Only after all of that
-/// succeeded are the PUBACKs sent — on the connection that delivered each message, never a newer one.
-/// Until then failures are retried; if the process dies, the broker redelivers and the idempotent points
-/// overwrite themselves.
+/// Makes one batch durable, then acknowledges it: valid results become InfluxDB points, everything refused goes to the
+/// quarantine with its reason, probe status goes to PostgreSQL. Only after all of that succeeded are the PUBACKs sent —
+/// on the connection that delivered each message, never a newer one. Dependency outages are retried (the batch waits,
+/// unacknowledged). No message can stop it: the per-message steps cannot throw (<see cref="MessageChecks"/>), and a
+/// batch step that fails on bad data rather than an outage splits the batch in halves until the message that causes it
+/// stands alone; that one is quarantined with the exception, the rest is written.
 /// </summary>
 internal sealed class IngestionPipeline(
-    ResultValidator validator,
-    ProbeRateLimiter rateLimiter,
+    MessageChecks checks,
+    ArrivalRateLimiter arrival,
     ProbeDirectory directory,
+    ResultIdStore resultIds,
     InfluxPointWriter influx,
     QuarantineStore quarantine,
+    QuarantineLog quarantineLog,
     ProbeStatusHandler statuses,
     DurableRetry retry,
     MqttConnectionState connection,
     IngestionQueue queue,
     IngestionMetrics metrics,
     TimeProvider timeProvider,
+    IOptions<IngestionOptions> options,
     ILogger<IngestionPipeline> logger)
 {
     public async Task ProcessAsync(IReadOnlyList<ReceivedMessage> batch, CancellationToken cancellationToken)
@@ -32,88 +39,268 @@ internal sealed class IngestionPipeline(
         using var activity = ServerActivity.Source.StartActivity("ingest batch");
         activity?.SetTag("hts.batch.size", batch.Count);
         var started = timeProvider.GetTimestamp();
+        BatchOutcome outcome;
+        long counted;
+        try
+        {
+            var items = await ArriveAsync(batch, cancellationToken);
+            counted = await QuarantineCountedAsync(items, cancellationToken);
+            outcome = await RunIsolatedAsync([.. items.Where(i => !i.Counted)], cancellationToken);
+        }
+        catch
+        {
+            // Cancellation (the host stops) or a bug outside the boundaries: nothing is acknowledged on this connection,
+            // the broker redelivers after the reconnect.
+            queue.Settled(batch.Count);
+            throw;
+        }
 
-        var lines = new List<PendingLine>(batch.Count);
-        var refused = new List<QuarantineEntry>();
-        var statusBatch = new List<(ReceivedMessage Message, string ProbeId)>();
-        var reloaded = false;
+        foreach (var item in outcome.Refused)
+        {
+            metrics.Quarantined(item.Refusal!.Value.Kind);
+            quarantineLog.Record(item.Probe?.ProbeId, item.Refusal.Value);
+        }
+
+        quarantineLog.Flush();
+        var elapsed = timeProvider.GetElapsedTime(started);
+        metrics.Written(outcome.Written);
+        metrics.Batch(batch.Count, elapsed);
+        logger.BatchWritten(batch.Count, outcome.Written, outcome.Refused.Count + (int)counted, elapsed);
+        await AcknowledgeAsync(batch, cancellationToken);
+    }
+
+    /// <summary>Writes the quarantine log's summaries of minutes that are over (the batch writer calls this when idle).</summary>
+    public void FlushLog() => quarantineLog.Flush();
+
+    // On arrival: the topic, the registry (reloaded once if a probe is unknown) and the arrival bucket, once per
+    // message; a split batch does not take a message's token twice.
+    private async Task<List<IngestionItem>> ArriveAsync(IReadOnlyList<ReceivedMessage> batch, CancellationToken cancellationToken)
+    {
+        var items = new List<IngestionItem>(batch.Count);
+        var unknown = false;
         foreach (var message in batch)
         {
-            if (!Topics.TryParse(message.Topic, out var probeId, out var kind) || kind is not ("results" or "status"))
-            {
-                refused.Add(Refuse(message, null, null, "topic is not hts/v1/probes/{probeId}/results or /status"));
-                continue;
-            }
+            var item = checks.Arrive(message);
+            unknown |= item.ProbeId is not null && item.Probe is null;
+            items.Add(item);
+        }
 
-            if (kind == "status")
+        if (unknown && await ReloadAfterMissAsync(cancellationToken))
+        {
+            foreach (var item in items.Where(i => i.ProbeId is not null && i.Probe is null))
             {
-                statusBatch.Add((message, probeId));
-                continue;
-            }
-
-            var outcome = validator.Validate(probeId, message.Payload.Span);
-            if (!outcome.IsValid)
-            {
-                refused.Add(Refuse(message, probeId, null, outcome.Reason!));
-                continue;
-            }
-
-            var result = outcome.Result!;
-            if (!directory.TryGet(probeId, out var location) && !reloaded)
-            {
-                reloaded = await directory.ReloadAfterMissAsync(cancellationToken);
-                directory.TryGet(probeId, out location);
-            }
-
-            if (location is null)
-            {
-                refused.Add(Refuse(message, probeId, result.ResultId, $"probe '{probeId}' is not in the registry"));
-            }
-            else if (!location.Enabled)
-            {
-                refused.Add(Refuse(message, probeId, result.ResultId, $"probe '{probeId}' is disabled (revoked)"));
-            }
-            else if (rateLimiter.Admit(location, result.Link.Name, result.StartedAt, Guid.Parse(result.ResultId)) is { } excess)
-            {
-                refused.Add(Refuse(message, probeId, result.ResultId, excess));
-            }
-            else
-            {
-                lines.Add(new PendingLine(message, result.ResultId, ResultPoints.Format(result, location)));
+                checks.Locate(item);
             }
         }
 
-        var statusLines = await statuses.HandleAsync(statusBatch, refused, cancellationToken);
+        // A topic that names no registered probe (or no probe at all) takes from the one shared bucket.
+        foreach (var item in items)
+        {
+            item.Counted = !arrival.TryTake(item.Probe?.ProbeId);
+        }
 
-        // What is refused already goes to PostgreSQL while InfluxDB writes the rest: a flood of refused messages
-        // (a broken or stolen probe) then costs the batch no more than the slower of the two.
-        var early = refused.ToArray();
-        var quarantining = retry.RunAsync("PostgreSQL quarantine", ct => quarantine.AddAsync(early, ct), cancellationToken);
+        return items;
+    }
+
+    private async Task<bool> ReloadAfterMissAsync(CancellationToken cancellationToken)
+    {
+        var reloaded = false;
+        try
+        {
+            await retry.RunAsync("PostgreSQL registry", DataRefusedException.Guard(async ct => reloaded = await directory.ReloadAfterMissAsync(ct)), cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Not an outage (those are retried): a registry the server cannot read. Carry on with the one it has.
+            logger.RegistryReloadFailed(ex, TimeSpan.Zero);
+        }
+
+        return reloaded;
+    }
+
+    // Messages beyond a probe's arrival bucket: one counted row per probe and hour, with the first as a sample.
+    // Unregistered topics share one row (no probe id), so they cannot open rows either.
+    private async Task<long> QuarantineCountedAsync(List<IngestionItem> items, CancellationToken cancellationToken)
+    {
+        // The cheapest path of all (a flood beyond its bucket): a count per probe, one entry per probe and batch.
+        var counts = new Dictionary<string, (IngestionItem First, long Count, DateTimeOffset Last)>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            if (item.Counted)
+            {
+                ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, item.Probe?.ProbeId ?? QuarantineLog.Unregistered, out var exists);
+                count = exists ? (count.First, count.Count + 1, item.Message.ReceivedAt) : (item, 1, item.Message.ReceivedAt);
+            }
+        }
+
+        if (counts.Count == 0)
+        {
+            return 0;
+        }
+
+        var entries = counts.Values.Select(c => Summary(c.First) with { Occurrences = c.Count, LastReceivedAt = c.Last }).ToArray();
+        try
+        {
+            await retry.RunAsync("PostgreSQL quarantine", DataRefusedException.Guard(ct => quarantine.AddAsync(entries, ct)), cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.MessageDropped(ex, entries[0].Topic);
+        }
+
+        foreach (var entry in entries)
+        {
+            metrics.Quarantined(RefusalKind.ArrivalRate, entry.Occurrences);
+            quarantineLog.Record(entry.ProbeId, entry.Refusal, entry.Occurrences);
+        }
+
+        return entries.Sum(e => e.Occurrences);
+    }
+
+    private QuarantineEntry Summary(IngestionItem item)
+    {
+        var settings = options.Value;
+        var hour = item.Message.ReceivedAt.UtcTicks - (item.Message.ReceivedAt.UtcTicks % TimeSpan.TicksPerHour);
+        var probe = item.Probe?.ProbeId;
+        var detail = string.Create(CultureInfo.InvariantCulture,
+            $"arrival rate: {(probe is null ? "unregistered topics" : "probe " + probe)} sent more than {settings.ArrivalBurst} messages at once or {settings.ArrivalRatePerSecond}/s; counted here (one row per hour, the first as a sample), not kept");
+        return new QuarantineEntry(item.Message.ReceivedAt, item.Message.Topic, probe, null, new Refusal(RefusalKind.ArrivalRate, detail), item.Message.Payload)
+        {
+            DedupeKey = SHA256.HashData(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"arrival_rate/{hour}"))),
+        };
+    }
+
+    // The batch, or a part of it; a failure that is not an outage (those are retried inside) splits it.
+    private async Task<BatchOutcome> RunIsolatedAsync(List<IngestionItem> items, CancellationToken cancellationToken)
+    {
+        if (items.Count == 0)
+        {
+            return BatchOutcome.Empty;
+        }
+
+        try
+        {
+            return await RunAsync(items, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (items.Count == 1)
+            {
+                return await QuarantineFailureAsync(items[0], ex, cancellationToken);
+            }
+
+            logger.BatchBisecting(ex, items.Count);
+            var half = items.Count / 2;
+            var first = await RunIsolatedAsync(items[..half], cancellationToken);
+            var second = await RunIsolatedAsync(items[half..], cancellationToken);
+            return first + second;
+        }
+    }
+
+    private async Task<BatchOutcome> RunAsync(List<IngestionItem> items, CancellationToken cancellationToken)
+    {
+        foreach (var item in items)
+        {
+            checks.Check(item);
+        }
+
+        // A result id twice in one batch: the same payload is one point, other values are a replay.
+        var keys = new Dictionary<Guid, long>();
+        var toRecord = new List<ResultKey>();
+        foreach (var item in items.Where(i => i.Line is not null && i.Status is null))
+        {
+            if (keys.TryAdd(item.Key.ResultId, item.Key.Fingerprint))
+            {
+                toRecord.Add(item.Key);
+            }
+            else if (keys[item.Key.ResultId] != item.Key.Fingerprint)
+            {
+                Duplicate(item);
+            }
+        }
+
+        // What is refused already goes to PostgreSQL while the rest is checked for replays and written to InfluxDB: a
+        // flood of refused messages then costs the batch no more than the slower of the two paths.
+        var early = items.Where(i => i.Refusal is not null).ToList();
+        var statusesDone = retry.RunAsync(
+            "PostgreSQL probe status", DataRefusedException.Guard(ct => statuses.UpsertAsync([.. items.Where(i => i.Status is not null).Select(i => i.Status!)], ct)), cancellationToken);
+        var quarantined = retry.RunAsync("PostgreSQL quarantine", DataRefusedException.Guard(ct => quarantine.AddAsync([.. early.Select(Entry)], ct)), cancellationToken);
+        var background = Task.WhenAll(statusesDone, quarantined);
+        var late = new List<IngestionItem>();
+        List<PendingLine> lines;
         IReadOnlyList<(PendingLine Line, string Reason)> rejected;
         try
         {
-            rejected = await influx.WriteAsync([.. lines, .. statusLines], cancellationToken);
+            var duplicates = await RecordAsync(toRecord, cancellationToken);
+            foreach (var item in items.Where(i => i.Line is not null && i.Status is null && duplicates.Contains(i.Key.ResultId)))
+            {
+                Duplicate(item);
+                late.Add(item);
+            }
+
+            lines = [.. items.Where(i => i.Line is not null).Select(i => new PendingLine(i.Message, i.ResultId, i.Line!))];
+            rejected = await influx.WriteAsync(lines, cancellationToken);
         }
-        finally
+        catch
         {
-            await quarantining;
+            // Nothing of this run may still be writing when the batch is split and run again.
+            await background.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
         }
 
-        var late = rejected.Select(r => Refuse(r.Line.Message, null, r.Line.ResultId, "InfluxDB refused the point: " + r.Reason)).ToArray();
-        await retry.RunAsync("PostgreSQL quarantine", ct => quarantine.AddAsync(late, ct), cancellationToken);
-        refused.AddRange(late);
-        foreach (var entry in refused)
+        await background;
+        foreach (var (line, reason) in rejected)
         {
-            metrics.Quarantined(ReasonKind(entry.Reason));
-            logger.MessageQuarantined(entry.Topic, entry.Reason);
+            var item = items.First(i => ReferenceEquals(i.Message, line.Message));
+            item.Refusal = new Refusal(RefusalKind.InfluxRefused, "InfluxDB refused the point: " + reason);
+            item.Line = null;
+            late.Add(item);
         }
 
-        var elapsed = timeProvider.GetElapsedTime(started);
-        metrics.Written(lines.Count + statusLines.Count - rejected.Count);
-        metrics.Batch(batch.Count, elapsed);
-        logger.BatchWritten(batch.Count, lines.Count + statusLines.Count - rejected.Count, refused.Count, elapsed);
-        await AcknowledgeAsync(batch, cancellationToken);
+        if (late.Count > 0)
+        {
+            await retry.RunAsync("PostgreSQL quarantine", DataRefusedException.Guard(ct => quarantine.AddAsync([.. late.Select(Entry)], ct)), cancellationToken);
+        }
+
+        return new BatchOutcome(lines.Count - rejected.Count, [.. early, .. late]);
     }
+
+    private async Task<IReadOnlySet<Guid>> RecordAsync(List<ResultKey> keys, CancellationToken cancellationToken)
+    {
+        IReadOnlySet<Guid> duplicates = new HashSet<Guid>();
+        await retry.RunAsync("PostgreSQL result ids", DataRefusedException.Guard(async ct => duplicates = await resultIds.RecordAsync(keys, ct)), cancellationToken);
+        return duplicates;
+    }
+
+    private static void Duplicate(IngestionItem item)
+    {
+        item.Refusal = new Refusal(RefusalKind.Duplicate, $"resultId {item.Key.ResultId} was already stored with other values (a replay, not a redelivery)");
+        item.Line = null;
+    }
+
+    // The last resort: the message alone still fails. Quarantine it with the exception; if even that fails, it is
+    // acknowledged and counted as dropped, so it cannot come back and stop the pipeline again.
+    private async Task<BatchOutcome> QuarantineFailureAsync(IngestionItem item, Exception exception, CancellationToken cancellationToken)
+    {
+        var resultId = item.ResultId;
+        item.Reset();
+        item.ResultId = resultId;
+        item.Refusal = Refusal.From(exception is DataRefusedException { InnerException: { } inner } ? inner : exception);
+        try
+        {
+            await retry.RunAsync("PostgreSQL quarantine", DataRefusedException.Guard(ct => quarantine.AddAsync([Entry(item)], ct)), cancellationToken);
+            return new BatchOutcome(0, [item]);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.MessageDropped(ex, item.Message.Topic);
+            metrics.Dropped();
+            return BatchOutcome.Empty;
+        }
+    }
+
+    private static QuarantineEntry Entry(IngestionItem item) =>
+        new(item.Message.ReceivedAt, item.Message.Topic, item.ProbeId, item.ResultId, item.Refusal!.Value, item.Message.Payload);
 
     private async Task AcknowledgeAsync(IReadOnlyList<ReceivedMessage> batch, CancellationToken cancellationToken)
     {
@@ -145,26 +332,11 @@ internal sealed class IngestionPipeline(
         }
     }
 
-    private static QuarantineEntry Refuse(ReceivedMessage message, string? probeId, string? resultId, string reason) =>
-        new(message.ReceivedAt, message.Topic, probeId, resultId, reason, message.Payload);
-
-    // A low-cardinality label for the metric: the reason up to its first variable part.
-    internal static string ReasonKind(string reason)
+    private sealed record BatchOutcome(int Written, IReadOnlyList<IngestionItem> Refused)
     {
-        var end = reason.IndexOfAny([' ', ':', '\'']);
-        var first = end < 0 ? reason : reason[..end];
-        return reason switch
-        {
-            _ when reason.StartsWith("invalid JSON", StringComparison.Ordinal) => "invalid_json",
-            _ when reason.StartsWith("probe '", StringComparison.Ordinal) && reason.EndsWith("registry", StringComparison.Ordinal) => "unknown_probe",
-            _ when reason.StartsWith("probe '", StringComparison.Ordinal) => "disabled_probe",
-            _ when reason.StartsWith("InfluxDB", StringComparison.Ordinal) => "influxdb_refused",
-            _ when reason.StartsWith("payload", StringComparison.Ordinal) => "payload",
-            _ when reason.StartsWith("topic", StringComparison.Ordinal) => "topic",
-            _ when reason.StartsWith("rate limit", StringComparison.Ordinal) => "rate_limit",
-            _ when reason.StartsWith("status", StringComparison.Ordinal) => "status",
-            _ => "field_" + first,
-        };
+        public static readonly BatchOutcome Empty = new(0, []);
+
+        public static BatchOutcome operator +(BatchOutcome a, BatchOutcome b) => new(a.Written + b.Written, [.. a.Refused, .. b.Refused]);
     }
 }
 

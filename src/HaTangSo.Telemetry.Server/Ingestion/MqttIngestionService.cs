@@ -72,6 +72,14 @@ internal sealed class MqttIngestionService(
             {
                 break;
             }
+            catch (Exception ex)
+            {
+                // What the broker pipeline does not retry (a TLS failure, a refused login, a protocol error): never end
+                // the host; try again after the longest backoff.
+                state.SetDisconnected();
+                logger.MqttLoopFailed(ex, settings.ReconnectMaxDelay);
+                await Task.Delay(settings.ReconnectMaxDelay, timeProvider, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
 
         if (client.IsConnected)

@@ -1,27 +1,25 @@
 using System.Text.Json;
 using System.Text.Unicode;
 using HaTangSo.Telemetry.Contracts;
-using HaTangSo.Telemetry.Server.Influx;
-using HaTangSo.Telemetry.Server.Quarantine;
-using HaTangSo.Telemetry.Server.Registry;
 using Npgsql;
 using NpgsqlTypes;
 
 namespace HaTangSo.Telemetry.Server.Ingestion;
 
+/// <summary>A status message of a registered probe, ready to be recorded.</summary>
+internal sealed record AcceptedStatus(ReceivedMessage Message, StatusMessage Status);
+
 /// <summary>
 /// Probe status messages (retained; the last will says offline): the latest per probe goes to PostgreSQL
 /// (the API's "last seen" and queue depth) and each one becomes a <c>probe_status</c> point for the fleet
-/// dashboard. Every server instance receives them (not a shared subscription); the upsert is idempotent.
+/// dashboard. Every server instance receives them (not a shared subscription); the upsert is idempotent and a batch
+/// is one statement.
 /// </summary>
-internal sealed class ProbeStatusHandler(
-    NpgsqlDataSource dataSource,
-    ProbeDirectory directory,
-    DurableRetry retry)
+internal sealed class ProbeStatusHandler(NpgsqlDataSource dataSource)
 {
     private const string UpsertSql = """
         INSERT INTO probe_status (probe_id, state, reported_at, received_at, agent_version, queue_depth, queue_evicted, last_result_at, last_error)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::bigint[], $7::bigint[], $8::timestamptz[], $9::text[])
         ON CONFLICT (probe_id) DO UPDATE SET state = excluded.state, reported_at = excluded.reported_at,
             received_at = excluded.received_at, agent_version = COALESCE(excluded.agent_version, probe_status.agent_version),
             queue_depth = COALESCE(excluded.queue_depth, probe_status.queue_depth),
@@ -31,96 +29,78 @@ internal sealed class ProbeStatusHandler(
         WHERE probe_status.received_at <= excluded.received_at
         """;
 
-    public async Task<IReadOnlyList<PendingLine>> HandleAsync(
-        IReadOnlyList<(ReceivedMessage Message, string ProbeId)> batch,
-        List<QuarantineEntry> refused,
-        CancellationToken cancellationToken)
-    {
-        if (batch.Count == 0)
-        {
-            return [];
-        }
-
-        var accepted = new List<(ReceivedMessage Message, StatusMessage Status, ProbeLocation Location)>();
-        foreach (var (message, probeId) in batch)
-        {
-            // An empty retained message clears the topic (MQTT 5, 3.3.1.3): nothing to record.
-            if (message.Payload.IsEmpty)
-            {
-                continue;
-            }
-
-            var (status, reason) = Parse(message.Payload, probeId);
-            if (status is null)
-            {
-                refused.Add(new(message.ReceivedAt, message.Topic, probeId, null, reason!, message.Payload));
-            }
-            else if (!directory.TryGet(probeId, out var location))
-            {
-                refused.Add(new(message.ReceivedAt, message.Topic, probeId, null, $"status: probe '{probeId}' is not in the registry", message.Payload));
-            }
-            else
-            {
-                accepted.Add((message, status, location));
-            }
-        }
-
-        await retry.RunAsync("PostgreSQL probe status", ct => UpsertAsync(accepted, ct), cancellationToken);
-        return [.. accepted.Select(a => new PendingLine(a.Message, null, ResultPoints.FormatStatus(a.Status, a.Location, a.Message.ReceivedAt)))];
-    }
-
-    internal static (StatusMessage? Status, string? Reason) Parse(ReadOnlyMemory<byte> payload, string topicProbeId)
+    /// <summary>Reads a status message; the refusal says why it cannot be used.</summary>
+    internal static (StatusMessage? Status, Refusal? Refusal) Parse(ReadOnlyMemory<byte> payload, string topicProbeId)
     {
         if (payload.Length > ResultLimits.MaxPayloadBytes || !Utf8.IsValid(payload.Span))
         {
-            return (null, "status: payload too large or not UTF-8");
+            return Refused("status: payload too large or not UTF-8");
         }
 
+        StatusMessage? status;
         try
         {
-            var status = JsonSerializer.Deserialize(payload.Span, ContractsJsonContext.Default.StatusMessage);
-            return status switch
-            {
-                null => (null, "status: payload is JSON null"),
-                { Schema: not StatusMessage.SchemaName } => (null, $"status: schema must be '{StatusMessage.SchemaName}'"),
-                { State: not (ProbeState.Online or ProbeState.Offline) } => (null, "status: state must be 'online' or 'offline'"),
-                _ when status.ProbeId != topicProbeId => (null, "status: probeId differs from the topic"),
-                { QueueDepth: < 0 } or { QueueEvicted: < 0 } => (null, "status: negative queue counter"),
-                _ => (status, null),
-            };
+            status = JsonSerializer.Deserialize(payload.Span, ContractsJsonContext.Default.StatusMessage);
         }
         catch (JsonException ex)
         {
-            return (null, "status: invalid JSON or wrong type: " + ex.Message);
+            return Refused("status: invalid JSON or wrong type: " + ex.Message);
         }
+
+        return status switch
+        {
+            null => Refused("status: payload is JSON null"),
+            { Schema: not StatusMessage.SchemaName } => Refused($"status: schema must be '{StatusMessage.SchemaName}'"),
+            { State: not (ProbeState.Online or ProbeState.Offline) } => Refused("status: state must be 'online' or 'offline'"),
+            _ when status.ProbeId != topicProbeId => Refused("status: probeId differs from the topic"),
+            { QueueDepth: < 0 } or { QueueEvicted: < 0 } => Refused("status: negative queue counter"),
+            _ => (status, null),
+        };
     }
 
-    private async Task UpsertAsync(List<(ReceivedMessage Message, StatusMessage Status, ProbeLocation Location)> accepted, CancellationToken cancellationToken)
+    /// <summary>Records the latest status of each probe of the batch (earlier ones fill what the latest leaves out).</summary>
+    public async Task UpsertAsync(IReadOnlyList<AcceptedStatus> accepted, CancellationToken cancellationToken)
     {
         if (accepted.Count == 0)
         {
             return;
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch(connection);
-        foreach (var (message, status, _) in accepted)
+        // ON CONFLICT DO UPDATE may touch a row once per statement: merge a probe's statuses of this batch first.
+        var latest = new Dictionary<string, (StatusMessage Status, DateTimeOffset ReceivedAt)>(StringComparer.Ordinal);
+        foreach (var (message, status) in accepted)
         {
-            var command = new NpgsqlBatchCommand(UpsertSql);
-            command.Parameters.Add(new() { Value = status.ProbeId });
-            command.Parameters.Add(new() { Value = status.State });
-            command.Parameters.Add(new() { Value = (object?)status.At?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-            command.Parameters.Add(new() { Value = message.ReceivedAt.ToUniversalTime(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
-            command.Parameters.Add(new() { Value = (object?)Clean(status.AgentVersion) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            command.Parameters.Add(new() { Value = (object?)status.QueueDepth ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
-            command.Parameters.Add(new() { Value = (object?)status.QueueEvicted ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
-            command.Parameters.Add(new() { Value = (object?)status.LastResultAt?.ToUniversalTime() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-            command.Parameters.Add(new() { Value = (object?)Clean(status.LastError) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            batch.BatchCommands.Add(command);
+            latest[status.ProbeId] = latest.TryGetValue(status.ProbeId, out var earlier)
+                ? (status with
+                {
+                    AgentVersion = status.AgentVersion ?? earlier.Status.AgentVersion,
+                    QueueDepth = status.QueueDepth ?? earlier.Status.QueueDepth,
+                    QueueEvicted = status.QueueEvicted ?? earlier.Status.QueueEvicted,
+                    LastResultAt = status.LastResultAt ?? earlier.Status.LastResultAt,
+                }, message.ReceivedAt)
+                : (status, message.ReceivedAt);
         }
 
-        await batch.ExecuteNonQueryAsync(cancellationToken);
+        var rows = latest.Values.ToArray();
+        await using var command = dataSource.CreateCommand(UpsertSql);
+        Add(command, NpgsqlDbType.Text, rows.Select(r => r.Status.ProbeId).ToArray());
+        Add(command, NpgsqlDbType.Text, rows.Select(r => r.Status.State).ToArray());
+        Add(command, NpgsqlDbType.TimestampTz, rows.Select(r => Utc(r.Status.At)).ToArray());
+        Add(command, NpgsqlDbType.TimestampTz, rows.Select(r => Utc(r.ReceivedAt)).ToArray());
+        Add(command, NpgsqlDbType.Text, rows.Select(r => Clean(r.Status.AgentVersion)).ToArray());
+        Add(command, NpgsqlDbType.Bigint, rows.Select(r => r.Status.QueueDepth).ToArray());
+        Add(command, NpgsqlDbType.Bigint, rows.Select(r => r.Status.QueueEvicted).ToArray());
+        Add(command, NpgsqlDbType.TimestampTz, rows.Select(r => Utc(r.Status.LastResultAt)).ToArray());
+        Add(command, NpgsqlDbType.Text, rows.Select(r => Clean(r.Status.LastError)).ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    private static (StatusMessage?, Refusal?) Refused(string detail) => (null, new Refusal(RefusalKind.InvalidStatus, detail));
+
+    private static void Add<T>(NpgsqlCommand command, NpgsqlDbType type, T[] values) =>
+        command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlDbType.Array | type });
+
+    private static DateTime? Utc(DateTimeOffset? time) => time?.UtcDateTime;
 
     private static string? Clean(string? value) => value?.Replace('\0', '\uFFFD');
 }

@@ -6,18 +6,22 @@ using Microsoft.Extensions.Options;
 
 namespace HaTangSo.Telemetry.Server.Ingestion;
 
-/// <summary>What validation made of one message: a result, or the reason it was refused.</summary>
-internal readonly record struct ValidationOutcome(ResultMessage? Result, string? Reason)
+/// <summary>What validation made of one message: a result, or the refusal.</summary>
+internal readonly record struct ValidationOutcome(ResultMessage? Result, Refusal Refusal)
 {
     public bool IsValid => Result is not null;
 
-    public static ValidationOutcome Refused(string reason) => new(null, reason);
+    /// <summary>The refusal's detail (null when valid).</summary>
+    public string? Reason => IsValid ? null : Refusal.Detail;
+
+    public static ValidationOutcome Refused(RefusalKind kind, string detail) => new(null, new Refusal(kind, detail));
 }
 
 /// <summary>
-/// Checks a result message against the contract: JSON syntax, the schema's types and required fields,
-/// plausible ranges (<see cref="ResultLimits"/>), the clock, and that the topic names the same probe.
-/// The JSON Schema in Contracts states the same rules; a test keeps the two in step.
+/// Checks a result message against the contract: JSON syntax, the schema's types and required fields, every name
+/// against its <see cref="NameRules"/> allow-list, plausible ranges (<see cref="ResultLimits"/>), the clock, and that
+/// the topic names the same probe. The JSON Schema in Contracts states the same rules; a test keeps the two in step.
+/// What the registry says about the probe, its links and the servers is checked afterwards (<see cref="ResultChecks"/>).
 /// </summary>
 internal sealed class ResultValidator(TimeProvider timeProvider, IOptions<IngestionOptions> options)
 {
@@ -25,12 +29,12 @@ internal sealed class ResultValidator(TimeProvider timeProvider, IOptions<Ingest
     {
         if (payload.Length > ResultLimits.MaxPayloadBytes)
         {
-            return ValidationOutcome.Refused($"payload of {payload.Length} bytes exceeds the limit of {ResultLimits.MaxPayloadBytes}");
+            return ValidationOutcome.Refused(RefusalKind.TooLarge, $"payload of {payload.Length} bytes exceeds the limit of {ResultLimits.MaxPayloadBytes}");
         }
 
         if (!Utf8.IsValid(payload))
         {
-            return ValidationOutcome.Refused("payload is not valid UTF-8");
+            return ValidationOutcome.Refused(RefusalKind.NotUtf8, "payload is not valid UTF-8");
         }
 
         ResultMessage? message;
@@ -40,80 +44,79 @@ internal sealed class ResultValidator(TimeProvider timeProvider, IOptions<Ingest
         }
         catch (JsonException ex)
         {
-            return ValidationOutcome.Refused("invalid JSON or wrong type: " + ex.Message);
+            return ValidationOutcome.Refused(RefusalKind.InvalidJson, "invalid JSON or wrong type: " + ex.Message);
         }
 
         if (message is null)
         {
-            return ValidationOutcome.Refused("payload is JSON null");
+            return ValidationOutcome.Refused(RefusalKind.InvalidJson, "payload is JSON null");
         }
 
-        var reason = CheckFields(message, topicProbeId);
-        return reason is null ? new ValidationOutcome(Normalize(message), null) : ValidationOutcome.Refused(reason);
+        var refusal = CheckFields(message, topicProbeId);
+        return refusal is null ? new ValidationOutcome(ToUtc(message), default) : new ValidationOutcome(null, refusal.Value);
     }
 
-    private string? CheckFields(ResultMessage m, string topicProbeId)
+    private Refusal? CheckFields(ResultMessage m, string topicProbeId)
     {
         if (m.Schema != ResultMessage.SchemaName)
         {
-            return $"schema must be '{ResultMessage.SchemaName}'";
+            return Field($"schema must be '{ResultMessage.SchemaName}'");
         }
 
-        if (!Guid.TryParseExact(m.ResultId, "D", out _))
+        // Exactly 36 characters: Guid parsing forgives surrounding white space, the contract (and the stored field) does not.
+        if (m.ResultId is not { Length: 36 } || !Guid.TryParseExact(m.ResultId, "D", out _))
         {
-            return "resultId is not a UUID";
+            return Field("resultId is not a UUID (8-4-4-4-12 hexadecimal digits)");
         }
 
         if (!Topics.IsValidProbeId(m.ProbeId))
         {
-            return "probeId does not match ^[a-z0-9][a-z0-9-]{2,63}$";
+            return Field("probeId does not match ^[a-z0-9][a-z0-9-]{2,63}$");
         }
 
         if (!string.Equals(m.ProbeId, topicProbeId, StringComparison.Ordinal))
         {
-            return "probeId in the payload differs from the probe id in the topic";
+            return Field("probeId in the payload differs from the probe id in the topic");
         }
 
         if (m.Link is null)
         {
-            return "link is null";
+            return Field("link is null");
         }
 
         if (!AccessKind.All.Contains(m.Link.Access))
         {
-            return "link.access must be 'fixed' or 'mobile'";
+            return Field("link.access must be 'fixed' or 'mobile'");
         }
 
         if (!ResultStatus.All.Contains(m.Status))
         {
-            return "status must be one of ok, partial, failed, skipped";
+            return Field("status must be one of ok, partial, failed, skipped");
         }
 
-        var text = ShortText("link.name", m.Link.Name) ?? ShortText("link.operator", m.Link.Operator)
-            ?? ShortText("link.technology", m.Link.Technology) ?? ShortText("server", m.Server)
-            ?? ShortText("agentVersion", m.AgentVersion);
-        if (text is not null)
+        // Every string that can become a tag (or is shown to people) against its allow-list, before anything compares
+        // it with the registry: a refused value is never echoed back, an accepted one is safe to quote in a reason.
+        var name = Name("link.name", NameKind.LinkName, m.Link.Name) ?? Name("link.operator", NameKind.Operator, m.Link.Operator)
+            ?? Name("link.technology", NameKind.Technology, m.Link.Technology) ?? Name("server", NameKind.ServerId, m.Server)
+            ?? Name("agentVersion", NameKind.Version, m.AgentVersion)
+            ?? (m.Error is null ? null : Name("error", NameKind.Diagnostic, m.Error));
+        if (name is not null)
         {
-            return text;
-        }
-
-        if (m.Error is { Length: > ResultLimits.MaxErrorString })
-        {
-            return $"error is longer than {ResultLimits.MaxErrorString} characters";
+            return name;
         }
 
         var now = timeProvider.GetUtcNow();
         if (m.StartedAt > now + options.Value.MaxClockSkew)
         {
-            return $"startedAt {m.StartedAt.ToString("O", CultureInfo.InvariantCulture)} is in the future (more than {options.Value.MaxClockSkew} ahead of the server)";
+            return new Refusal(RefusalKind.Clock, $"startedAt {m.StartedAt.ToString("O", CultureInfo.InvariantCulture)} is in the future (more than {options.Value.MaxClockSkew} ahead of the server)");
         }
 
         if (m.StartedAt < now - options.Value.MaxResultAge)
         {
-            return $"startedAt {m.StartedAt.ToString("O", CultureInfo.InvariantCulture)} is older than {options.Value.MaxResultAge.TotalDays} days";
+            return new Refusal(RefusalKind.Clock, $"startedAt {m.StartedAt.ToString("O", CultureInfo.InvariantCulture)} is older than {options.Value.MaxResultAge.TotalDays} days");
         }
 
-        return Range("durationMs", m.DurationMs, ResultLimits.MaxDurationMs)
+        var range = Range("durationMs", m.DurationMs, ResultLimits.MaxDurationMs)
             ?? Range("downloadMbps", m.DownloadMbps, ResultLimits.MaxMbps)
             ?? Range("uploadMbps", m.UploadMbps, ResultLimits.MaxMbps)
             ?? Range("latencyMs", m.LatencyMs, ResultLimits.MaxMilliseconds)
@@ -121,7 +124,13 @@ internal sealed class ResultValidator(TimeProvider timeProvider, IOptions<Ingest
             ?? Range("lossPct", m.LossPct, 100)
             ?? Range("loadedLatencyMs", m.LoadedLatencyMs, ResultLimits.MaxMilliseconds)
             ?? (m.Status == ResultStatus.Ok && m.DownloadMbps is null ? "status is 'ok' but downloadMbps is null" : null);
+        return range is null ? null : Field(range);
     }
+
+    private static Refusal Field(string detail) => new(RefusalKind.InvalidField, detail);
+
+    private static Refusal? Name(string field, NameKind kind, string? value) =>
+        NameRules.Check(kind, value) is { } rule ? new Refusal(RefusalKind.InvalidName, $"{field} {rule}") : null;
 
     private static string? Range(string name, double? value, double max) => value switch
     {
@@ -132,32 +141,7 @@ internal sealed class ResultValidator(TimeProvider timeProvider, IOptions<Ingest
         _ => null,
     };
 
-    private static string? ShortText(string name, string? value)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            return $"{name} is missing or empty";
-        }
-
-        if (value.Length > ResultLimits.MaxShortString)
-        {
-            return $"{name} is longer than {ResultLimits.MaxShortString} characters";
-        }
-
-        // Control characters (newlines above all) have no place in a tag and would be a line-protocol injection attempt.
-        return value.AsSpan().IndexOfAnyInRange('\0', '\u001f') >= 0 || value.Contains('\u007f', StringComparison.Ordinal)
-            ? $"{name} contains control characters"
-            : null;
-    }
-
-    // One spelling per operator so that "viettel" and "Viettel" are one series.
-    private static ResultMessage Normalize(ResultMessage m)
-    {
-        var canonical = OperatorNames.Canonical(m.Link.Operator);
-        var technology = m.Link.Technology.ToLowerInvariant();
-        var startedAt = m.StartedAt.ToUniversalTime();
-        return canonical == m.Link.Operator && technology == m.Link.Technology && startedAt.Offset == m.StartedAt.Offset
-            ? m
-            : m with { Link = m.Link with { Operator = canonical, Technology = technology }, StartedAt = startedAt };
-    }
+    // One instant, one representation: the point's timestamp and the duplicate check see the same UTC time.
+    private static ResultMessage ToUtc(ResultMessage m) =>
+        m.StartedAt.Offset == TimeSpan.Zero ? m : m with { StartedAt = m.StartedAt.ToUniversalTime() };
 }

@@ -62,6 +62,7 @@ internal sealed class ComplianceStartup(
         Declare(ScheduledJobs.LivenessId, nameof(JobOptions.LivenessCron), settings.LivenessCron, j => j.LivenessAsync(CancellationToken.None));
         Declare(ScheduledJobs.NotificationsId, nameof(JobOptions.NotificationsCron), settings.NotificationsCron, j => j.NotificationsAsync(CancellationToken.None));
         Declare(ScheduledJobs.MonthlyReportId, nameof(JobOptions.MonthlyReportCron), settings.MonthlyReportCron, j => j.MonthlyReportAsync(CancellationToken.None));
+        Declare(ScheduledJobs.HousekeepingId, nameof(JobOptions.HousekeepingCron), settings.HousekeepingCron, j => j.HousekeepingAsync(CancellationToken.None));
 
         void Declare(string id, string key, string cron, System.Linq.Expressions.Expression<Func<ScheduledJobs, Task>> job)
         {

@@ -40,6 +40,13 @@ public sealed class JobOptions
     [RegularExpression(CronPattern, ErrorMessage = "Jobs:MonthlyReportCron must be a five-field cron expression.")]
     public string MonthlyReportCron { get; set; } = "0 6 1 * *";
 
+    /// <summary>
+    /// Cron of the housekeeping job (default 20 minutes past every hour): quarantine retention and size
+    /// (<c>Quarantine:RetentionDays</c>, <c>Quarantine:MaxRows</c>) and the stored result ids (<c>Ingestion:MaxResultAge</c>).
+    /// </summary>
+    [RegularExpression(CronPattern, ErrorMessage = "Jobs:HousekeepingCron must be a five-field cron expression.")]
+    public string HousekeepingCron { get; set; } = "20 * * * *";
+
     private const string CronPattern = @"^\s*\S+(\s+\S+){4}\s*$";
 }
 

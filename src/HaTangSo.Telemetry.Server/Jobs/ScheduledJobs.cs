@@ -1,6 +1,7 @@
 using Hangfire;
 using HaTangSo.Telemetry.Server.Alerts;
 using HaTangSo.Telemetry.Server.Compliance;
+using HaTangSo.Telemetry.Server.Quarantine;
 using HaTangSo.Telemetry.Server.Reports;
 
 namespace HaTangSo.Telemetry.Server.Jobs;
@@ -11,7 +12,8 @@ namespace HaTangSo.Telemetry.Server.Jobs;
 /// so a retry or a late second run changes nothing.
 /// </summary>
 internal sealed class ScheduledJobs(
-    RollupJob rollups, ComplianceJob compliance, LivenessJob liveness, NotificationDispatcher notifications, MonthlyReportJob reports)
+    RollupJob rollups, ComplianceJob compliance, LivenessJob liveness, NotificationDispatcher notifications, MonthlyReportJob reports,
+    HousekeepingJob housekeeping)
 {
     /// <summary>The recurring job ids.</summary>
     public const string RollupsId = "rollups";
@@ -19,6 +21,7 @@ internal sealed class ScheduledJobs(
     public const string LivenessId = "probe-liveness";
     public const string NotificationsId = "notifications";
     public const string MonthlyReportId = "monthly-report";
+    public const string HousekeepingId = "housekeeping";
 
     [DisableConcurrentExecution(timeoutInSeconds: 3600)]
     [AutomaticRetry(Attempts = 3)]
@@ -46,4 +49,8 @@ internal sealed class ScheduledJobs(
     [DisableConcurrentExecution(timeoutInSeconds: 3600)]
     [AutomaticRetry(Attempts = 5)]
     public Task MonthlyReportAsync(CancellationToken cancellationToken) => reports.RunPreviousMonthAsync(cancellationToken);
+
+    [DisableConcurrentExecution(timeoutInSeconds: 3600)]
+    [AutomaticRetry(Attempts = 3)]
+    public Task HousekeepingAsync(CancellationToken cancellationToken) => housekeeping.RunAsync(cancellationToken);
 }

@@ -50,3 +50,20 @@ public sealed record ProbeLocation(
     bool Enabled,
     TimeSpan ScheduleInterval,
     IReadOnlyList<ProbeLink> Links);
+
+/// <summary>A registered speed-test server: the only values a result's <c>server</c> may name.</summary>
+/// <param name="Id">The id probes send as <c>server</c> (and the InfluxDB tag).</param>
+/// <param name="Name">The server's name for people, Vietnamese first (<c>Máy chủ đo Sở KH&amp;CN Hà Tĩnh</c>).</param>
+/// <param name="BaseUrl">Where probes reach it (LibreSpeed backend).</param>
+/// <param name="CapacityMbps">Its network capacity: a result faster than this is implausible.</param>
+/// <param name="Enabled">False refuses results that name it (a retired or compromised server).</param>
+/// <param name="CreatedAt">When it was registered.</param>
+/// <param name="UpdatedAt">When it was last changed.</param>
+public sealed record SpeedTestServer(
+    string Id,
+    string Name,
+    Uri BaseUrl,
+    double CapacityMbps,
+    bool Enabled,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);

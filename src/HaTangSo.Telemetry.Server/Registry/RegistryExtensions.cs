@@ -30,6 +30,7 @@ internal static class RegistryExtensions
         builder.Services.AddSingleton<Catalogue.CatalogueLoader>();
         builder.Services.AddSingleton<Areas.AreaStore>();
         builder.Services.AddSingleton<RegistryStore>();
+        builder.Services.AddSingleton<SpeedTestServerStore>();
         builder.Services.AddSingleton<ProbeDirectory>();
         builder.Services.AddSingleton<ProbeStatusStore>();
         builder.Services.AddSingleton<QuarantineStore>();

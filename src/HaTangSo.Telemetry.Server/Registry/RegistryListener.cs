@@ -55,6 +55,13 @@ internal sealed class RegistryListener(
                 await Task.Delay(retryDelay, timeProvider, stoppingToken);
                 retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
             }
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                // A registry the server cannot read (a bad row): keep the last good one, say so, try again; never end the host.
+                logger.RegistryReloadFailed(ex, retryDelay);
+                await Task.Delay(retryDelay, timeProvider, stoppingToken);
+                retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
         }
     }
 }

@@ -26,7 +26,7 @@ public sealed class HangfireTests(PostgresFixture postgres, InfluxDbFixture infl
         await connection.OpenAsync(ct);
         await using (var declared = new NpgsqlCommand("SELECT count(*) FROM hangfire.set WHERE key = 'recurring-jobs'", connection))
         {
-            Assert.Equal(5L, await declared.ExecuteScalarAsync(ct));
+            Assert.Equal(6L, await declared.ExecuteScalarAsync(ct)); // rollups, compliance, liveness, notifications, monthly report, housekeeping
         }
 
         // The rollup job (every minute here) runs and records its progress; Hangfire checks schedules every 15 s.

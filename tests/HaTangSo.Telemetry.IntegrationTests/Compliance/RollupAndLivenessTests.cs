@@ -113,9 +113,9 @@ public sealed class RollupAndLivenessTests(PostgresFixture postgres, InfluxDbFix
 
         // 30 refused messages from p-flood in the last hour (the limit is 20), 5 from p-ok.
         await context.ExecuteSqlAsync($"""
-            INSERT INTO quarantine (received_at, last_received_at, topic, probe_id, reason, payload, payload_sha256)
+            INSERT INTO quarantine (received_at, last_received_at, topic, probe_id, reason_kind, reason, payload, payload_sha256, dedupe_key)
             SELECT '{ComplianceTestContext.Iso(now.AddMinutes(-20))}', '{ComplianceTestContext.Iso(now.AddMinutes(-20))}', 'hts/v1/probes/' || p || '/results', p,
-                   'rate limit: test', convert_to(p || i, 'UTF8'), sha256(convert_to(p || i, 'UTF8'))
+                   'rate_limit', 'rate limit: test', convert_to(p || i, 'UTF8'), sha256(convert_to(p || i, 'UTF8')), sha256(convert_to(p || i, 'UTF8'))
             FROM (SELECT 'p-flood' AS p, generate_series(1, 30) AS i UNION ALL SELECT 'p-ok', generate_series(1, 5)) AS rows
             """, ct);
         await RunLivenessAsync(server, ct);

@@ -52,6 +52,7 @@ internal sealed class ServerInstance : IAsyncDisposable
             ["Mqtt:ClientId"] = settings.ClientId,
             ["Jobs:Enabled"] = "false",
             ["Ingestion:ProbeRateLimitFactor"] = "0",
+            ["Provisioning:SpeedTestId"] = SampleResults.ServerId,
             ["Api:Keys:0:Name"] = "test-operator",
             ["Api:Keys:0:Role"] = "operator",
             ["Api:Keys:0:Sha256"] = Hash(OperatorKey),

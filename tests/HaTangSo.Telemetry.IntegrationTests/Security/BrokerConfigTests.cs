@@ -32,5 +32,6 @@ public sealed class BrokerConfigTests
         Assert.NotEqual(MqttClientConnectResultCode.Success, await ShippedBroker.ConnectAsync(ShippedBroker.Options(port, null, null, trusted), ct));
         Assert.NotEqual(MqttClientConnectResultCode.Success, await ShippedBroker.ConnectAsync(ShippedBroker.Options(port, "hts-admin", admin, null), ct));
         Assert.Contains("message_size_limit 65536", config, StringComparison.Ordinal);
+        Assert.Contains("max_queued_bytes 1073741824", config, StringComparison.Ordinal);
     }
 }

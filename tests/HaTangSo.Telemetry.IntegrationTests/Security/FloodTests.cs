@@ -56,7 +56,7 @@ public sealed class FloodTests(PostgresFixture postgres, InfluxDbFixture influx)
             await using (var connection = new NpgsqlConnection(connectionString))
             {
                 await connection.OpenAsync(ct);
-                await using var command = new NpgsqlCommand("SELECT count(*) FROM quarantine WHERE probe_id = $1 AND reason LIKE 'rate limit:%'", connection);
+                await using var command = new NpgsqlCommand("SELECT COALESCE(sum(occurrences), 0)::bigint FROM quarantine WHERE probe_id = $1 AND reason_kind = 'rate_limit'", connection);
                 command.Parameters.Add(new() { Value = probeId });
                 count = (long)(await command.ExecuteScalarAsync(ct))!;
             }

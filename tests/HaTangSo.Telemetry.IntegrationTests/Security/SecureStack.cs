@@ -13,7 +13,7 @@ namespace HaTangSo.Telemetry.IntegrationTests.Security;
 /// </summary>
 internal sealed class SecureStack : IAsyncDisposable
 {
-    private SecureStack(MosquittoBroker broker, ServerProcess server, InfluxProbe influx, string serverPassword, string adminPassword, string serverClientId)
+    private SecureStack(MosquittoBroker broker, ServerProcess server, InfluxProbe influx, string serverPassword, string adminPassword, string serverClientId, ServerSettings settings)
     {
         Broker = broker;
         Server = server;
@@ -21,7 +21,11 @@ internal sealed class SecureStack : IAsyncDisposable
         ServerPassword = serverPassword;
         AdminPassword = adminPassword;
         ServerUsername = serverClientId;
+        Settings = settings;
     }
+
+    /// <summary>Where the server keeps its data (the test's own PostgreSQL and InfluxDB databases).</summary>
+    public ServerSettings Settings { get; }
 
     public MosquittoBroker Broker { get; }
 
@@ -40,8 +44,10 @@ internal sealed class SecureStack : IAsyncDisposable
 
     /// <summary>Starts the broker (TLS only when <paramref name="tls"/> is given) and the server provisioning it.</summary>
     /// <param name="secretsDirectory">When set, the server's passwords are files there (<c>Secrets:Directory</c>), not variables.</param>
+    /// <param name="extra">More server settings (environment variable names).</param>
     public static async Task<SecureStack> StartAsync(
-        PostgresFixture postgres, InfluxDbFixture influx, CancellationToken ct, TestCertificateAuthority? tls = null, string? secretsDirectory = null)
+        PostgresFixture postgres, InfluxDbFixture influx, CancellationToken ct, TestCertificateAuthority? tls = null, string? secretsDirectory = null,
+        IDictionary<string, string?>? extra = null)
     {
         var adminPassword = Secret();
         var serverPassword = Secret();
@@ -63,6 +69,11 @@ internal sealed class SecureStack : IAsyncDisposable
                 ["Jobs__Enabled"] = "false",
             },
         };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings.Extra[key] = value;
+        }
+
         if (secretsDirectory is not null)
         {
             foreach (var key in new[] { "Mqtt__Password", "Provisioning__AdminPassword" })
@@ -75,19 +86,26 @@ internal sealed class SecureStack : IAsyncDisposable
         }
 
         var server = await ServerProcess.StartAsync(settings, ct);
-        return new SecureStack(broker, server, new InfluxProbe(influx.Server.BaseAddress, database), serverPassword, adminPassword, settings.ClientId);
+        return new SecureStack(broker, server, new InfluxProbe(influx.Server.BaseAddress, database), serverPassword, adminPassword, settings.ClientId, settings);
     }
 
     public static string Secret() => TestArtifacts.Secret(Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
 
-    /// <summary><c>POST /api/probes/{id}/enrol</c> with one fixed link in Tân Lộc; returns the answer (password, config).</summary>
+    /// <summary>
+    /// <c>POST /api/probes/{id}/enrol</c> in Tân Lộc with the links <see cref="SampleResults"/> measure (fixed VNPT FTTH at
+    /// 150 Mb/s, modem Viettel 4G); returns the answer (password, config).
+    /// </summary>
     public async Task<JsonElement> EnrolAsync(string probeId, CancellationToken ct)
     {
         var body = new
         {
             communeCode = "18409",
             scheduleMinutes = 15,
-            links = new object[] { new { name = "fixed", access = "fixed", @operator = "VNPT", technology = "ftth", advertisedDownloadMbps = 150.0 } },
+            links = new object[]
+            {
+                new { name = "fixed", access = "fixed", @operator = "VNPT", technology = "ftth", advertisedDownloadMbps = 150.0, advertisedUploadMbps = 150.0 },
+                new { name = "modem", access = "mobile", @operator = "Viettel", technology = "4g" },
+            },
         };
         using var response = await Server.Http.PostAsJsonAsync($"/api/probes/{probeId}/enrol", body, ct);
         Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}\n{Server.Output}");
