@@ -41,27 +41,28 @@ DAY_S = 86400
 RAW_MAX_MS = 2 * DAY_S * 1000  # up to 2 days: raw results
 HOURLY_MAX_MS = 60 * DAY_S * 1000  # up to 60 days: hourly rollups; beyond: daily rollups
 
+# Vietnamese first, as on the server's /overview page (Api/OverviewPage.cs).
 STATUS_MAPPING = [{"type": "value", "options": {
-    "met": {"text": "met", "color": "green", "index": 0},
-    "below": {"text": "below target", "color": "red", "index": 1},
-    "inconclusive": {"text": "inconclusive", "color": "orange", "index": 2},
-    "insufficient_data": {"text": "insufficient data", "color": "yellow", "index": 3},
-    "no_target": {"text": "no target", "color": "text", "index": 4},
+    "met": {"text": "Đạt — met", "color": "green", "index": 0},
+    "below": {"text": "Không đạt — below target", "color": "red", "index": 1},
+    "inconclusive": {"text": "Chưa kết luận — inconclusive", "color": "orange", "index": 2},
+    "insufficient_data": {"text": "Chưa đủ mẫu — insufficient data", "color": "yellow", "index": 3},
+    "no_target": {"text": "Chưa có chỉ tiêu — no target", "color": "text", "index": 4},
 }}]
 LIVENESS_MAPPING = [{"type": "value", "options": {
-    "online": {"text": "online", "color": "green", "index": 0},
-    "stale": {"text": "stale (silent)", "color": "orange", "index": 1},
-    "offline": {"text": "offline", "color": "red", "index": 2},
-    "never_seen": {"text": "never seen", "color": "purple", "index": 3},
-    "disabled": {"text": "disabled", "color": "text", "index": 4},
+    "online": {"text": "Hoạt động — online", "color": "green", "index": 0},
+    "stale": {"text": "Im lặng — stale (silent)", "color": "orange", "index": 1},
+    "offline": {"text": "Ngoại tuyến — offline", "color": "red", "index": 2},
+    "never_seen": {"text": "Chưa từng kết nối — never seen", "color": "purple", "index": 3},
+    "disabled": {"text": "Đã thu hồi — disabled", "color": "text", "index": 4},
 }}]
 BROKER_MAPPING = [{"type": "value", "options": {
-    "1": {"text": "connected", "color": "green", "index": 0},
-    "0": {"text": "disconnected", "color": "red", "index": 1},
+    "1": {"text": "Đã kết nối — connected", "color": "green", "index": 0},
+    "0": {"text": "Mất kết nối — disconnected", "color": "red", "index": 1},
 }}]
 EVENT_MAPPING = [{"type": "value", "options": {
-    "opened": {"text": "opened", "color": "red", "index": 0},
-    "resolved": {"text": "resolved", "color": "green", "index": 1},
+    "opened": {"text": "Mở — opened", "color": "red", "index": 0},
+    "resolved": {"text": "Đã hết — resolved", "color": "green", "index": 1},
 }}]
 
 # Filters. Grafana renders a multi-value or "All" variable as a regex, hence =~ /^$var$/. A place is an area
@@ -125,6 +126,9 @@ AREA_URL = ("/d/hts-district/area?var-province=${province}&var-area_kind=${area_
             "&var-window=${window}&${__url_time_range}")
 COMMUNE_URL = ("/d/hts-district/area?var-province=${province}&var-area_kind=commune&var-area=${__value.raw}"
                "&var-commune=${__value.raw}&var-window=${window}&${__url_time_range}")
+# From the fleet dashboard, which has no window variable: the area dashboard opens on its default window.
+FLEET_COMMUNE_URL = ("/d/hts-district/area?var-province=${province}&var-area_kind=commune&var-area=${__value.raw}"
+                     "&var-commune=${__value.raw}&${__url_time_range}")
 PROBE_URL = "/d/hts-probe/probe?var-province=${province}&var-probe=${__value.raw}&${__url_time_range}"
 
 TARGET_LINE = override("/^target.*/", custom_line={"fill": "dash", "dash": [10, 10]}, color={"mode": "fixed", "fixedColor": "red"},
@@ -583,7 +587,7 @@ def fleet():
               overrides=[STATE_CELL, override("since", unit="dateTimeFromNow"), override("last_seen", display_name="last seen", unit="dateTimeFromNow"),
                          override("schedule_s", display_name="schedule", unit="s"), override("Time", display_name="checked", unit="dateTimeAsIso"),
                          override("probe", links=[link("Open the probe", PROBE_URL)], unit="string"),
-                         override("commune", links=[link("Open the commune", COMMUNE_URL)], unit="string"), *code_overrides("district")],
+                         override("commune", links=[link("Open the commune", FLEET_COMMUNE_URL)], unit="string"), *code_overrides("district")],
               transformations=[{"id": "organize", "options": {"indexByName": {"probe": 0, "state": 1, "since": 2, "last_seen": 3, "commune": 4}}}],
               options={"showHeader": True, "cellHeight": "sm", "sortBy": [{"displayName": "state", "desc": True}]},
               description="One row per registered probe, coloured by its state; since when it is in it; when it was last heard of "

@@ -251,6 +251,10 @@ public sealed partial class DashboardStructureTests
         }
 
         Assert.All(links, l => Assert.Contains("${__value.raw}", l, StringComparison.Ordinal));
+        // A link names only variables of its own dashboard (an unknown ${window} would reach the target dashboard as text).
+        var variables = GrafanaFiles.Dashboards().ToDictionary(d => d.File, d => d.Json["templating"]!["list"]!.AsArray().Select(v => v!["name"]!.GetValue<string>()).ToHashSet(StringComparer.Ordinal));
+        Assert.All(links, l => Assert.All(LinkVariable().Matches(l).Select(m => m.Groups[1].Value).Where(v => !v.StartsWith("__", StringComparison.Ordinal)),
+            v => Assert.True(variables[l[..l.IndexOf(' ', StringComparison.Ordinal)]].Contains(v), $"{l}: ${{{v}}} is not a variable of its dashboard")));
         // province table and map → area; area → commune; area and fleet → probe
         Assert.Contains(links, l => l.StartsWith("province-overview.json area: /d/hts-district/", StringComparison.Ordinal) && l.Contains("var-area=${__value.raw}", StringComparison.Ordinal));
         Assert.Equal(2, links.Count(l => l.StartsWith("province-overview.json area:", StringComparison.Ordinal))); // the table and the map
@@ -373,4 +377,7 @@ public sealed partial class DashboardStructureTests
 
     [GeneratedRegex(@"'\d{4}-\d{2}-\d{2}|\b\d{13,19}(ms|ns|s)?\b")]
     private static partial Regex AbsoluteTime();
+
+    [GeneratedRegex(@"\$\{([A-Za-z_][A-Za-z0-9_.]*)")]
+    private static partial Regex LinkVariable();
 }

@@ -262,7 +262,8 @@ public sealed partial class DashboardValueTests(DashboardEnvironment environment
     [Fact]
     public async Task Probe_panels_show_the_state_results_and_verdicts_of_one_probe()
     {
-        var selection = DashboardQueries.LaiChau(environment); // the offline probe of Lai Châu
+        // The offline probe of Lai Châu, both of its links (the probe board's access variable on "All").
+        var selection = new Dictionary<string, string>(DashboardQueries.LaiChau(environment), StringComparer.Ordinal) { ["access"] = ".*" };
         var probe = DashboardEnvironment.OfflineProbe;
         var status = (await ApiAsync("/api/probes/status?province=12")).EnumerateArray().Single(p => p.GetProperty("probeId").GetString() == probe);
         Assert.Equal("offline", status.GetProperty("state").GetString());
@@ -299,13 +300,14 @@ public sealed partial class DashboardValueTests(DashboardEnvironment environment
     public async Task Pipeline_and_freshness_metrics_equal_what_the_server_and_its_data_say()
     {
         var ct = TestContext.Current.CancellationToken;
-        var metrics = Metrics(await environment.Server.Http.GetStringAsync("/metrics", ct));
+        var metrics = Metrics(await ScrapeAsync(ct));
         double Metric(string name, params (string Key, string Value)[] labels) =>
             metrics.Where(m => m.Name == name && labels.All(l => m.Labels.GetValueOrDefault(l.Key) == l.Value)).Sum(m => m.Value);
 
         // Freshness (every dashboard's header): the newest result, rollup hour and evaluation of Hà Tĩnh.
         var newestResult = environment.Published.Where(r => r.Probe.Province == "42" && r.Probe.Id != DashboardEnvironment.RevokedProbe).Max(r => r.Started);
-        Assert.Equal(newestResult.ToUnixTimeMilliseconds() / 1000.0, Metric("hts_data_newest_timestamp_seconds", ("measurement", "speedtest"), ("province", "42")));
+        Assert.True(newestResult.ToUnixTimeMilliseconds() / 1000.0 == Metric("hts_data_newest_timestamp_seconds", ("measurement", "speedtest"), ("province", "42")),
+            $"{newestResult:O}: " + string.Join('\n', metrics.Where(m => m.Name.StartsWith("hts_data", StringComparison.Ordinal)).Select(m => $"{m.Name} {string.Join(',', m.Labels)} {m.Value}")));
         var evaluated = (await ApiAsync("/api/compliance/42?area=former-district")).EnumerateArray().Max(v => v.GetProperty("evaluatedAt").GetDateTimeOffset());
         // The liveness job ran after each evaluation: it saw the evaluation of its own hour.
         Assert.Equal(evaluated.ToUnixTimeMilliseconds() / 1000.0, Metric("hts_data_newest_timestamp_seconds", ("measurement", "compliance"), ("province", "42")));
@@ -334,6 +336,31 @@ public sealed partial class DashboardValueTests(DashboardEnvironment environment
         // Hangfire failed jobs and job age: HangfireTests, on the real server process that runs Hangfire.
     }
 
+    /// <summary>
+    /// The server's /metrics. Once, in a full run beside the other collections, the freshness gauge read as absent (0) and
+    /// was there in every run since; the cause is not known (an empty body from the OpenTelemetry Prometheus exporter, a
+    /// beta, is one candidate: open-telemetry/opentelemetry-dotnet#5661 in an earlier version). A scrape without any hts_
+    /// series is asked again and said in the test output; a missing series or a wrong value in a full scrape still fails.
+    /// </summary>
+    private async Task<string> ScrapeAsync(CancellationToken ct)
+    {
+        var scrape = "";
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            scrape = await environment.Server.Http.GetStringAsync("/metrics", ct);
+            if (scrape.Contains("\nhts_", StringComparison.Ordinal))
+            {
+                return scrape;
+            }
+
+            TestContext.Current.TestOutputHelper?.WriteLine($"/metrics scrape {attempt + 1} held no hts_ series ({scrape.Length} characters)");
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        }
+
+        Assert.Fail($"/metrics held no hts_ series in 5 scrapes; the last ({scrape.Length} characters):\n{scrape[..Math.Min(scrape.Length, 2000)]}");
+        return scrape;
+    }
+
     private async Task AssertAlertTablesAsync(string file, Dictionary<string, string> selection, List<JsonElement> apiOpen)
     {
         Assert.NotEmpty(apiOpen);
@@ -341,8 +368,8 @@ public sealed partial class DashboardValueTests(DashboardEnvironment environment
         var history = await RowsAsync(file, "Alert history (opened and resolved)", "A", selection);
         foreach (var alert in apiOpen)
         {
-            var id = alert.GetProperty("id").GetInt64().ToString(CultureInfo.InvariantCulture);
-            var row = open.Single(r => r.S("alert") == id);
+            var id = alert.GetProperty("id").GetInt64(); // alert_id is an integer field of alert_events
+            var row = open.Single(r => r.D("alert") == id);
             Assert.Equal(alert.GetProperty("openedAt").GetDateTimeOffset(), row.Time());
             Assert.Equal(alert.GetProperty("summary").GetString(), row.S("text"));
             Assert.Contains(history, h => h.S("event") == "opened" && h.Time() == alert.GetProperty("openedAt").GetDateTimeOffset() && h.S("text") == alert.GetProperty("summary").GetString());
