@@ -30,6 +30,11 @@ command -v chromium >/dev/null || need+=(chromium)
 [[ -x /usr/bin/prometheus ]] || need+=(prometheus)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v systemd-analyze >/dev/null || need+=(systemd)
+# The dashboards' schema check (grafana/schema) runs TypeScript's compiler on Node.js (18 or newer; Debian 13 ships 20).
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
+# grafana/generate.py (the dashboards' generator; a test compares its output with the committed JSON)
+command -v python3 >/dev/null || need+=(python3)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "Missing Debian packages: ${need[*]}. Run as root, or: sudo apt-get install ${need[*]}" >&2
@@ -43,4 +48,13 @@ if ((${#need[@]})); then
   for s in mosquitto influxdb postgresql prometheus; do
     (systemctl stop "$s" 2>/dev/null || service "$s" stop 2>/dev/null) >/dev/null 2>&1 || true
   done
+fi
+# grafana/schema: @grafana/schema (pinned versions) and TypeScript from package-lock.json. Skipped while node_modules
+# matches the lock (a copy of the lock it was installed from), so it needs no network after the first time; a re-install
+# prefers npm's cache.
+schema=$(cd "$(dirname "$0")/../.." && pwd)/grafana/schema
+if ! cmp -s "$schema/package-lock.json" "$schema/node_modules/.hts-package-lock.json" 2>/dev/null; then
+  echo "Installing the Grafana schema check's npm packages (grafana/schema) ..."
+  (cd "$schema" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error) || { echo "npm ci failed in $schema" >&2; exit 1; }
+  cp "$schema/package-lock.json" "$schema/node_modules/.hts-package-lock.json"
 fi

@@ -1,5 +1,6 @@
 using HaTangSo.Telemetry.Server.Ingestion;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -13,12 +14,21 @@ internal static class DiagnosticsExtensions
     {
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IngestionMetrics>();
+        builder.Services.AddSingleton<DataFreshness>();
+        builder.Services.AddSingleton<BrokerMetrics>();
+        builder.Services.AddSingleton<JobMetrics>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<JobMetrics>());
+        // The server's meter is enabled through the host's metrics builder, not the provider's AddMeter: that rule matches
+        // only meters made by this host's IMeterFactory, while AddMeter listens to every meter of the name in the process
+        // (several servers in one test process then exported each other's counters, and one's disposal removed the
+        // other's gauges). One server per process in production behaves the same either way.
+        builder.Metrics.EnableMetrics(IngestionMetrics.MeterName);
         var otlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("hts-server", serviceVersion: typeof(Log).Assembly.GetName().Version?.ToString()))
             .WithMetrics(m =>
             {
-                m.AddMeter(IngestionMetrics.MeterName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddPrometheusExporter();
+                m.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddPrometheusExporter();
                 if (otlp)
                 {
                     m.AddOtlpExporter();
@@ -47,6 +57,9 @@ internal static class DiagnosticsExtensions
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync }).AllowAnonymous();
         app.MapLiveness().AllowAnonymous();
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
+        // Observable instruments exist once their owner does: create the ones nothing else asks for.
+        _ = app.Services.GetRequiredService<DataFreshness>();
+        _ = app.Services.GetRequiredService<BrokerMetrics>();
         return app;
     }
 }

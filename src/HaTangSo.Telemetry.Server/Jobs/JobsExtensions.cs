@@ -34,6 +34,7 @@ internal static class JobsExtensions
         services.AddSingleton<Areas.AreaMembershipPoints>();
         services.AddSingleton<RollupJob>();
         services.AddSingleton<AlertStore>();
+        services.AddSingleton<LivenessStore>();
         services.AddSingleton<LivenessJob>();
         services.AddSingleton<NotificationDispatcher>();
         services.AddSingleton<ReportStore>();

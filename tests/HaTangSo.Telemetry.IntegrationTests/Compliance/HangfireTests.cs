@@ -44,6 +44,26 @@ public sealed class HangfireTests(PostgresFixture postgres, InfluxDbFixture infl
 
         Assert.True(progress is not null, "the rollup job did not run within 120 s:\n" + server.Output[^Math.Min(4000, server.Output.Length)..]);
 
+        // The pipeline dashboard's Hangfire gauges (read from Hangfire's storage every 30 s): no failed job, and the
+        // rollup job's last success once Hangfire has recorded it as succeeded.
+        var started = DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeSeconds();
+        var scrape = "";
+        deadline = DateTime.UtcNow.AddSeconds(180);
+        while (DateTime.UtcNow < deadline)
+        {
+            scrape = await server.Http.GetStringAsync("/metrics", ct);
+            if (Gauge(scrape, "hts_jobs_last_success_timestamp_seconds", "job=\"rollups\"") is not null && Gauge(scrape, "hts_jobs_failed", null) is not null)
+            {
+                break;
+            }
+
+            await Task.Delay(1000, ct);
+        }
+
+        Assert.True(Gauge(scrape, "hts_jobs_last_success_timestamp_seconds", "job=\"rollups\"") is > 0 and var success && success >= started,
+            "no recent last success of the rollup job in /metrics within 180 s:\n" + string.Join('\n', scrape.Split('\n').Where(l => l.StartsWith("hts_jobs", StringComparison.Ordinal))));
+        Assert.Equal(0, Gauge(scrape, "hts_jobs_failed", null));
+
         using var anonymous = new HttpClient { BaseAddress = server.Http.BaseAddress };
         using (var refused = await anonymous.GetAsync("/hangfire", ct))
         {
@@ -68,4 +88,11 @@ public sealed class HangfireTests(PostgresFixture postgres, InfluxDbFixture infl
         using var withoutToken = await server.Http.PostAsync("/hangfire/recurring/trigger", Trigger(), ct);
         Assert.Equal(HttpStatusCode.Forbidden, withoutToken.StatusCode);
     }
+
+    /// <summary>The value of a metric line of a Prometheus scrape whose name is <paramref name="name"/> (and whose labels contain <paramref name="label"/>), or null.</summary>
+    private static double? Gauge(string scrape, string name, string? label) =>
+        scrape.Split('\n').Where(l => (l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal))
+                && (label is null || l.Contains(label, StringComparison.Ordinal)))
+            .Select(l => (double?)double.Parse(l[(l.StartsWith(name + "{", StringComparison.Ordinal) ? l.LastIndexOf('}') + 1 : name.Length)..].Trim().Split(' ')[0],
+                System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
 }

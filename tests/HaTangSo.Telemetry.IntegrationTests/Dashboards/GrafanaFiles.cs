@@ -5,8 +5,12 @@ using HaTangSo.Telemetry.Testing;
 
 namespace HaTangSo.Telemetry.IntegrationTests.Dashboards;
 
-/// <summary>One query of a dashboard: where it is (for messages), its data source uid, its text and the panel's minimum interval.</summary>
-internal sealed record DashboardQuery(string Dashboard, string Where, string DatasourceUid, string Text, string? MinInterval);
+/// <summary>
+/// One query of a dashboard: where it is (for messages), its data source uid, its text, the panel's minimum interval, its
+/// relative time (<c>timeFrom</c>), the panel's title and the query's refId.
+/// </summary>
+internal sealed record DashboardQuery(
+    string Dashboard, string Where, string DatasourceUid, string Text, string? MinInterval, string? TimeFrom = null, string? Panel = null, string? RefId = null);
 
 /// <summary>The repository's <c>grafana/</c> folder: dashboards, provisioning and the gazetteer, and every query in them.</summary>
 internal static partial class GrafanaFiles
@@ -52,7 +56,9 @@ internal static partial class GrafanaFiles
             {
                 var uid = (target!["datasource"] ?? panel["datasource"])?["uid"]?.GetValue<string>() ?? "";
                 var text = target["query"]?.GetValue<string>() ?? target["expr"]?.GetValue<string>() ?? "";
-                yield return new(file, $"panel {panel["id"]} '{panel["title"]}' {target["refId"]}", uid, text, panel["interval"]?.GetValue<string>());
+                var title = panel["title"]!.GetValue<string>();
+                yield return new(file, $"panel {panel["id"]} '{title}' {target["refId"]}", uid, text, panel["interval"]?.GetValue<string>(),
+                    panel["timeFrom"]?.GetValue<string>(), title, target["refId"]?.GetValue<string>());
             }
         }
 
@@ -76,7 +82,7 @@ internal static partial class GrafanaFiles
             }
 
             yield return new(file, $"annotation '{annotation["name"]}'", annotation["datasource"]?["uid"]?.GetValue<string>() ?? "",
-                annotation["query"]?.GetValue<string>() ?? annotation["expr"]?.GetValue<string>() ?? "", null);
+                annotation["target"]?["query"]?.GetValue<string>() ?? annotation["target"]?["expr"]?.GetValue<string>() ?? "", null);
         }
     }
 
@@ -94,15 +100,25 @@ internal static partial class GrafanaFiles
 
     /// <summary>
     /// Substitutes variables as Grafana's InfluxQL data source does for an absolute time range: <c>$timeFilter</c> becomes
-    /// <c>time &gt;= …ms and time &lt;= …ms</c>, <c>$__interval</c> the range over the panel's width rounded to a step no
-    /// finer than the panel's minimum interval, a variable its value (an "All" of a regex variable its <c>allValue</c>).
+    /// <c>time &gt;= …ms and time &lt;= …ms</c>, <c>$__from</c>/<c>$__to</c> (also <c>${__to}</c>) the range's ends in epoch
+    /// milliseconds, <c>$__interval</c> the range over the panel's width rounded to a step no finer than the panel's minimum
+    /// interval, a variable its value (an "All" of a regex variable its <c>allValue</c>). A panel's relative time
+    /// (<c>timeFrom</c>, e.g. 7d) replaces the range's start, as Grafana does.
     /// </summary>
     public static string Interpolate(DashboardQuery query, IReadOnlyDictionary<string, string> variables, DateTimeOffset from, DateTimeOffset to)
     {
+        if (query.TimeFrom is { } relative)
+        {
+            from = to - ParseDuration(relative);
+        }
+
         var interval = Interval(to - from, query.MinInterval);
+        var fromMs = from.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        var toMs = to.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         var text = query.Text
-            .Replace("$timeFilter", string.Create(CultureInfo.InvariantCulture,
-                $"time >= {from.ToUnixTimeMilliseconds()}ms and time <= {to.ToUnixTimeMilliseconds()}ms"), StringComparison.Ordinal)
+            .Replace("${__from}", fromMs, StringComparison.Ordinal).Replace("${__to}", toMs, StringComparison.Ordinal)
+            .Replace("$__from", fromMs, StringComparison.Ordinal).Replace("$__to", toMs, StringComparison.Ordinal)
+            .Replace("$timeFilter", $"time >= {fromMs}ms and time <= {toMs}ms", StringComparison.Ordinal)
             .Replace("$__interval", Duration(interval), StringComparison.Ordinal)
             .Replace("$__rate_interval", Duration(TimeSpan.FromTicks(Math.Max(interval.Ticks, TimeSpan.FromMinutes(1).Ticks))), StringComparison.Ordinal);
         return VariableReference().Replace(text, m =>
@@ -120,7 +136,8 @@ internal static partial class GrafanaFiles
     private static readonly TimeSpan[] s_steps =
         [.. new[] { 1, 5, 10, 15, 20, 30, 60, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800 }.Select(s => TimeSpan.FromSeconds(s))];
 
-    private static TimeSpan Interval(TimeSpan range, string? minimum)
+    /// <summary>The <c>$__interval</c> Grafana uses for a range on a panel about 1,000 points wide.</summary>
+    public static TimeSpan Interval(TimeSpan range, string? minimum)
     {
         var raw = range / 1000; // a panel about 1,000 points wide
         var step = s_steps.FirstOrDefault(s => s >= raw, s_steps[^1]);
@@ -128,7 +145,7 @@ internal static partial class GrafanaFiles
         return step > floor ? step : floor;
     }
 
-    private static TimeSpan ParseDuration(string text)
+    public static TimeSpan ParseDuration(string text)
     {
         var number = double.Parse(text[..^1], CultureInfo.InvariantCulture);
         return text[^1] switch
