@@ -63,6 +63,15 @@ public sealed class AlertOptions
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
+    /// Attempts after which a notification that failed with a permanent error (a webhook's 4xx other than 408/429, an
+    /// SMTP 5yz reply, a refused TLS handshake or login) is given up (default 3: a configuration fixed within the first
+    /// minutes of backoff still delivers). Transient errors (no answer, 5xx, 4yz) are retried at
+    /// <see cref="MaxRetryDelay"/> until they pass.
+    /// </summary>
+    [Range(1, 100, ErrorMessage = "Alerts:PermanentFailureAttempts must be between 1 and 100.")]
+    public int PermanentFailureAttempts { get; set; } = 3;
+
+    /// <summary>
     /// How long a dispatcher holds the notifications it claimed (default 5 minutes): another instance takes them over
     /// only after it expires (a crashed dispatcher). A dispatcher stops sending a batch after half of it.
     /// </summary>

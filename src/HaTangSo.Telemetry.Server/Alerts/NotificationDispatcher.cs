@@ -107,17 +107,23 @@ internal sealed class NotificationDispatcher(
                 }
                 catch (Exception ex) when (ex is HttpRequestException or IOException or InfluxDbException or MailKit.ServiceNotConnectedException
                                            or MailKit.Net.Smtp.SmtpCommandException or MailKit.Net.Smtp.SmtpProtocolException or System.Net.Sockets.SocketException
-                                           or TaskCanceledException or MailKit.Security.SslHandshakeException or MailKit.Security.AuthenticationException
-                                           or NotSupportedException)
+                                           or TaskCanceledException or TimeoutException or MailKit.Security.SslHandshakeException
+                                           or MailKit.Security.AuthenticationException or NotSupportedException
+                                       && (TransientErrors.IsTransient(ex, cancellationToken) || attempts + 1 < options.Value.PermanentFailureAttempts))
                 {
+                    // Issue 11.9: transient errors are retried until they pass; a permanent one only a few times.
                     error = ex.Message;
                     logger.NotificationFailed(id, channel, attempts + 1, ex.Message);
                 }
                 catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException or JsonException
-                                           || (ex is InfluxDbException influxError && !influxError.IsRetryable))
+                                           or HttpRequestException or IOException or InfluxDbException or MailKit.ServiceNotConnectedException
+                                           or MailKit.Net.Smtp.SmtpCommandException or MailKit.Net.Smtp.SmtpProtocolException
+                                           or MailKit.Security.SslHandshakeException or MailKit.Security.AuthenticationException or NotSupportedException)
                 {
                     // Issue 18.3: a notification that can never be sent (a row planted past the API's rules, a point
                     // InfluxDB refuses) is given up and shown, and the batch goes on; retrying it would block the outbox.
+                    // Issue 11.9: so is one whose channel keeps answering with a permanent error (the catch above let
+                    // it through after Alerts:PermanentFailureAttempts).
                     logger.NotificationAbandoned(id, ex.Message);
                     await AbandonAsync(id, batch.LeaseId, ex.Message, cancellationToken);
                     // Not for a job_item_failed alert's own notifications: that could feed itself.
@@ -210,7 +216,7 @@ internal sealed class NotificationDispatcher(
         }
         catch (Polly.Timeout.TimeoutRejectedException ex)
         {
-            throw new IOException($"{dependency} did not answer in time", ex);
+            throw new TimeoutException($"{dependency} did not answer in time", ex); // transient: retried
         }
     }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using HaTangSo.Telemetry.Server.Alerts;
+using Microsoft.AspNetCore.Http;
 using HaTangSo.Telemetry.Testing;
 using Npgsql;
 using SmtpServer;
@@ -60,6 +61,40 @@ public sealed class NotificationLeaseTests(PostgresFixture postgres, InfluxDbFix
         Assert.Equal(0, await crashed.SendAsync(stale, ct));
         Assert.Equal(5, context.Webhook.Received.Count);
         Assert.Equal(5L, await ScalarAsync(context, "SELECT count(*) FROM alert_notifications WHERE delivered_at IS NOT NULL AND attempts = 1", ct));
+    }
+
+    /// <summary>
+    /// Issue 11.9: a webhook that keeps answering 404 (a permanent error) is tried Alerts:PermanentFailureAttempts times
+    /// (3) and then given up, where one answering 503 (transient) is still retried.
+    /// </summary>
+    [Fact]
+    public async Task Webhook_PermanentError_GivenUpAfterThreeAttempts_TransientErrorStillRetried()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var context = await ComplianceTestContext.CreateAsync(postgres, influx, DateTimeOffset.UtcNow, ct);
+        var dispatcher = (await context.StartInstanceAsync(ct)).Get<NotificationDispatcher>();
+        var id = (await OutboxAsync(context, NotificationChannel.Webhook, 1, ct)).Single();
+        context.Webhook.FailStatus = StatusCodes.Status404NotFound;
+        context.Webhook.FailFirst = 1_000;
+
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            await dispatcher.RunAsync(ct);
+            context.Time.Advance(TimeSpan.FromHours(2)); // past any backoff (Alerts:MaxRetryDelay, 1 h)
+        }
+
+        Assert.Equal(3L, await ScalarAsync(context, $"SELECT attempts::bigint FROM alert_notifications WHERE id = {id}", ct));
+        Assert.Equal(1L, await ScalarAsync(context, $"SELECT count(*) FROM alert_notifications WHERE id = {id} AND abandoned_at IS NOT NULL AND delivered_at IS NULL", ct));
+
+        var transient = (await OutboxAsync(context, NotificationChannel.Webhook, 1, ct)).Single();
+        context.Webhook.FailStatus = StatusCodes.Status503ServiceUnavailable;
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            await dispatcher.RunAsync(ct);
+            context.Time.Advance(TimeSpan.FromHours(2));
+        }
+
+        Assert.Equal(1L, await ScalarAsync(context, $"SELECT count(*) FROM alert_notifications WHERE id = {transient} AND abandoned_at IS NULL AND attempts = 5", ct));
     }
 
     [Fact]

@@ -23,8 +23,11 @@ internal sealed class WebhookReceiver : IAsyncDisposable
 
     public ConcurrentQueue<JsonElement> Received { get; } = new();
 
-    /// <summary>Answer this many requests with 503 first (to exercise the retries).</summary>
+    /// <summary>Answer this many requests with <see cref="FailStatus"/> first (to exercise the retries).</summary>
     public int FailFirst;
+
+    /// <summary>The status the first <see cref="FailFirst"/> requests get: 503 (transient) unless set.</summary>
+    public int FailStatus = StatusCodes.Status503ServiceUnavailable;
 
     /// <summary>Hold each request this long before answering (to make concurrent senders overlap).</summary>
     public TimeSpan Delay;
@@ -46,7 +49,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         {
             if (Interlocked.Decrement(ref receiver.FailFirst) >= 0)
             {
-                return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+                return Results.StatusCode(receiver.FailStatus);
             }
 
             var body = (await JsonDocument.ParseAsync(request.Body)).RootElement.Clone();
