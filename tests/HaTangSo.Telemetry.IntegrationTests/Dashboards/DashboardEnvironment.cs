@@ -154,7 +154,7 @@ public sealed class DashboardEnvironment(PostgresFixture postgres, InfluxDbFixtu
     /// <summary>The busy-window rows of <see cref="BusyVerdicts"/> at every evaluation hour, tagged as the verdicts branch writes them.</summary>
     private async Task WriteAgreedVerdictsAsync(CancellationToken ct)
     {
-        var rows = await Context.Influx.QueryRowsAsync("SELECT \"samples\" FROM \"compliance\" WHERE \"area\" = '445' AND \"access\" = 'fixed' AND \"window\" = 'rolling'", ct);
+        var rows = await Context.Influx.QueryRowsAsync("SELECT \"samples\" FROM \"compliance\" WHERE \"area\" = '445' AND \"access\" = 'fixed' AND \"window\" = 'rolling' AND \"operator\" = 'all'", ct);
         EvaluationHours.AddRange(rows.Select(r => DateTimeOffset.UnixEpoch.AddTicks(r["time"].GetInt64() / 100)));
         Assert.Equal(3, EvaluationHours.Count);
         var lines = new LineBuilder();
