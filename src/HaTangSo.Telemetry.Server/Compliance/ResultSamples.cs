@@ -18,7 +18,8 @@ internal readonly record struct Sample(
 /// in InfluxDB, unquarantined, and out of every verdict, rollup and summary). Points are selected by their
 /// <c>commune</c> tag (the current codes and the older ones the crosswalk leads into them, whatever province tag they
 /// were written with) and each sample's <see cref="Sample.Commune"/> is the current commune
-/// (<see cref="Areas.CommuneResolver"/>): raw points are never rewritten.
+/// (<see cref="Areas.CommuneResolver"/>): raw points are never rewritten. A sample's technology is the one it counts
+/// under (<see cref="CountedTechnology"/>): a 5G link's results measured on LTE count as <c>4g</c>.
 /// </summary>
 internal sealed class ResultSamples(InfluxDbClient influx)
 {
