@@ -21,6 +21,10 @@ internal sealed class RollupJob(
     ResultSamples results, Areas.AreaStore areaStore, NpgsqlDataSource dataSource, InfluxDbClient influx, Jobs.JobItemFailures failures,
     IOptions<ComplianceOptions> options, TimeProvider time, ILogger<RollupJob> logger)
 {
+    // Points per write request: a day of a province's link summaries is hundreds of thousands of lines (10,000 probes ×
+    // 2 links × 24 hours), which one request cannot carry within InfluxDB's write timeout on a loaded machine.
+    private const int MaxLinesPerWrite = 5000;
+
     private static readonly TimeSpan s_hour = TimeSpan.FromHours(1);
     private static readonly TimeSpan s_day = TimeSpan.FromDays(1);
 
@@ -72,14 +76,12 @@ internal sealed class RollupJob(
                 foreach (var periodStart in counted.Select(g => g.Key).Union(leftOut.Select(g => g.Key)))
                 {
                     points += await WriteAsync(lines, measurement, province, areasOf, periodStart, counted[periodStart], leftOut[periodStart], run, cancellationToken);
+                    await FlushAsync(lines, MaxLinesPerWrite, cancellationToken);
                 }
 
                 linkPoints += await WriteLinksAsync(lines, linkMeasurement, province, period, samples, run, cancellationToken);
 
-                if (lines.Count > 0)
-                {
-                    await influx.WriteAsync(lines.ToString(), WritePrecision.Seconds, cancellationToken);
-                }
+                await FlushAsync(lines, 1, cancellationToken);
             }
         }
 
@@ -88,6 +90,16 @@ internal sealed class RollupJob(
         await SaveSinceAsync(linkMeasurement + "_since", from, cancellationToken);
         logger.RollupsWritten(measurement, until, points, time.GetElapsedTime(start));
         Jobs.VerdictsLog.LinkSummariesWritten(logger, linkMeasurement, until, linkPoints);
+    }
+
+    // Writes the lines gathered so far once there are at least `atLeast` of them.
+    private async Task FlushAsync(LineBuilder lines, int atLeast, CancellationToken cancellationToken)
+    {
+        if (lines.Count >= atLeast)
+        {
+            await influx.WriteAsync(lines.ToString(), WritePrecision.Seconds, cancellationToken);
+            lines.Clear();
+        }
     }
 
     // Per link and hour (link_hourly), or per link and day with the busy hours apart (link_daily).
@@ -134,13 +146,14 @@ internal sealed class RollupJob(
         return written;
     }
 
-    private static async Task<int> WriteLinkAsync(
+    private async Task<int> WriteLinkAsync(
         LineBuilder lines, string measurement, string province, Estimation.LinkKey key, string? hours, Estimation.LinkSummary summary, DateTimeOffset at,
         Jobs.JobRun run, CancellationToken cancellationToken)
     {
         try
         {
             LinkSummaries.Write(lines, measurement, province, key, hours, summary, at);
+            await FlushAsync(lines, MaxLinesPerWrite, cancellationToken);
             return 1;
         }
         catch (ArgumentException ex)
