@@ -46,6 +46,15 @@ public enum NameKind
     /// 1,024 (<see cref="ResultLimits.MaxErrorString"/>).
     /// </summary>
     Diagnostic,
+
+    /// <summary>A mobile network's MCC and MNC as the modem reports it (<c>45204</c>): 5 or 6 digits.</summary>
+    MobileNetworkCode,
+
+    /// <summary>A radio band: <c>B</c> (LTE) or <c>n</c> (NR) and 1-3 digits (<c>B3</c>, <c>n78</c>).</summary>
+    RadioBand,
+
+    /// <summary>A serving cell's identity in hexadecimal (1-10 digits, upper or lower case).</summary>
+    CellId,
 }
 
 /// <summary>
@@ -70,6 +79,9 @@ public static class NameRules
         new(NameKind.Version, 1, 64, "1-64 characters A-Z a-z 0-9 '.' '-' '+', starting with a letter or digit", AsciiLetterDigit, c => AsciiLetterDigit(c) || c.Value is '.' or '-' or '+'),
         new(NameKind.Text, 0, 500, "up to 500 letters, digits, punctuation, symbols and spaces (no control characters, line breaks or backslashes)", IsTextRune, IsTextRune),
         new(NameKind.Diagnostic, 0, ResultLimits.MaxErrorString, "up to 1024 letters, digits, punctuation, symbols and spaces (no control characters, line breaks or backslashes)", IsTextRune, IsTextRune),
+        new(NameKind.MobileNetworkCode, 5, 6, "5-6 digits (MCC and MNC)", Digit, Digit),
+        new(NameKind.RadioBand, 2, 4, "'B' (LTE) or 'n' (NR) and 1-3 digits", c => c.Value is 'B' or 'n', Digit),
+        new(NameKind.CellId, 1, 10, "1-10 hexadecimal digits", HexDigit, HexDigit),
     }.OrderBy(r => r.Kind).ToArray();
 
     /// <summary>The longest value of <paramref name="kind"/>, in UTF-16 code units.</summary>
@@ -118,6 +130,10 @@ public static class NameRules
 
         return kind == NameKind.Operator && value[^1] == ' ' ? $"must be {rule.Description}" : null;
     }
+
+    private static bool Digit(Rune c) => c.Value is >= '0' and <= '9';
+
+    private static bool HexDigit(Rune c) => c.Value is (>= '0' and <= '9') or (>= 'a' and <= 'f') or (>= 'A' and <= 'F');
 
     private static bool LowerDigit(Rune c) => c.Value is (>= 'a' and <= 'z') or (>= '0' and <= '9');
 

@@ -62,6 +62,12 @@ public sealed record ResultMessage
 
     /// <summary>What the probe's box's CPUs did during the transfers (the busier of download and upload).</summary>
     public CpuInfo? Cpu { get; init; }
+
+    /// <summary>
+    /// Mobile links bound to a modem: the radio the test actually ran on, read from ModemManager before and after the
+    /// test. Absent when the probe has no such facts (fixed link, no modem configured, ModemManager not answering).
+    /// </summary>
+    public RadioInfo? Radio { get; init; }
 }
 
 /// <summary>The CPU load on the probe's box while it measured (<see cref="ResultMessage.Cpu"/>).</summary>

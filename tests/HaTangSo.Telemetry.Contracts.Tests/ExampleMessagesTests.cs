@@ -57,6 +57,31 @@ public sealed class ExampleMessagesTests
     }
 
     [Fact]
+    public void Schema_StatesTheSameRadioLimitsAndTechnologies()
+    {
+        var radio = JsonNode.Parse(ContractSchemas.Read(ContractSchemas.ResultFileName))!["properties"]!["radio"]!["properties"]!;
+        Assert.Equal((RadioLimits.MinRsrpDbm, RadioLimits.MaxRsrpDbm), (radio["rsrpDbm"]!["minimum"]!.GetValue<double>(), radio["rsrpDbm"]!["maximum"]!.GetValue<double>()));
+        Assert.Equal((RadioLimits.MinRsrqDb, RadioLimits.MaxRsrqDb), (radio["rsrqDb"]!["minimum"]!.GetValue<double>(), radio["rsrqDb"]!["maximum"]!.GetValue<double>()));
+        Assert.Equal((RadioLimits.MinSinrDb, RadioLimits.MaxSinrDb), (radio["sinrDb"]!["minimum"]!.GetValue<double>(), radio["sinrDb"]!["maximum"]!.GetValue<double>()));
+        Assert.Equal(RadioTechnology.All, radio["accessTechnology"]!["enum"]!.AsArray().Select(n => n!.GetValue<string>()));
+    }
+
+    [Fact]
+    public void Schema_RefusesRadioOutsideItsRanges()
+    {
+        var node = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Examples", "result-ok-mobile-5g.json")))!;
+        Assert.Empty(s_resultSchema.Validate(node.ToJsonString()));
+        node["radio"]!["accessTechnology"] = "6g";
+        Assert.NotEmpty(s_resultSchema.Validate(node.ToJsonString()));
+        node["radio"]!["accessTechnology"] = "lte";
+        node["radio"]!["rsrpDbm"] = 10;
+        Assert.NotEmpty(s_resultSchema.Validate(node.ToJsonString()));
+        node["radio"]!["rsrpDbm"] = -95;
+        node["radio"]!["operatorCode"] = "452 04";
+        Assert.NotEmpty(s_resultSchema.Validate(node.ToJsonString()));
+    }
+
+    [Fact]
     public void Schema_RefusesNegativeSpeedAndUnknownAccess()
     {
         var node = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Examples", "result-ok-fixed.json")))!;

@@ -25,6 +25,12 @@ public sealed class NameRulesTests
     [InlineData(NameKind.Version, "1.4.0-rc.1+abc")]
     [InlineData(NameKind.Text, "568/KH-UBND, 13/12/2023 — \"tốc độ tải xuống theo i-Speed\" ≥ 71 Mb/s")]
     [InlineData(NameKind.Text, "")]
+    [InlineData(NameKind.MobileNetworkCode, "45204")]
+    [InlineData(NameKind.MobileNetworkCode, "310260")]
+    [InlineData(NameKind.RadioBand, "B3")]
+    [InlineData(NameKind.RadioBand, "n78")]
+    [InlineData(NameKind.CellId, "6A1F21B")]
+    [InlineData(NameKind.CellId, "1a2b3c4d5")]
     public void Check_AllowedValue_IsValid(NameKind kind, string value) => Assert.Null(NameRules.Check(kind, value));
 
     [Theory]
@@ -49,6 +55,12 @@ public sealed class NameRulesTests
     [InlineData(NameKind.Text, "tab\there")]
     [InlineData(NameKind.Text, "bidi\u202eoverride")]
     [InlineData(NameKind.Text, "nbsp\u00a0here")]
+    [InlineData(NameKind.MobileNetworkCode, "452-04")]
+    [InlineData(NameKind.MobileNetworkCode, "4520")]
+    [InlineData(NameKind.RadioBand, "b3")]
+    [InlineData(NameKind.RadioBand, "n7800")]
+    [InlineData(NameKind.CellId, "0x6A1F")]
+    [InlineData(NameKind.CellId, "6A1F21B,x=1")]
     public void Check_ValueOutsideTheAllowList_IsRefusedWithTheRule(NameKind kind, string value)
     {
         var reason = NameRules.Check(kind, value);

@@ -13,7 +13,7 @@ public sealed class ProbeConfigLoaderTests
           "scheduleMinutes": 15,
           "links": [
             { "name": "fixed", "access": "fixed", "operator": "VNPT", "technology": "ftth", "bind": "192.168.1.10" },
-            { "name": "mobile", "access": "mobile", "operator": "Viettel", "technology": "4g", "bind": "192.168.8.100", "interface": "wwan0" },
+            { "name": "mobile", "access": "mobile", "operator": "Viettel", "technology": "4g", "bind": "192.168.8.100", "interface": "wwan0", "modem": "0" },
           ],
         }
         """;
@@ -55,6 +55,8 @@ public sealed class ProbeConfigLoaderTests
     [InlineData("\"operator\": \"Viettel\"", "\"operator\": \"VNPT,province=01 download_mbps=999\"", "links[1].operator")]
     [InlineData("\"technology\": \"4g\"", "\"technology\": \"5g\\\\\"", "links[1].technology")]
     [InlineData("\"id\": \"ht-dc-1\"", "\"id\": \"dc\\\\ 1\"", "server.id")]
+    [InlineData("\"modem\": \"0\"", "\"modem\": \"0; reboot\"", "links[1].modem")]
+    [InlineData("\"bind\": \"192.168.1.10\"", "\"bind\": \"192.168.1.10\", \"modem\": \"1\"", "links[0].modem")]
     public void Parse_BadValue_ErrorNamesTheKey(string from, string to, string key)
     {
         var json = Valid.Replace(from, to, StringComparison.Ordinal);

@@ -6,6 +6,7 @@ using HaTangSo.Telemetry.Probe.Diagnostics;
 using HaTangSo.Telemetry.Probe.Measurement;
 using HaTangSo.Telemetry.Probe.Publishing;
 using HaTangSo.Telemetry.Probe.Queue;
+using HaTangSo.Telemetry.Probe.Radio;
 using Microsoft.Extensions.Logging;
 
 namespace HaTangSo.Telemetry.Probe.Agent;
@@ -17,7 +18,7 @@ namespace HaTangSo.Telemetry.Probe.Agent;
 /// </summary>
 internal sealed class ProbeAgent(
     ProbeConfig config, ResultQueue queue, ResultPublisher publisher, ProbeStatus status,
-    LinkActivity activity, ILogger logger, TimeProvider time)
+    LinkActivity activity, ILogger logger, TimeProvider time, RadioReader? radio = null)
 {
     private static readonly TimeSpan s_busyWindow = TimeSpan.FromSeconds(1);
     private readonly LinkMeasurer _measurer = new(config.ToSettings(), time);
@@ -73,14 +74,18 @@ internal sealed class ProbeAgent(
             }
         }
 
+        // The radio just before and just after the test: a 5G modem that fell back to LTE on the way is caught.
+        var modem = info.Access == AccessKind.Mobile ? link.Modem : null;
+        var before = modem is null || radio is null ? null : await radio.ReadAsync(modem, info.Name, cancellationToken);
         var outcome = await _measurer.MeasureAsync(_server, source, progress: null, cancellationToken);
+        var after = modem is null || radio is null ? null : await radio.ReadAsync(modem, info.Name, cancellationToken);
         foreach (var error in outcome.Errors)
         {
             logger.MeasurementError(info.Name, error);
         }
 
         logger.Measured(info.Name, outcome.Status, outcome.DownloadMbps, outcome.UploadMbps, outcome.LatencyMs);
-        return ResultFactory.FromOutcome(config.ProbeId!, info, ServerId, outcome);
+        return ResultFactory.FromOutcome(config.ProbeId!, info, ServerId, outcome) with { Radio = RadioFacts.Combine(before, after) };
     }
 
     /// <summary>Commits the result to the queue (the point after which it survives anything) and wakes the publisher.</summary>

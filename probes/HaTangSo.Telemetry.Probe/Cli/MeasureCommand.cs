@@ -4,6 +4,8 @@ using System.Net;
 using System.Text.Json;
 using HaTangSo.Telemetry.Contracts;
 using HaTangSo.Telemetry.Probe.Measurement;
+using HaTangSo.Telemetry.Probe.Radio;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace HaTangSo.Telemetry.Probe.Cli;
 
@@ -24,9 +26,10 @@ internal static class MeasureCommand
         var access = new Option<string>("--access") { Description = "fixed or mobile", DefaultValueFactory = _ => AccessKind.Fixed };
         var @operator = new Option<string>("--operator") { Description = "Operator written in the message", DefaultValueFactory = _ => "unknown" };
         var technology = new Option<string>("--technology") { Description = "Technology written in the message", DefaultValueFactory = _ => "unknown" };
+        var modem = new Option<string?>("--modem") { Description = "ModemManager modem index (mmcli -m N) of a mobile link: its radio facts are read before and after the test" };
         var command = new Command("measure", "Measure one link now against a speed-test server and print the result")
         {
-            server, bind, duration, warmup, streams, udpPort, json, probeId, linkName, access, @operator, technology,
+            server, bind, duration, warmup, streams, udpPort, json, probeId, linkName, access, @operator, technology, modem,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -60,13 +63,23 @@ internal static class MeasureCommand
                     $"Measuring {url} from {source ?? "the default route"}: {settings.Streams} streams, {seconds:0.#} s per direction"));
             }
 
+            var modemIndex = parse.GetValue(modem);
+            if (modemIndex is not null && (modemIndex.Length is < 1 or > 3 || !modemIndex.All(char.IsAsciiDigit)))
+            {
+                await Console.Error.WriteLineAsync("--modem: must be a ModemManager modem index (1-3 digits, as in mmcli -m 0)");
+                return 2;
+            }
+
+            var radio = modemIndex is null ? null : new RadioReader(new ProcessRunner(), NullLogger.Instance, RadioReader.DefaultTimeout);
+            var before = radio is null ? null : await radio.ReadAsync(modemIndex!, parse.GetValue(linkName)!, cancellationToken);
             var outcome = await new LinkMeasurer(settings, TimeProvider.System).MeasureAsync(url, sourceAddress, progress, cancellationToken);
+            var after = radio is null ? null : await radio.ReadAsync(modemIndex!, parse.GetValue(linkName)!, cancellationToken);
             var link = new LinkInfo
             {
                 Name = parse.GetValue(linkName)!, Access = parse.GetValue(access)!,
                 Operator = parse.GetValue(@operator)!, Technology = parse.GetValue(technology)!,
             };
-            var result = ResultFactory.FromOutcome(parse.GetValue(probeId)!, link, url.Host, outcome);
+            var result = ResultFactory.FromOutcome(parse.GetValue(probeId)!, link, url.Host, outcome) with { Radio = RadioFacts.Combine(before, after) };
             if (asJson)
             {
                 Console.WriteLine(JsonSerializer.Serialize(result, ContractsJsonContext.Default.ResultMessage));

@@ -5,6 +5,7 @@ using HaTangSo.Telemetry.Probe.Diagnostics;
 using HaTangSo.Telemetry.Probe.Measurement;
 using HaTangSo.Telemetry.Probe.Publishing;
 using HaTangSo.Telemetry.Probe.Queue;
+using HaTangSo.Telemetry.Probe.Radio;
 using Microsoft.Extensions.Logging;
 
 namespace HaTangSo.Telemetry.Probe.Cli;
@@ -32,7 +33,8 @@ internal static class RunCommand
             using var queue = ResultQueue.Open(settings.QueuePath, settings.QueueCapacity);
             var status = new ProbeStatus(settings.ProbeId!, [.. settings.Links!.Select(l => l.ToLinkInfo())]);
             using var publisher = new ResultPublisher(settings, queue, status, logger, time);
-            var agent = new ProbeAgent(settings, queue, publisher, status, new LinkActivity(time), logger, time);
+            var agent = new ProbeAgent(settings, queue, publisher, status, new LinkActivity(time), logger, time,
+                new RadioReader(new ProcessRunner(), logger, RadioReader.DefaultTimeout));
             logger.Started(settings.ProbeId!, ResultFactory.AgentVersion, settings.Links!.Count, settings.ScheduleMinutes, queue.Depth, queue.Evicted);
 
             var publishing = publisher.RunAsync(cancellationToken);

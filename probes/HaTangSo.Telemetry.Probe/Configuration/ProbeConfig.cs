@@ -104,6 +104,12 @@ internal sealed class LinkConfig
 
     /// <summary>The link's network interface, for the busy check; found from <see cref="Bind"/> when null.</summary>
     public string? Interface { get; set; }
+
+    /// <summary>
+    /// Mobile links: the ModemManager modem (<c>mmcli -m</c> index, e.g. <c>0</c>) whose radio facts (technology, band,
+    /// cell, signal, network) the probe reads before and after each test. Null: the result has no radio facts.
+    /// </summary>
+    public string? Modem { get; set; }
 }
 
 /// <summary>Test parameters; the defaults and why are in <c>probes/README.md</c>.</summary>

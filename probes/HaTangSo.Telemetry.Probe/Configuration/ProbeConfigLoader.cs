@@ -114,6 +114,8 @@ internal static class ProbeConfigLoader
             Name(key + ".operator", NameKind.Operator, link.Operator);
             Name(key + ".technology", NameKind.Technology, link.Technology);
             Require(link.Bind is null || IPAddress.TryParse(link.Bind, out _), key + ".bind", $"'{link.Bind}' is not an IP address");
+            Require(link.Modem is null || (link.Modem.Length is >= 1 and <= 3 && link.Modem.All(char.IsAsciiDigit)), key + ".modem", "must be a ModemManager modem index (1-3 digits, as in mmcli -m 0)");
+            Require(link.Modem is null || link.Access == AccessKind.Mobile, key + ".modem", "only a mobile link has a modem");
         }
 
         return errors;

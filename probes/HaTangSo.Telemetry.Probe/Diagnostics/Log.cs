@@ -35,6 +35,12 @@ internal static partial class Log
     [LoggerMessage(5014, LogLevel.Warning, "Disconnected from broker: {Reason}")]
     public static partial void Disconnected(this ILogger logger, string reason);
 
+    [LoggerMessage(5600, LogLevel.Debug, "Link {Link}: no radio facts, ModemManager is not available ({Reason})")]
+    public static partial void NoModemManager(this ILogger logger, string link, string reason);
+
+    [LoggerMessage(5601, LogLevel.Debug, "Link {Link}: no radio facts from mmcli {Arguments}: {Reason}")]
+    public static partial void RadioUnreadable(this ILogger logger, string link, string arguments, string reason);
+
     [LoggerMessage(5020, LogLevel.Error, "Unexpected error in {Component}; continuing")]
     public static partial void Unexpected(this ILogger logger, Exception exception, string component);
 }

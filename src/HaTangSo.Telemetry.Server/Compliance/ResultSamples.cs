@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using HaTangSo.Telemetry.Contracts;
 using HaTangSo.Telemetry.InfluxDb;
 
 namespace HaTangSo.Telemetry.Server.Compliance;
@@ -17,11 +18,12 @@ internal readonly record struct Sample(
 /// in InfluxDB, unquarantined, and out of every verdict, rollup and summary). Points are selected by their
 /// <c>commune</c> tag (the current codes and the older ones the crosswalk leads into them, whatever province tag they
 /// were written with) and each sample's <see cref="Sample.Commune"/> is the current commune
-/// (<see cref="Areas.CommuneResolver"/>): raw points are never rewritten.
+/// (<see cref="Areas.CommuneResolver"/>): raw points are never rewritten. A sample's technology is the one it counts
+/// under (<see cref="CountedTechnology"/>): a 5G link's results measured on LTE count as <c>4g</c>.
 /// </summary>
 internal sealed class ResultSamples(InfluxDbClient influx)
 {
-    private const string Tags = "district, commune, access, technology, \"operator\", probe, link";
+    private const string Tags = "district, commune, access, technology, \"operator\", probe, link, radio_technology";
 
     /// <summary>
     /// The samples of the current <paramref name="communes"/> with <c>from &lt;= time &lt; to</c>, read a day at a time
@@ -114,8 +116,9 @@ internal sealed class ResultSamples(InfluxDbClient influx)
             {
                 var tags = series.Tags ?? new Dictionary<string, string>();
                 string Tag(string key) => tags.TryGetValue(key, out var value) ? value : string.Empty;
-                var (district, commune, access, technology, op, probe, link) =
-                    (Tag("district"), Tag("commune"), Tag("access"), Tag("technology"), Tag("operator"), Tag("probe"), Tag("link"));
+                var (district, commune, access, op, probe, link) =
+                    (Tag("district"), Tag("commune"), Tag("access"), Tag("operator"), Tag("probe"), Tag("link"));
+                var technology = CountedTechnology(Tag("technology"), Tag("radio_technology"));
                 var columns = series.Columns;
                 int Index(string name)
                 {
@@ -143,6 +146,22 @@ internal sealed class ResultSamples(InfluxDbClient influx)
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The technology a result counts under. A link registered as 5G (<c>5g</c>, <c>5g-sa</c>...) whose modem said the
+    /// test ran on something else counts as that generation (<c>4g</c> for LTE, <c>3g</c>, <c>2g</c>, or <c>other</c>),
+    /// so a "5g" target counts only results actually measured on 5G. Without radio facts (a probe not bound to its modem,
+    /// ModemManager absent, older probes) the registered technology stands, as before radio facts existed.
+    /// </summary>
+    public static string CountedTechnology(string registered, string radioTechnology)
+    {
+        if (radioTechnology.Length == 0 || RadioTechnology.Is5G(radioTechnology) || !registered.StartsWith("5g", StringComparison.Ordinal))
+        {
+            return registered;
+        }
+
+        return RadioTechnology.Generation(radioTechnology) ?? RadioTechnology.Other;
     }
 
     private static double? Number(IReadOnlyList<JsonElement> row, int index) =>

@@ -8,8 +8,8 @@ namespace HaTangSo.Telemetry.Server.Influx;
 /// Maps results to points of the contract's <c>speedtest</c> measurement. The timestamp is
 /// <c>startedAt</c> and every tag depends only on the result and the registry, so a redelivered result
 /// lands on the same series and time and overwrites itself instead of counting twice. Every tag but
-/// <c>status</c> (an enumeration) is a registry value: the place, the probe, the registered link's name,
-/// access, operator and technology, and the registered server.
+/// <c>status</c> and <c>radio_technology</c> (enumerations) is a registry value: the place, the probe, the registered
+/// link's name, access, operator and technology, and the registered server.
 /// </summary>
 internal static class ResultPoints
 {
@@ -31,7 +31,15 @@ internal static class ResultPoints
             .Tag("operator", link.Operator)
             .Tag("technology", link.Technology)
             .Tag("server", server.Id)
-            .Tag("status", result.Status)
+            .Tag("status", result.Status);
+        if (result.Radio is { } radio)
+        {
+            // The technology the modem actually used, from a bounded set (validated): a tag, so a 5G link's LTE hours
+            // can be told apart. Written only with radio facts, so other points keep their series.
+            line.Tag("radio_technology", radio.AccessTechnology);
+        }
+
+        line
             .Field("download_mbps", result.DownloadMbps)
             .Field("upload_mbps", result.UploadMbps)
             .Field("latency_ms", result.LatencyMs)
@@ -42,6 +50,20 @@ internal static class ResultPoints
             .Field("result_id", result.ResultId)
             .Field("agent_version", result.AgentVersion)
             .Field("error", result.Error);
+        if (result.Radio is { } facts)
+        {
+            line.Field("radio_rsrp_dbm", facts.RsrpDbm)
+                .Field("radio_rsrq_db", facts.RsrqDb)
+                .Field("radio_sinr_db", facts.SinrDb)
+                .Field("radio_band", facts.Band)
+                .Field("radio_cell_id", facts.CellId)
+                .Field("radio_operator_code", facts.OperatorCode);
+            if (facts.Changed is { } changed)
+            {
+                line.Field("radio_changed", changed);
+            }
+        }
+
         if (result.CpuBound == true)
         {
             // Kept (not quarantined) and left out of every verdict: the probe could not keep up for want of a CPU.

@@ -124,8 +124,50 @@ internal sealed class ResultValidator(TimeProvider timeProvider, IOptions<Ingest
             ?? Range("lossPct", m.LossPct, 100)
             ?? Range("loadedLatencyMs", m.LoadedLatencyMs, ResultLimits.MaxMilliseconds)
             ?? (m.Status == ResultStatus.Ok && m.DownloadMbps is null ? "status is 'ok' but downloadMbps is null" : null);
+        return range is null ? CheckRadio(m) : Field(range);
+    }
+
+    // Radio facts (optional): the technology from its bounded set (it becomes a tag), the strings against their
+    // allow-lists, the signal within the 3GPP reporting ranges. Only a mobile link can carry them.
+    private static Refusal? CheckRadio(ResultMessage m)
+    {
+        if (m.Radio is not { } radio)
+        {
+            return null;
+        }
+
+        if (m.Link.Access != AccessKind.Mobile)
+        {
+            return Field("radio is given for a link that is not mobile");
+        }
+
+        if (!RadioTechnology.All.Contains(radio.AccessTechnology))
+        {
+            return Field($"radio.accessTechnology must be one of {string.Join(", ", RadioTechnology.All)}");
+        }
+
+        var name = (radio.OperatorCode is null ? null : Name("radio.operatorCode", NameKind.MobileNetworkCode, radio.OperatorCode))
+            ?? (radio.Band is null ? null : Name("radio.band", NameKind.RadioBand, radio.Band))
+            ?? (radio.CellId is null ? null : Name("radio.cellId", NameKind.CellId, radio.CellId));
+        if (name is not null)
+        {
+            return name;
+        }
+
+        var range = Between("radio.rsrpDbm", radio.RsrpDbm, RadioLimits.MinRsrpDbm, RadioLimits.MaxRsrpDbm)
+            ?? Between("radio.rsrqDb", radio.RsrqDb, RadioLimits.MinRsrqDb, RadioLimits.MaxRsrqDb)
+            ?? Between("radio.sinrDb", radio.SinrDb, RadioLimits.MinSinrDb, RadioLimits.MaxSinrDb);
         return range is null ? null : Field(range);
     }
+
+    private static string? Between(string name, double? value, double min, double max) => value switch
+    {
+        null => null,
+        double v when !double.IsFinite(v) => $"{name} is not a finite number",
+        double v when v < min || v > max =>
+            $"{name} is outside the plausible range {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}",
+        _ => null,
+    };
 
     private static Refusal Field(string detail) => new(RefusalKind.InvalidField, detail);
 
