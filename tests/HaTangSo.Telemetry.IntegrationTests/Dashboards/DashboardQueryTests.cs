@@ -172,7 +172,16 @@ public sealed partial class DashboardQueryTests(DashboardEnvironment environment
         // No write was retried in this run, so that counter has no series yet: count one through the server's own
         // instrument so the exporter lists it under the name it will have in production.
         environment.Server.Get<IngestionMetrics>().Retry("influxdb");
+
+        // The exporter answers a scrape from its cache for a moment (ScrapeResponseCacheDurationMilliseconds, 300 ms),
+        // and another test of this collection may have scraped just before: scrape until the count shows (bounded).
         var scrape = await environment.Server.Http.GetStringAsync("/metrics", ct);
+        for (var attempt = 0; attempt < 50 && !scrape.Contains("hts_ingest_write_retries_total", StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+            scrape = await environment.Server.Http.GetStringAsync("/metrics", ct);
+        }
+
         var exported = scrape.Split('\n').Where(l => l.Length > 0 && l[0] != '#').Select(l => MetricName().Match(l).Value)
             .ToHashSet(StringComparer.Ordinal);
         Assert.Contains("hts_ingest_messages_received_total", exported);
