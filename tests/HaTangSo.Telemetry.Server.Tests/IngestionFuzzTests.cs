@@ -29,6 +29,12 @@ public sealed class IngestionFuzzTests
         ["status"] = [.. ResultStatus.All],
     };
 
+    // Optional tags: present only when the result carries them (radio facts on a mobile link).
+    private static readonly Dictionary<string, HashSet<string>> s_optional = new(StringComparer.Ordinal)
+    {
+        ["radio_technology"] = [.. RadioTechnology.All],
+    };
+
     // Four seeds × 25,000 = 100,000 mutations (xunit runs the four in parallel with each other's classes).
     [Theory]
     [InlineData(11)]
@@ -42,6 +48,7 @@ public sealed class IngestionFuzzTests
         var random = new Random(seed);
         var kinds = new Dictionary<RefusalKind, int>();
         var written = 0;
+        var radioWritten = 0;
         for (var i = 0; i < Iterations; i++)
         {
             var valid = Valid(random, i);
@@ -62,11 +69,13 @@ public sealed class IngestionFuzzTests
 
             written++;
             AssertRegisteredTags(item.Line!, context);
+            radioWritten += item.Line!.Contains("radio_technology=", StringComparison.Ordinal) ? 1 : 0;
         }
 
         // The generator reaches deep: some mutations stay valid, and the refusals come from many different steps.
         Assert.True(written > Iterations / 100, $"only {written} of {Iterations} mutations were still valid");
         Assert.True(kinds.Count >= 10, "refusal kinds seen: " + string.Join(", ", kinds.Select(k => $"{k.Key.Label()} {k.Value}")));
+        Assert.True(radioWritten > 0, "no mutated message with radio facts was written: the radio fields were not reached");
     }
 
     [Fact]
@@ -96,6 +105,24 @@ public sealed class IngestionFuzzTests
     {
         var startedAt = TestRegistry.Now.AddMinutes(-random.Next(1, 60 * 24 * 95));
         var result = SampleResults.Create(TestRegistry.ProbeId, random.Next(1000), startedAt);
+        // Every optional block of the contract is in the base half of the time, so the mutations reach its fields too:
+        // the probe's CPU report and, on the mobile link, the modem's radio facts.
+        if (random.Next(2) == 0)
+        {
+            result = result with
+            {
+                CpuBound = random.Next(4) == 0 ? true : null,
+                Cpu = new CpuInfo { ProbePct = 12.5, WaitPct = 30, StealPct = 0.5, BusyPct = 60, StalledPct = 2, AppLimitedPct = 1 },
+                Radio = result.Link.Access == AccessKind.Mobile
+                    ? new RadioInfo
+                    {
+                        AccessTechnology = RadioTechnology.All[random.Next(RadioTechnology.All.Count)], Changed = random.Next(2) == 0,
+                        OperatorCode = "45204", Band = "B3", CellId = "1A2B3C", RsrpDbm = -95.5, RsrqDb = -10, SinrDb = 12.5,
+                    }
+                    : null,
+            };
+        }
+
         return random.Next(5) switch
         {
             0 => result with { Status = ResultStatus.Skipped, DownloadMbps = null, UploadMbps = null, LatencyMs = null, JitterMs = null, LossPct = null, LoadedLatencyMs = null, Error = "line busy: 3.2 Mb/s" },
@@ -113,9 +140,11 @@ public sealed class IngestionFuzzTests
         foreach (var tag in parts.Skip(1))
         {
             var (key, value) = (tag[..tag.IndexOf('=', StringComparison.Ordinal)], tag[(tag.IndexOf('=', StringComparison.Ordinal) + 1)..]);
-            Assert.True(s_registered.TryGetValue(key, out var allowed) && allowed.Contains(value), $"tag {key}={value} is not registered ({context})");
+            Assert.True(
+                (s_registered.TryGetValue(key, out var allowed) || s_optional.TryGetValue(key, out allowed)) && allowed.Contains(value),
+                $"tag {key}={value} is not registered ({context})");
         }
 
-        Assert.Equal(s_registered.Count + 1, parts.Length);
+        Assert.Equal(s_registered.Count + 1, parts.Skip(1).Count(p => !s_optional.ContainsKey(p[..p.IndexOf('=', StringComparison.Ordinal)])) + 1);
     }
 }
