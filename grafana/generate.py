@@ -118,8 +118,80 @@ def override(name, **props):
     return {"matcher": matcher, "properties": properties}
 
 
+# Vietnamese first where a person reads it: every dashboard, panel and link title is "Tiếng Việt · English".
+# The English part stays the key (the tests and links find panels by it); a title missing here stops the generator.
+VI = {
+    'Province overview': 'Tổng quan tỉnh',
+    'Area': 'Vùng',
+    'Probe fleet': 'Các đầu đo',
+    'Probe': 'Đầu đo',
+    'Pipeline health': 'Tình trạng xử lý dữ liệu',
+    'Open the probe': 'Mở đầu đo',
+    'Open the commune': 'Mở xã/phường',
+    'Open the area': 'Mở vùng',
+    'Hangfire': 'Bảng công việc',
+    'Newest result (age)': 'Kết quả mới nhất (cách đây)',
+    'Last hourly rollup (age)': 'Tổng hợp theo giờ gần nhất (cách đây)',
+    'Last compliance evaluation (age)': 'Lần đánh giá chỉ tiêu gần nhất (cách đây)',
+    'Open alerts (opened at)': 'Cảnh báo đang mở (thời điểm mở)',
+    'Alert history (opened and resolved)': 'Lịch sử cảnh báo (mở và đóng)',
+    'Compliance status over time: since when, for how long': 'Trạng thái chỉ tiêu theo thời gian: từ khi nào, bao lâu',
+    'Verdict now': 'Kết luận hiện tại',
+    'Value against the target: $access': 'Giá trị so với chỉ tiêu: $access',
+    'Value against the target, per area: $access': 'Giá trị so với chỉ tiêu, theo vùng: $access',
+    'Value against the target over time: $access': 'Giá trị so với chỉ tiêu theo thời gian: $access',
+    'Unacknowledged backlog': 'Tồn đọng chưa xác nhận',
+    'Unacknowledged backlog now': 'Tồn đọng chưa xác nhận hiện tại',
+    'State, since when, last seen': 'Trạng thái, từ khi nào, lần cuối liên lạc',
+    'State over time': 'Trạng thái theo thời gian',
+    'Skipped, failed and partial tests': 'Phép đo bị bỏ qua, lỗi và không trọn vẹn',
+    'Share of samples at the target speed: $access': 'Tỷ lệ mẫu đạt tốc độ chỉ tiêu: $access',
+    'Share of samples at the target speed (share_at_least targets): $access': 'Tỷ lệ mẫu đạt tốc độ chỉ tiêu (chỉ tiêu share_at_least): $access',
+    'Registered probes: state, since when, last seen': 'Đầu đo đã đăng ký: trạng thái, từ khi nào, lần cuối liên lạc',
+    'Registered probes by state': 'Đầu đo đã đăng ký theo trạng thái',
+    'Queue depth (results waiting on the probe)': 'Hàng đợi (kết quả chờ gửi trên đầu đo)',
+    'Queue and agent version (last status)': 'Hàng đợi và phiên bản phần mềm (trạng thái gần nhất)',
+    'Quarantined messages by reason': 'Tin nhắn bị cách ly theo lý do',
+    'Quarantine rate': 'Tốc độ cách ly',
+    'QCVN 34:2022 per fixed link (latest)': 'QCVN 34:2022 theo đường truyền cố định (gần nhất)',
+    'Probe states over time': 'Trạng thái đầu đo theo thời gian',
+    'Points written to InfluxDB': 'Điểm dữ liệu đã ghi vào InfluxDB',
+    'Peak hours: download of each result (hourly medians of each commune beyond 2 days)': 'Giờ cao điểm: tốc độ tải xuống của từng kết quả (quá 2 ngày: trung vị theo giờ của từng xã)',
+    'Packet loss (mean of the results)': 'Mất gói (trung bình các kết quả)',
+    'Operators side by side: $access': 'So sánh các nhà mạng: $access',
+    'Open alerts': 'Cảnh báo đang mở',
+    'Messages received': 'Tin nhắn đã nhận',
+    'Median batch size': 'Cỡ lô trung vị',
+    'Mean batch write duration': 'Thời gian ghi lô trung bình',
+    'Latest tests': 'Phép đo gần nhất',
+    'Latest skipped and failed tests': 'Phép đo bị bỏ qua và lỗi gần nhất',
+    'Latency, latency under load and loss per link': 'Độ trễ, độ trễ khi có tải và mất gói theo đường truyền',
+    'Latency, jitter and latency under load (medians)': 'Độ trễ, độ biến thiên trễ và độ trễ khi có tải (trung vị)',
+    'Last result per probe link and status': 'Kết quả gần nhất theo đường truyền của đầu đo và trạng thái',
+    'Job age: time since each recurring job last succeeded': 'Tuổi công việc: thời gian từ lần chạy thành công gần nhất của mỗi công việc định kỳ',
+    'InfluxDB write errors': 'Lỗi ghi InfluxDB',
+    'Hangfire failed jobs': 'Công việc Hangfire thất bại',
+    'Fleet by state over time': 'Số đầu đo theo trạng thái theo thời gian',
+    'Download distribution per operator: p10, median, p90': 'Phân bố tốc độ tải xuống theo nhà mạng: p10, trung vị, p90',
+    'Download and upload per link': 'Tải xuống và tải lên theo đường truyền',
+    'Communes and probes (medians of the last 7 days)': 'Xã/phường và đầu đo (trung vị 7 ngày qua)',
+    'Broker connection': 'Kết nối broker',
+    'Broker connection attempts': 'Số lần kết nối broker',
+    'Batch write duration (durable write)': 'Thời gian ghi lô (ghi bền vững)',
+    'Areas × access: verdict, value, 95 % interval, target, samples': 'Vùng × loại truy nhập: kết luận, giá trị, khoảng tin cậy 95 %, chỉ tiêu, số mẫu',
+    'Areas × access below target now': 'Vùng × loại truy nhập đang dưới chỉ tiêu',
+    'Areas by compliance status (circle: fixed, square: mobile)': 'Vùng theo trạng thái chỉ tiêu (tròn: cố định, vuông: di động)',
+}
+
+
+def bilingual(title):
+    if title not in VI:
+        raise SystemExit(f"generate.py: no Vietnamese title for '{title}': add it to VI")
+    return f"{VI[title]} · {title}"
+
+
 def link(title, url):
-    return {"title": title, "url": url}
+    return {"title": bilingual(title), "url": url}
 
 
 AREA_URL = ("/d/hts-district/area?var-province=${province}&var-area_kind=${area_kind}&var-area=${__value.raw}"
@@ -190,7 +262,7 @@ NEUTRAL = fixed_thresholds("text")
 
 class Board:
     def __init__(self, uid, title, description, variables, annotations=None, tags=("hatangso",)):
-        self.uid, self.title, self.description = uid, title, description
+        self.uid, self.title, self.description = uid, bilingual(title), description
         self.variables, self.annotations, self.tags = variables, annotations or [], list(tags)
         self.panels, self._x, self._y, self._row_h = [], 0, 0, 0
 
@@ -208,7 +280,7 @@ class Board:
         panel = {
             "id": len(self.panels) + 1,
             "type": kind,
-            "title": title,
+            "title": bilingual(title),
             "gridPos": {"x": self._x, "y": self._y, "w": w, "h": h},
             "datasource": datasource,
             "targets": targets,

@@ -13,6 +13,24 @@ public sealed class AlertOptions
     [Range(1, 100)]
     public int ConsecutiveBelow { get; set; } = 2;
 
+    /// <summary>
+    /// Before an area's <c>below</c> alert opens, confirm it against an off-net server (a speed-test server registered with
+    /// role <c>confirmation</c>): the alert waits for that round and says what it found (default true; without a
+    /// confirmation server the alert opens at once).
+    /// </summary>
+    public bool ConfirmationRound { get; set; } = true;
+
+    /// <summary>Longest wait for a confirmation round; the alert then opens with what arrived (default 3 hours).</summary>
+    [Range(typeof(TimeSpan), "00:10:00", "2.00:00:00", ErrorMessage = "Alerts:ConfirmationTimeout must be between 10 minutes and 2 days.")]
+    public TimeSpan ConfirmationTimeout { get; set; } = TimeSpan.FromHours(3);
+
+    /// <summary>
+    /// Results against the confirmation server that end a round early (default 3; fewer when fewer measurements were
+    /// asked for).
+    /// </summary>
+    [Range(1, 1000, ErrorMessage = "Alerts:ConfirmationResults must be between 1 and 1000.")]
+    public int ConfirmationResults { get; set; } = 3;
+
     /// <summary>Percent past the threshold a district must reach before its alert resolves (default 5).</summary>
     [Range(0, 100)]
     public double RecoveryMarginPct { get; set; } = 5;

@@ -25,7 +25,7 @@ internal static class AlertKind
 /// streak row locked (<c>FOR UPDATE</c>), and the evaluation instant remembered: a re-run or a second instance
 /// applying the same evaluation changes nothing, and the partial unique index keeps one open alert per scope.
 /// </summary>
-internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOptions> options, TimeProvider time)
+internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOptions> options, TimeProvider time, Confirmation.ConfirmationRound confirmation)
 {
     /// <summary>The channels a new alert is sent to: <c>influx</c> (annotations) always, webhook and e-mail when set.</summary>
     public IReadOnlyList<string> Channels
@@ -53,7 +53,15 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
     /// resolves once the value is back past the margin; <c>inconclusive</c> (the interval straddles the threshold) breaks
     /// the streak without resolving anything; insufficient data and no target change nothing.
     /// </summary>
-    public async Task ApplyComplianceAsync(AreaCompliance row, DateTimeOffset evaluatedAt, CancellationToken cancellationToken)
+    /// <param name="row">The evaluated row.</param>
+    /// <param name="evaluatedAt">The evaluation instant (the hour).</param>
+    /// <param name="cancellationToken">Stops the work.</param>
+    /// <param name="communeTags">
+    /// The <c>commune</c> tags of the row's area: with them, a confirmation round against an off-net server runs before
+    /// the alert opens (<see cref="Confirmation.ConfirmationRound"/>); without, the alert opens at once.
+    /// </param>
+    public async Task ApplyComplianceAsync(
+        AreaCompliance row, DateTimeOffset evaluatedAt, CancellationToken cancellationToken, IReadOnlyList<string>? communeTags = null)
     {
         if (!row.Alerting || row.Target is null || row.Value is null
             || row.Status is not (ComplianceStatus.Met or ComplianceStatus.Below or ComplianceStatus.Inconclusive))
@@ -61,29 +69,68 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
             return; // insufficient data or no target: neither evidence of a problem nor of recovery
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var kind = row.AreaKind == Areas.AreaKind.FormerDistrict ? AlertKind.DistrictBelow : AlertKind.AreaBelow;
-        var advanced = await AdvanceStreakAsync(connection, transaction, kind, row.ScopeKey, row.Status == ComplianceStatus.Below, evaluatedAt, cancellationToken);
-        if (advanced is not { } applied)
+        Confirmation.ConfirmationStep.Wait? waiting = null;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
-            return; // this evaluation was already applied
+            var kind = row.AreaKind == Areas.AreaKind.FormerDistrict ? AlertKind.DistrictBelow : AlertKind.AreaBelow;
+            var advanced = await AdvanceStreakAsync(connection, transaction, kind, row.ScopeKey, row.Status == ComplianceStatus.Below, evaluatedAt, cancellationToken);
+            if (advanced is not { } applied)
+            {
+                return; // this evaluation was already applied
+            }
+
+            var (streak, since) = applied;
+            if (row.Status == ComplianceStatus.Below && streak >= options.Value.ConsecutiveBelow)
+            {
+                var step = await IsOpenAsync(connection, transaction, kind, row.ScopeKey, cancellationToken)
+                    ? new Confirmation.ConfirmationStep.Open(null, null, null)
+                    : await confirmation.StepAsync(connection, transaction, kind, row, communeTags, evaluatedAt, cancellationToken);
+                if (step is Confirmation.ConfirmationStep.Open open)
+                {
+                    var (vi, en) = AlertTexts.Below(row, streak, since);
+                    if (open is { Round: { } round, Finding: { } finding })
+                    {
+                        var (confirmedVi, confirmedEn) = AlertTexts.Confirmation(row, finding, open.ServerName ?? round.ServerId, round.Deadline);
+                        (vi, en) = ($"{vi}. {confirmedVi}", $"{en}. {confirmedEn}");
+                    }
+
+                    var id = await OpenAsync(connection, transaction, kind, row.ScopeKey, vi, row.ProvinceCode, row.DistrictCode, row.Access,
+                        row.Technology, null, row.Value, row.Target.Threshold, evaluatedAt, cancellationToken, (row.AreaKind.ToName(), row.AreaCode, row.AreaName),
+                        new AlertDetails(row.Operator, row.Estimate.Low, row.Estimate.High, since, en));
+                    await confirmation.FinishAsync(connection, transaction, open, row.Metric, id, evaluatedAt, cancellationToken);
+                }
+                else
+                {
+                    waiting = (Confirmation.ConfirmationStep.Wait)step;
+                }
+            }
+            else if (row.Status != ComplianceStatus.Below)
+            {
+                // Met or inconclusive: the streak is broken, a round waiting for it is moot.
+                await confirmation.CancelAsync(connection, transaction, kind, row.ScopeKey, evaluatedAt, cancellationToken);
+                if (row.Status == ComplianceStatus.Met && row.Target.IsRecovered(row.Value.Value, options.Value.RecoveryMarginPct))
+                {
+                    await ResolveAsync(connection, transaction, kind, row.ScopeKey, evaluatedAt, cancellationToken);
+                }
+            }
+
+            await transaction.CommitAsync(cancellationToken);
         }
 
-        var (streak, since) = applied;
-        if (row.Status == ComplianceStatus.Below && streak >= options.Value.ConsecutiveBelow)
+        if (waiting is { Request: { } request })
         {
-            var (vi, en) = AlertTexts.Below(row, streak, since);
-            await OpenAsync(connection, transaction, kind, row.ScopeKey, vi, row.ProvinceCode, row.DistrictCode, row.Access,
-                row.Technology, null, row.Value, row.Target.Threshold, evaluatedAt, cancellationToken, (row.AreaKind.ToName(), row.AreaCode, row.AreaName),
-                new AlertDetails(row.Operator, row.Estimate.Low, row.Estimate.High, since, en));
+            await confirmation.RequestAsync(waiting.RoundId, request, cancellationToken);
         }
-        else if (row.Status == ComplianceStatus.Met && row.Target.IsRecovered(row.Value.Value, options.Value.RecoveryMarginPct))
-        {
-            await ResolveAsync(connection, transaction, kind, row.ScopeKey, evaluatedAt, cancellationToken);
-        }
+    }
 
-        await transaction.CommitAsync(cancellationToken);
+    private static async Task<bool> IsOpenAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string kind, string scope, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM alerts WHERE kind = $1 AND scope_key = $2 AND state = 'open')", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = kind });
+        command.Parameters.Add(new NpgsqlParameter { Value = scope });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>The scope key of a job's row: <c>job/item-kind/id</c>.</summary>
@@ -231,7 +278,7 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
         return (streak, since);
     }
 
-    private async Task OpenAsync(
+    private async Task<long?> OpenAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string kind, string scope, string summary, string? province, string? district,
         string? access, string? technology, string? probeId, double? value, double? threshold, DateTimeOffset at, CancellationToken cancellationToken,
         (string Kind, string Code, string Name)? area = null, AlertDetails? details = null)
@@ -272,6 +319,8 @@ internal sealed class AlertStore(NpgsqlDataSource dataSource, IOptions<AlertOpti
         {
             await QueueAsync(connection, transaction, id.Value, "opened", at, cancellationToken);
         }
+
+        return id;
     }
 
     private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;

@@ -14,6 +14,35 @@ internal static class AlertTexts
     public static (string Vi, string En) Below(AreaCompliance row, int streak, DateTimeOffset? since) =>
         (Text(row, streak, since, Lang.Vi), Text(row, streak, since, Lang.En));
 
+    /// <summary>
+    /// The sentence an alert gains from its confirmation round (Vietnamese, English): the off-net server's value from how
+    /// many results and whether it meets the target too, or that nothing arrived before the deadline.
+    /// </summary>
+    public static (string Vi, string En) Confirmation(AreaCompliance row, Confirmation.ConfirmationFinding finding, string serverName, DateTimeOffset deadline) =>
+        (ConfirmationText(row, finding, serverName, deadline, Lang.Vi), ConfirmationText(row, finding, serverName, deadline, Lang.En));
+
+    private static string ConfirmationText(AreaCompliance row, Confirmation.ConfirmationFinding finding, string serverName, DateTimeOffset deadline, Lang lang)
+    {
+        if (finding.Results == 0 || finding.Value is not { } value)
+        {
+            return lang == Lang.Vi
+                ? $"Đo xác nhận qua máy chủ ngoài mạng {serverName}: không có kết quả trước {VerdictTexts.Time(deadline)}."
+                : $"Confirmation against the off-net server {serverName}: no result before {VerdictTexts.Time(deadline)}.";
+        }
+
+        var shown = VerdictTexts.Value(value, null, null, row.Metric, row.Statistic, lang);
+        var count = VerdictTexts.Number(finding.Results, lang, "#,##0");
+        return (lang, finding.Met == true) switch
+        {
+            (Lang.Vi, false) => $"Đo xác nhận qua máy chủ ngoài mạng {serverName}: {shown} từ {count} kết quả — cũng dưới chỉ tiêu.",
+            (Lang.Vi, true) => $"Đo xác nhận qua máy chủ ngoài mạng {serverName}: {shown} từ {count} kết quả — đạt chỉ tiêu: chỗ chậm có thể nằm trên "
+                + "đường tới máy chủ chính, không phải ở mạng truy nhập.",
+            (_, false) => $"Confirmation against the off-net server {serverName}: {shown} from {count} results — also below the target.",
+            _ => $"Confirmation against the off-net server {serverName}: {shown} from {count} results — meets the target: the shortfall may lie on "
+                + "the path to the primary server rather than in the access network.",
+        };
+    }
+
     private static string Text(AreaCompliance row, int streak, DateTimeOffset? since, Lang lang)
     {
         var target = row.Target!;

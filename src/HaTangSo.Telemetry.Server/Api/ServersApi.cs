@@ -17,7 +17,7 @@ internal static class ServersApi
             .WithSummary("The registered speed-test servers");
         group.MapGet("/{id}", GetAsync).RequireAuthorization(ApiRoles.Viewer);
         group.MapPut("/{id}", PutAsync).RequireAuthorization(ApiRoles.Operator)
-            .WithSummary("Registers a speed-test server or changes its name, URL, capacity or state (enabled: false refuses its results)");
+            .WithSummary("Registers a speed-test server or changes its name, URL, capacity, state (enabled: false refuses its results) or role (primary or confirmation)");
         return group;
     }
 
@@ -41,7 +41,8 @@ internal static class ServersApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var created = await store.UpsertAsync(id, request.Name!, request.BaseUrl!, request.CapacityMbps!.Value, request.Enabled ?? true, cancellationToken);
+        var created = await store.UpsertAsync(
+            id, request.Name!, request.BaseUrl!, request.CapacityMbps!.Value, request.Enabled ?? true, cancellationToken, request.Role ?? ServerRole.Primary);
         await directory.ReloadAsync(cancellationToken);
         logger.SpeedTestServerSaved(id, request.CapacityMbps.Value, request.Enabled ?? true);
         var saved = (await store.FindAsync(id, cancellationToken))!;
@@ -54,7 +55,11 @@ internal static class ServersApi
 /// <param name="BaseUrl">Where probes reach it: an absolute http or https URL.</param>
 /// <param name="CapacityMbps">Its network capacity in Mb/s (above 0, at most 100,000): faster results are implausible.</param>
 /// <param name="Enabled">False refuses results that name it (default true).</param>
-public sealed record ServerRequest(string? Name, Uri? BaseUrl, double? CapacityMbps, bool? Enabled)
+/// <param name="Role">
+/// <c>primary</c> (default: its results count in verdicts) or <c>confirmation</c> (an off-net server: its results are
+/// stored and shown, never counted in a verdict, and confirm an area's <c>below</c> before the alert opens).
+/// </param>
+public sealed record ServerRequest(string? Name, Uri? BaseUrl, double? CapacityMbps, bool? Enabled, ServerRole? Role = null)
 {
     internal Dictionary<string, string[]> Validate(string id)
     {
@@ -77,6 +82,11 @@ public sealed record ServerRequest(string? Name, Uri? BaseUrl, double? CapacityM
         if (CapacityMbps is not (> 0 and <= ResultLimits.MaxMbps))
         {
             errors["capacityMbps"] = [$"A capacity in Mb/s above 0 and at most {ResultLimits.MaxMbps:0}."];
+        }
+
+        if (Role is { } role && !Enum.IsDefined(role))
+        {
+            errors["role"] = ["primary or confirmation."];
         }
 
         return errors;

@@ -43,6 +43,11 @@ internal sealed class ComplianceJob(
         foreach (var (province, _) in await areaStore.ProvincesAsync(cancellationToken))
         {
             var provinceAreas = await areaStore.ProvinceAreasAsync(province, cancellationToken);
+            var areaByKey = new Dictionary<(AreaKind, string), Area>();
+            foreach (var area in provinceAreas)
+            {
+                areaByKey.TryAdd((area.Kind, area.Code), area);
+            }
             await run.TryAsync("area-membership", province, () => membership.SyncAsync(province, provinceAreas, cancellationToken), cancellationToken);
             var scopes = ComplianceEvaluator.Scopes(provinceAreas);
             var inForce = await ValidTargetsAsync(province, evaluatedAt, run, cancellationToken);
@@ -73,7 +78,9 @@ internal sealed class ComplianceJob(
                         (row, ex) => run.FailedAsync("area", $"{row.AreaKind.ToName()}/{row.AreaCode}", ex, cancellationToken), cancellationToken);
                     foreach (var row in stored.Where(r => r.Alerting))
                     {
-                        await run.TryAsync("alert", row.ScopeKey, () => alerts.ApplyComplianceAsync(row, evaluatedAt, cancellationToken), cancellationToken);
+                        // The area's commune tags let a confirmation round read its results against the off-net server.
+                        var tags = areaByKey.TryGetValue((row.AreaKind, row.AreaCode), out var alerted) ? resolver.TagsOf(alerted.Communes) : null;
+                        await run.TryAsync("alert", row.ScopeKey, () => alerts.ApplyComplianceAsync(row, evaluatedAt, cancellationToken, tags), cancellationToken);
                     }
 
                     rows += stored.Count;

@@ -19,9 +19,10 @@ internal readonly record struct Sample(
 /// <c>commune</c> tag (the current codes and the older ones the crosswalk leads into them, whatever province tag they
 /// were written with) and each sample's <see cref="Sample.Commune"/> is the current commune
 /// (<see cref="Areas.CommuneResolver"/>): raw points are never rewritten. A sample's technology is the one it counts
-/// under (<see cref="CountedTechnology"/>): a 5G link's results measured on LTE count as <c>4g</c>.
+/// under (<see cref="CountedTechnology"/>): a 5G link's results measured on LTE count as <c>4g</c>. Results against a
+/// server registered as <see cref="Registry.ServerRole.Confirmation"/> (off-net) never count: they only confirm.
 /// </summary>
-internal sealed class ResultSamples(InfluxDbClient influx)
+internal sealed class ResultSamples(InfluxDbClient influx, Registry.SpeedTestServerStore servers)
 {
     private const string Tags = "district, commune, access, technology, \"operator\", probe, link, radio_technology";
 
@@ -43,7 +44,8 @@ internal sealed class ResultSamples(InfluxDbClient influx)
         var wanted = communes.ToHashSet(StringComparer.Ordinal);
         var leftOut = new List<Sample>();
         // Codes are digits only (NameRules.RegionCode on import), so they need no escaping inside the regex.
-        var filter = $"commune =~ /^({string.Join('|', resolver.TagsOf(communes))})$/";
+        var filter = $"commune =~ /^({string.Join('|', resolver.TagsOf(communes))})$/"
+            + ExcludingServers(await servers.ConfirmationIdsAsync(cancellationToken));
         for (var start = from; start < to; start += TimeSpan.FromDays(1))
         {
             var end = start + TimeSpan.FromDays(1) < to ? start + TimeSpan.FromDays(1) : to;
@@ -53,6 +55,14 @@ internal sealed class ResultSamples(InfluxDbClient influx)
         cpuBound?.AddRange(Place(leftOut, resolver, wanted));
         return Place(samples, resolver, wanted);
     }
+
+    /// <summary>
+    /// The clause leaving out results against <paramref name="serverIds"/> (none: empty). Server ids are
+    /// <c>[a-z0-9._-]</c> (NameRules.ServerId and the table's check); the dot is escaped for the regex.
+    /// </summary>
+    internal static string ExcludingServers(IReadOnlyList<string> serverIds) => serverIds.Count == 0
+        ? string.Empty
+        : $" AND server !~ /^({string.Join('|', serverIds.Select(id => id.Replace(".", "\\.", StringComparison.Ordinal)))})$/";
 
     // Each sample counts in its current commune; an old code split between communes goes to one of them only.
     private static List<Sample> Place(List<Sample> samples, Areas.CommuneResolver resolver, HashSet<string> wanted)

@@ -5,6 +5,7 @@ using HaTangSo.Telemetry.Server.Alerts;
 using HaTangSo.Telemetry.Server.Api;
 using HaTangSo.Telemetry.Server.Compliance;
 using HaTangSo.Telemetry.Server.Reports;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace HaTangSo.Telemetry.Server.Jobs;
@@ -34,6 +35,12 @@ internal static class JobsExtensions
         services.AddSingleton<Areas.AreaMembershipPoints>();
         services.AddSingleton<RollupJob>();
         services.AddSingleton<AlertStore>();
+        services.AddSingleton<Alerts.Confirmation.ConfirmationStore>();
+        services.AddSingleton<Alerts.Confirmation.ConfirmationResults>();
+        services.AddSingleton<Alerts.Confirmation.ConfirmationRound>();
+        // The command channel (measure now, issue 15.2) replaces this when present; without it the round waits for the
+        // probes' scheduled runs against the confirmation server.
+        services.TryAddSingleton<Alerts.Confirmation.IConfirmationRequests, Alerts.Confirmation.ScheduledRunsOnly>();
         services.AddSingleton<LivenessStore>();
         services.AddSingleton<LivenessJob>();
         services.AddSingleton<NotificationDispatcher>();

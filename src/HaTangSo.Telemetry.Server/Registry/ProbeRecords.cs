@@ -59,6 +59,7 @@ public sealed record ProbeLocation(
 /// <param name="Enabled">False refuses results that name it (a retired or compromised server).</param>
 /// <param name="CreatedAt">When it was registered.</param>
 /// <param name="UpdatedAt">When it was last changed.</param>
+/// <param name="Role">What its results are for: verdicts (<see cref="ServerRole.Primary"/>) or confirming them.</param>
 public sealed record SpeedTestServer(
     string Id,
     string Name,
@@ -66,4 +67,35 @@ public sealed record SpeedTestServer(
     double CapacityMbps,
     bool Enabled,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    ServerRole Role = ServerRole.Primary);
+
+/// <summary>
+/// What a speed-test server's results are for (issue 15.3). One server carried by one operator's network favours that
+/// operator; a second, off-net server (at the national exchange) tells a slow access network from a slow path to the
+/// data centre.
+/// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ServerRole>))]
+public enum ServerRole
+{
+    /// <summary>The province's data-centre server: its results count in every verdict, rollup and report.</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("primary")]
+    Primary,
+
+    /// <summary>
+    /// An off-net server: its results are stored and shown but never counted in a verdict; an area's <c>below</c> is
+    /// confirmed against it before the alert opens.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("confirmation")]
+    Confirmation,
+}
+
+/// <summary>The database names of <see cref="ServerRole"/>.</summary>
+public static class ServerRoles
+{
+    /// <summary><c>primary</c> or <c>confirmation</c> (the column's values).</summary>
+    public static string ToName(this ServerRole role) => role == ServerRole.Confirmation ? "confirmation" : "primary";
+
+    /// <summary>The role stored as <paramref name="name"/>.</summary>
+    public static ServerRole Parse(string name) => name == "confirmation" ? ServerRole.Confirmation : ServerRole.Primary;
+}

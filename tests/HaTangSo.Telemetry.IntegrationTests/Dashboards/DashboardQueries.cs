@@ -39,7 +39,7 @@ internal static class DashboardQueries
     public static (string File, JsonObject Json) Dashboard(string file) => GrafanaFiles.Dashboards().Single(d => d.File == file);
 
     public static JsonObject Panel(string file, string title) =>
-        GrafanaFiles.Panels(Dashboard(file).Json).Single(p => p["title"]!.GetValue<string>() == title);
+        GrafanaFiles.Panels(Dashboard(file).Json).Single(p => GrafanaFiles.Title(p) == title);
 
     /// <summary>
     /// The text Grafana sends for a panel's query: a panel repeated by a variable gets one value of it per copy (the

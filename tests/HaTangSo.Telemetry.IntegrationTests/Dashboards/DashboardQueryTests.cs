@@ -35,7 +35,7 @@ public sealed partial class DashboardQueryTests(DashboardEnvironment environment
         {
             foreach (var panel in GrafanaFiles.Panels(json))
             {
-                var title = panel["title"]!.GetValue<string>();
+                var title = GrafanaFiles.Title(panel);
                 var queries = DashboardQueries.QueriesOf(file, panel).Where(q => q.DatasourceUid == "hts-influxdb").ToList();
                 if (queries.Count == 0)
                 {

@@ -25,7 +25,7 @@ public sealed partial class DashboardStructureTests
         {
             var ids = GrafanaFiles.Panels(json).Select(p => p["id"]!.GetValue<int>()).ToList();
             Assert.True(ids.Count == ids.Distinct().Count(), $"{file}: duplicate panel ids");
-            var titles = GrafanaFiles.Panels(json).Select(p => p["title"]!.GetValue<string>()).ToList();
+            var titles = GrafanaFiles.Panels(json).Select(p => GrafanaFiles.Title(p)).ToList();
             Assert.True(titles.Count == titles.Distinct(StringComparer.Ordinal).Count(), $"{file}: duplicate panel titles");
             Assert.Null(json["id"]); // Grafana assigns database ids; a provisioned file must not carry one
         }
@@ -172,7 +172,7 @@ public sealed partial class DashboardStructureTests
         {
             foreach (var panel in GrafanaFiles.Panels(json))
             {
-                var title = panel["title"]!.GetValue<string>();
+                var title = GrafanaFiles.Title(panel);
                 var targets = QueryText(panel);
                 var download = panel["fieldConfig"]!["defaults"]!["unit"]!.GetValue<string>() is "Mbits" or "percent" && !IsOperational(title);
                 // Thresholds of the defaults and of overrides ({"id": "thresholds", "value": {...}}).
@@ -280,7 +280,7 @@ public sealed partial class DashboardStructureTests
             }
 
             var header = GrafanaFiles.Panels(json).Take(3).ToList();
-            Assert.Equal(["Newest result (age)", "Last hourly rollup (age)", "Last compliance evaluation (age)"], header.Select(p => p["title"]!.GetValue<string>()));
+            Assert.Equal(["Newest result (age)", "Last hourly rollup (age)", "Last compliance evaluation (age)"], header.Select(p => GrafanaFiles.Title(p)));
             Assert.All(header, p => Assert.Equal(0, p["gridPos"]!["y"]!.GetValue<int>()));
             Assert.All(header, p => Assert.Contains("time() - max(hts_data_newest_timestamp_seconds", p["targets"]![0]!["expr"]!.GetValue<string>(), StringComparison.Ordinal));
         }
@@ -351,6 +351,24 @@ public sealed partial class DashboardStructureTests
         (query.LastIndexOf("GROUP BY", StringComparison.Ordinal) is >= 0 and var g ? query[g..] : "");
 
     /// <summary>The panel's query texts, one per line (JsonNode.ToJsonString escapes quotes, so it is no place to search).</summary>
+    [Fact]
+    public void Every_title_a_person_reads_is_Vietnamese_first_then_English()
+    {
+        foreach (var (file, json) in GrafanaFiles.Dashboards())
+        {
+            // Dashboard, panel and data-link titles ("Mở đầu đo · Open the probe"); the dashboards menu ("HaTangSo") is a name.
+            var titles = Nodes(json).OfType<JsonObject>().Where(o => o["title"]?.GetValueKind() == JsonValueKind.String)
+                .Select(o => o["title"]!.GetValue<string>()).Where(t => t != "HaTangSo").ToList();
+            Assert.NotEmpty(titles);
+            foreach (var title in titles)
+            {
+                var parts = title.Split(" · ");
+                Assert.True(parts.Length == 2 && parts[0].Length > 0 && parts[1].Length > 0 && parts[0] != parts[1],
+                    $"{file}: title '{title}' is not 'Tiếng Việt · English'");
+            }
+        }
+    }
+
     private static string QueryText(JsonObject panel) =>
         string.Join('\n', panel["targets"]!.AsArray().Select(t => (t!["query"] ?? t["expr"])!.GetValue<string>()));
 

@@ -50,7 +50,7 @@ public sealed partial class DashboardValueTests(DashboardEnvironment environment
     {
         foreach (var (file, json) in GrafanaFiles.Dashboards())
         {
-            Assert.Equal(s_checked[file].Order(StringComparer.Ordinal), GrafanaFiles.Panels(json).Select(p => p["title"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+            Assert.Equal(s_checked[file].Order(StringComparer.Ordinal), GrafanaFiles.Panels(json).Select(p => GrafanaFiles.Title(p)).Order(StringComparer.Ordinal));
         }
     }
 

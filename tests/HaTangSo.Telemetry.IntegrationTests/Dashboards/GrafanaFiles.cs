@@ -56,7 +56,7 @@ internal static partial class GrafanaFiles
             {
                 var uid = (target!["datasource"] ?? panel["datasource"])?["uid"]?.GetValue<string>() ?? "";
                 var text = target["query"]?.GetValue<string>() ?? target["expr"]?.GetValue<string>() ?? "";
-                var title = panel["title"]!.GetValue<string>();
+                var title = GrafanaFiles.Title(panel);
                 yield return new(file, $"panel {panel["id"]} '{title}' {target["refId"]}", uid, text, panel["interval"]?.GetValue<string>(),
                     panel["timeFrom"]?.GetValue<string>(), title, target["refId"]?.GetValue<string>());
             }
@@ -84,6 +84,17 @@ internal static partial class GrafanaFiles
             yield return new(file, $"annotation '{annotation["name"]}'", annotation["datasource"]?["uid"]?.GetValue<string>() ?? "",
                 annotation["target"]?["query"]?.GetValue<string>() ?? annotation["target"]?["expr"]?.GetValue<string>() ?? "", null);
         }
+    }
+
+    /// <summary>
+    /// The English part of a bilingual title (<c>Tiếng Việt · English</c>, as grafana/generate.py writes every title): the
+    /// key the tests find panels by.
+    /// </summary>
+    public static string Title(JsonNode node)
+    {
+        var title = node["title"]!.GetValue<string>();
+        var split = title.LastIndexOf(" · ", StringComparison.Ordinal);
+        return split < 0 ? title : title[(split + 3)..];
     }
 
     public static IEnumerable<JsonObject> Panels(JsonObject dashboard)
