@@ -67,6 +67,7 @@ internal static class DrainBenchmark
         await server.StartAgainAsync(ct);
         var healthy = clock.Elapsed;
         var pid = server.ProcessId!.Value;
+        Console.WriteLine($"  server pid {pid} (dotnet-counters monitor -p {pid} --counters HaTangSo.Telemetry.Server,System.Runtime)");
         var peak = new PeakMemory(pid);
         using var stopLive = new CancellationTokenSource();
         var live = LiveAsync(broker.Port, reader, liveProbes, liveRate, stopLive.Token, ct);
