@@ -39,6 +39,9 @@ internal sealed class IngestionQueue
     /// <summary>Messages the queue holds at most before the MQTT client waits.</summary>
     public int Capacity { get; }
 
+    /// <summary>Whether the queue holds <see cref="Capacity"/> messages (the MQTT channel then stops reading).</summary>
+    public bool IsFull => _channel.Reader.Count >= Capacity;
+
     /// <summary>Messages received and not yet acknowledged (or abandoned with their connection).</summary>
     public long Unacknowledged => Interlocked.Read(ref _unacknowledged);
 
