@@ -37,12 +37,13 @@ internal static class DrainBenchmark
             ["Ingestion__ProbeRateLimitBurst"] = "4",
             ["Logging__LogLevel__Default"] = "Warning",
         };
-        foreach (var name in new[] { "DOTNET_gcServer", "DOTNET_GCDynamicAdaptationMode", "DOTNET_GCgen0size" })
+        // HTS_BENCH_DOTNET_gcServer=0, HTS_BENCH_Ingestion__MaxBatchSize=10000 …: runtime settings and configuration for the
+        // server only.
+        foreach (var (name, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Select(e => ((string)e.Key, (string?)e.Value))
+            .Where(e => e.Item1.StartsWith("HTS_BENCH_", StringComparison.Ordinal) && (e.Item1.StartsWith("HTS_BENCH_DOTNET_", StringComparison.Ordinal) || e.Item1.Contains("__", StringComparison.Ordinal))))
         {
-            if (Environment.GetEnvironmentVariable("HTS_BENCH_" + name) is { } value)
-            {
-                extra[name] = value;
-            }
+            extra[name["HTS_BENCH_".Length..]] = value;
         }
 
         await using var server = await ServerProcess.StartAsync(new ServerSettings(connectionString, influx.BaseAddress, "drain", broker.Port) { Extra = extra }, ct);
@@ -109,7 +110,7 @@ internal static class DrainBenchmark
         Console.WriteLine(latencies.Count == 0
             ? "| live results during the drain | none became queryable |"
             : string.Create(CultureInfo.InvariantCulture, $"| live results during the drain, publish → queryable | n {latencies.Count}, p50 {IngestionBenchmark.Percentile(latencies, 0.5):F0} ms, p99 {IngestionBenchmark.Percentile(latencies, 0.99):F0} ms, max {latencies.Max():F0} ms |"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"load average now {Load.Average()}; GC: {string.Join(", ", extra.Where(e => e.Key.StartsWith("DOTNET_", StringComparison.Ordinal)).Select(e => e.Key + "=" + e.Value).DefaultIfEmpty("the server's runtimeconfig"))}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"load average now {Load.Average()}; settings: {string.Join(", ", extra.Where(e => e.Key.StartsWith("DOTNET_", StringComparison.Ordinal) || e.Key.Contains("MaxBatchSize", StringComparison.Ordinal) || e.Key.Contains("Gzip", StringComparison.Ordinal)).Select(e => e.Key + "=" + e.Value).DefaultIfEmpty("the server's runtimeconfig"))}"));
         var complaints = server.Output.Split('\n').Where(l => l.Contains("warn", StringComparison.OrdinalIgnoreCase) || l.Contains("fail", StringComparison.OrdinalIgnoreCase)).ToList();
         if (complaints.Count > 0)
         {

@@ -8,7 +8,7 @@ using HaTangSo.Telemetry.Benchmarks;
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- flood [flood-messages] [honest-rate] [seconds]
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- resultids [count]
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- inflight [receive-maximum] [messages]   (does the broker honour Receive Maximum?)
-// dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- drain [backlog] [live-rate]   (HTS_BENCH_DOTNET_gcServer=0 etc. for the server)
+// dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- drain [backlog] [live-rate]   (HTS_BENCH_DOTNET_gcServer=0, HTS_BENCH_Ingestion__MaxBatchSize=10000 … for the server)
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- capacity [probes] [days] [stream-rate] [stream-seconds]
 using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(30));
 var mode = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[0] : "ingestion";
