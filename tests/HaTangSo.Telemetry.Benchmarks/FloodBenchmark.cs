@@ -22,7 +22,7 @@ internal static class FloodBenchmark
 
     public static async Task RunAsync(int flood, int rate, int seconds, CancellationToken ct)
     {
-        Console.WriteLine($"HaTangSo.Telemetry flood benchmark: {HonestProbes} honest probes at {rate}/s for {seconds} s, alone and beside one probe flooding {flood:N0} messages; {Environment.ProcessorCount} cores, load average {LoadAverage()}");
+        Console.WriteLine($"HaTangSo.Telemetry flood benchmark: {HonestProbes} honest probes at {rate}/s for {seconds} s, alone and beside one probe flooding {flood:N0} messages; {Environment.ProcessorCount} cores, load average {Load.Average()}");
         await using var postgres = await PostgresServer.StartAsync(ct);
         await using var influx = await InfluxDbServer.StartAsync(cancellationToken: ct);
         await using var broker = await MosquittoBroker.StartAsync(cancellationToken: ct);
@@ -69,15 +69,15 @@ internal static class FloodBenchmark
 
         var (written, quarantined, rows, byKind) = (0L, 0L, 0L, string.Empty);
         var wait = Stopwatch.StartNew();
-        var brokerPid = ProcessOf(broker.ConfigPath);
-        var (serverCpu, brokerCpu, lastReport) = (CpuSeconds(server.ProcessId!.Value), CpuSeconds(brokerPid), 0L);
+        var brokerPid = Load.ProcessOf(broker.ConfigPath);
+        var (serverCpu, brokerCpu, lastReport) = (Load.CpuSeconds(server.ProcessId!.Value), Load.CpuSeconds(brokerPid), 0L);
         while (written + quarantined < total && wait.Elapsed < TimeSpan.FromMinutes(5))
         {
             await Task.Delay(1000, ct);
             if (wait.Elapsed.TotalSeconds >= lastReport + 10)
             {
                 // Who is busy while the flood drains: the server, or the broker (with its backlog for the server's session).
-                var (s, b) = (CpuSeconds(server.ProcessId!.Value), CpuSeconds(brokerPid));
+                var (s, b) = (Load.CpuSeconds(server.ProcessId!.Value), Load.CpuSeconds(brokerPid));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {wait.Elapsed.TotalSeconds:F0} s after the last publish: {written + quarantined:N0} of {total:N0} accounted; CPU in the last 10 s: server {s - serverCpu:F1} s, broker {b - brokerCpu:F1} s"));
                 (serverCpu, brokerCpu, lastReport) = (s, b, (long)wait.Elapsed.TotalSeconds);
@@ -121,7 +121,7 @@ internal static class FloodBenchmark
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Server peak RSS during the flood {peak.PeakBytes / 1048576.0:0} MiB (VmHWM {peak.HighWaterBytes / 1048576.0:0} MiB); load average now {LoadAverage()}. Flush interval 500 ms; InfluxDB polled every 20 ms."));
+            $"Server peak RSS during the flood {peak.PeakBytes / 1048576.0:0} MiB (VmHWM {peak.HighWaterBytes / 1048576.0:0} MiB); load average now {Load.Average()}. Flush interval 500 ms; InfluxDB polled every 20 ms."));
     }
 
     // The flood: every fourth message a valid result far beyond the schedule (measurement-time limited), the others a
@@ -218,37 +218,6 @@ internal static class FloodBenchmark
     private static void Row(string name, List<double> latencies) => Console.WriteLine(
         $"| {name} | {latencies.Count} | {IngestionBenchmark.Percentile(latencies, 0.5):F0} | {IngestionBenchmark.Percentile(latencies, 0.9):F0} | {IngestionBenchmark.Percentile(latencies, 0.99):F0} | {latencies.Max():F0} |");
 
-    private static int ProcessOf(string argument) =>
-        Directory.GetDirectories("/proc").Select(d => Path.GetFileName(d)).Where(n => n.All(char.IsDigit)).Select(int.Parse)
-            .FirstOrDefault(pid =>
-            {
-                try
-                {
-                    return File.ReadAllText($"/proc/{pid}/cmdline").Contains(argument, StringComparison.Ordinal);
-                }
-                catch (IOException)
-                {
-                    return false;
-                }
-            });
-
-    // utime + stime of /proc/{pid}/stat, in seconds (USER_HZ = 100).
-    private static double CpuSeconds(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-        }
-        catch (IOException)
-        {
-            return 0;
-        }
-    }
-
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
-
     // Honest results: probe i's k-th result measured k × 15 minutes ago (phase 1 a day earlier), so none is rate limited.
     private static async Task<List<double>> PacedAsync(int port, InfluxProbe reader, string[] probes, int phase, int rate, int seconds, CancellationToken ct)
     {
@@ -298,44 +267,5 @@ internal static class FloodBenchmark
         await polling;
         await client.DisconnectAsync(cancellationToken: ct);
         return [.. seen.Where(s => sent.ContainsKey(s.Key)).Select(s => (s.Value - sent[s.Key]) * 1000.0 / Stopwatch.Frequency)];
-    }
-
-    /// <summary>Samples a process's resident memory every 250 ms; also reads the kernel's high-water mark.</summary>
-    private sealed class PeakMemory
-    {
-        private readonly int _pid;
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _sampling;
-
-        public PeakMemory(int pid)
-        {
-            _pid = pid;
-            _sampling = Task.Run(async () =>
-            {
-                while (!_stop.IsCancellationRequested)
-                {
-                    PeakBytes = Math.Max(PeakBytes, Read("VmRSS:"));
-                    await Task.Delay(250).ConfigureAwait(false);
-                }
-            });
-        }
-
-        public long PeakBytes { get; private set; }
-
-        public long HighWaterBytes { get; private set; }
-
-        public void Stop()
-        {
-            _stop.Cancel();
-            _sampling.Wait();
-            HighWaterBytes = Read("VmHWM:");
-            _stop.Dispose();
-        }
-
-        private long Read(string key)
-        {
-            var line = File.ReadLines($"/proc/{_pid}/status").FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal));
-            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-        }
     }
 }

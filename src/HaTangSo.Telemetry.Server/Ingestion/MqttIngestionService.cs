@@ -27,21 +27,19 @@ internal sealed class MqttIngestionService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        using var client = new MqttClientFactory().CreateMqttClient();
+        using var client = new MqttClientFactory().CreateMqttClient(new ThrottledAdapterFactory(queue, timeProvider));
         var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        client.ApplicationMessageReceivedAsync += e =>
+        client.ApplicationMessageReceivedAsync += async e =>
         {
             e.AutoAcknowledge = false;
             var generation = state.Generation;
             var args = e;
-            queue.Enqueue(new ReceivedMessage(
-                e.ApplicationMessage.Topic,
-                e.ApplicationMessage.Payload.ToArray(),
-                timeProvider.GetUtcNow(),
-                generation,
-                ct => args.AcknowledgeAsync(ct)));
             metrics.Received(e.ApplicationMessage.Topic.EndsWith("/status", StringComparison.Ordinal));
-            return Task.CompletedTask;
+            // Waits while the queue is full: the client then stops reading and the broker is held back by TCP. Cancelled
+            // only when the host stops; the message stays unacknowledged and the broker redelivers it.
+            await queue.EnqueueAsync(
+                new ReceivedMessage(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray(), timeProvider.GetUtcNow(), generation, ct => args.AcknowledgeAsync(ct)),
+                stoppingToken);
         };
         client.DisconnectedAsync += e =>
         {

@@ -1,0 +1,275 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using HaTangSo.Telemetry.Contracts;
+using HaTangSo.Telemetry.Testing;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace HaTangSo.Telemetry.Benchmarks;
+
+/// <summary>
+/// A province reconnecting after an outage: the server (a separate process, production settings) is stopped with its
+/// persistent session kept by the broker; <c>backlog</c> valid results from registered probes are queued in that session;
+/// the server starts again. Prints the time to drain the backlog, lost and duplicated (InfluxDB, by result id), the
+/// server's peak RSS (its own process: VmRSS sampled every 250 ms and VmHWM), the broker's $SYS counters while it
+/// drains, and the publish-to-queryable latency of live results published by other probes during the drain.
+/// </summary>
+internal static class DrainBenchmark
+{
+    private const int BacklogProbes = 200;
+    private const int LiveProbes = 20;
+
+    public static async Task RunAsync(int backlog, int liveRate, CancellationToken ct)
+    {
+        Console.WriteLine($"HaTangSo.Telemetry drain benchmark: {backlog:N0} results queued for the stopped server from {BacklogProbes} probes, live results at {liveRate}/s from {LiveProbes} other probes during the drain; {Environment.ProcessorCount} cores, load average {Load.Average()}");
+        await using var postgres = await PostgresServer.StartAsync(ct);
+        await using var influx = await InfluxDbServer.StartAsync(cancellationToken: ct);
+        // $SYS every second: the session's queue and the broker's send rate, as the broker counts them.
+        await using var broker = await MosquittoBroker.StartAsync(new MosquittoBrokerOptions { ExtraConfig = "sys_interval 1" }, ct);
+        var connectionString = await postgres.CreateDatabaseAsync(cancellationToken: ct);
+        var extra = new Dictionary<string, string?>
+        {
+            // Production: 500 ms batches, the measurement-time limit on (4 × schedule + 4 per link and hour).
+            ["Ingestion__FlushInterval"] = "00:00:00.500",
+            ["Ingestion__ProbeRateLimitFactor"] = "4",
+            ["Ingestion__ProbeRateLimitBurst"] = "4",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        // HTS_BENCH_DOTNET_gcServer=0, HTS_BENCH_Ingestion__MaxBatchSize=10000 …: runtime settings and configuration for the
+        // server only.
+        foreach (var (name, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Select(e => ((string)e.Key, (string?)e.Value))
+            .Where(e => e.Item1.StartsWith("HTS_BENCH_", StringComparison.Ordinal) && (e.Item1.StartsWith("HTS_BENCH_DOTNET_", StringComparison.Ordinal) || e.Item1.Contains("__", StringComparison.Ordinal))))
+        {
+            extra[name["HTS_BENCH_".Length..]] = value;
+        }
+
+        await using var server = await ServerProcess.StartAsync(new ServerSettings(connectionString, influx.BaseAddress, "drain", broker.Port) { Extra = extra }, ct);
+        var backlogProbes = Enumerable.Range(0, BacklogProbes).Select(i => $"drain-{i:D3}").ToArray();
+        var liveProbes = Enumerable.Range(0, LiveProbes).Select(i => $"live-{i:D2}").ToArray();
+        foreach (var probe in backlogProbes.Concat(liveProbes))
+        {
+            await server.RegisterProbeAsync(probe, "18409", ct);
+        }
+
+        // A normal DISCONNECT: the broker keeps the session and its subscription; everything published now is queued.
+        await server.StopAsync();
+        using var sys = await SysCounters.StartAsync(broker.Port, ct);
+        var origin = DateTimeOffset.UtcNow.AddHours(-1);
+        var publishTime = await PublishBacklogAsync(broker.Port, backlog, i => Backlog(backlogProbes, i, origin), ct);
+        await Task.Delay(2500, ct);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Queued {backlog:N0} in {publishTime.TotalSeconds:F1} s ({backlog / publishTime.TotalSeconds:N0}/s); the broker holds {sys["$SYS/broker/store/messages/count"]} messages, {sys["$SYS/broker/store/messages/bytes"]} bytes; load average {Load.Average()}"));
+
+        using var reader = new InfluxProbe(influx.BaseAddress, "drain");
+        var clock = Stopwatch.StartNew();
+        await server.StartAgainAsync(ct);
+        var healthy = clock.Elapsed;
+        var pid = server.ProcessId!.Value;
+        Console.WriteLine($"  server pid {pid} (dotnet-counters monitor -p {pid} --counters HaTangSo.Telemetry.Server,System.Runtime)");
+        var peak = new PeakMemory(pid);
+        using var stopLive = new CancellationTokenSource();
+        var live = LiveAsync(broker.Port, reader, liveProbes, liveRate, stopLive.Token, ct);
+        var brokerPid = Load.ProcessOf(broker.ConfigPath);
+        var (serverCpu, brokerCpu, lastReport, lastCount) = (Load.CpuSeconds(pid), Load.CpuSeconds(brokerPid), 0.0, 0L);
+        var (startServerCpu, startBrokerCpu) = (serverCpu, brokerCpu);
+        long count = 0;
+        while (count < backlog && clock.Elapsed < TimeSpan.FromMinutes(10))
+        {
+            await Task.Delay(1000, ct);
+            count = await CountAsync(reader, "drain", ct);
+            if (clock.Elapsed.TotalSeconds >= lastReport + 5)
+            {
+                var (s, b) = (Load.CpuSeconds(pid), Load.CpuSeconds(brokerPid));
+                var seconds = clock.Elapsed.TotalSeconds - lastReport;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {clock.Elapsed.TotalSeconds,5:F0} s: {count,9:N0} written ({(count - lastCount) / seconds,7:N0}/s); broker queue {sys["$SYS/broker/store/messages/count"],9}, sent {sys["$SYS/broker/publish/messages/sent"]}, dropped {sys["$SYS/broker/publish/messages/dropped"]}; CPU share: server {(s - serverCpu) / seconds:P0}, broker {(b - brokerCpu) / seconds:P0}; server RSS {PeakMemory.Read(pid, "VmRSS:") / 1048576.0:0} MiB"));
+                (serverCpu, brokerCpu, lastReport, lastCount) = (s, b, clock.Elapsed.TotalSeconds, count);
+            }
+        }
+
+        var drained = clock.Elapsed;
+        var (drainServerCpu, drainBrokerCpu) = (Load.CpuSeconds(pid) - startServerCpu, Load.CpuSeconds(brokerPid) - startBrokerCpu);
+        await stopLive.CancelAsync();
+        var latencies = await live;
+        peak.Stop();
+
+        var ids = await DistinctAsync(reader, "drain", ct);
+        var lost = backlog - ids;
+        var duplicated = count - ids;
+        Console.WriteLine();
+        Console.WriteLine("| drain | figure |");
+        Console.WriteLine("|---|---:|");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| backlog | {backlog:N0} results from {BacklogProbes} probes |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| time to drain (server start → last backlog result queryable) | {drained.TotalSeconds:F1} s ({backlog / drained.TotalSeconds:N0}/s; healthy after {healthy.TotalSeconds:F1} s) |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| lost / duplicated (by result_id) | {lost:N0} / {duplicated:N0} |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| CPU during the drain | server {drainServerCpu:F1} s ({drainServerCpu * 1e6 / Math.Max(1, count):F0} µs a result), broker {drainBrokerCpu:F1} s |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| server peak RSS | {peak.PeakBytes / 1048576.0:0} MiB sampled, VmHWM {peak.HighWaterBytes / 1048576.0:0} MiB |"));
+        Console.WriteLine(latencies.Count == 0
+            ? "| live results during the drain | none became queryable |"
+            : string.Create(CultureInfo.InvariantCulture, $"| live results during the drain, publish → queryable | n {latencies.Count}, p50 {IngestionBenchmark.Percentile(latencies, 0.5):F0} ms, p99 {IngestionBenchmark.Percentile(latencies, 0.99):F0} ms, max {latencies.Max():F0} ms |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"load average now {Load.Average()}; settings: {string.Join(", ", extra.Where(e => e.Key.StartsWith("DOTNET_", StringComparison.Ordinal) || e.Key.Contains("MaxBatchSize", StringComparison.Ordinal) || e.Key.Contains("Gzip", StringComparison.Ordinal)).Select(e => e.Key + "=" + e.Value).DefaultIfEmpty("the server's runtimeconfig"))}"));
+        var complaints = server.Output.Split('\n').Where(l => l.Contains("warn", StringComparison.OrdinalIgnoreCase) || l.Contains("fail", StringComparison.OrdinalIgnoreCase)).ToList();
+        if (complaints.Count > 0)
+        {
+            Console.WriteLine($"The server logged {complaints.Count} warnings or errors; the last:\n" + string.Join("\n", complaints.TakeLast(10)));
+        }
+
+        var notices = broker.Output.Split('\n').Where(l => l.Contains("drop", StringComparison.OrdinalIgnoreCase)).ToList();
+        if (notices.Count > 0)
+        {
+            Console.WriteLine("The broker dropped messages: " + string.Join(" | ", notices.Take(5)));
+        }
+    }
+
+    // Result i of the backlog: probe i % probes, its k-th result 7.5 minutes before the previous one (the two links
+    // alternate, each on a 15-minute schedule), so none trips the measurement-time limit. The result id encodes i.
+    private static (string ProbeId, byte[] Payload) Backlog(string[] probes, int i, DateTimeOffset origin)
+    {
+        var k = i / probes.Length;
+        var result = SampleResults.Create(probes[i % probes.Length], k, origin.AddMinutes(-7.5 * k), IdOf(i));
+        return (result.ProbeId, SampleResults.ToJson(result));
+    }
+
+    private static Guid IdOf(int i)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        bytes.Clear();
+        BitConverter.TryWriteBytes(bytes, i);
+        bytes[15] = 0xd7;
+        return new Guid(bytes);
+    }
+
+    private static async Task<long> CountAsync(InfluxProbe reader, string prefix, CancellationToken ct)
+    {
+        var rows = await reader.RowsAsync($"SELECT count(result_id) FROM speedtest WHERE probe =~ /^{prefix}-/", ct);
+        return rows.Count == 0 ? 0 : rows[0]["count"].GetInt64();
+    }
+
+    private static async Task<long> DistinctAsync(InfluxProbe reader, string prefix, CancellationToken ct)
+    {
+        var rows = await reader.RowsAsync($"SELECT count(distinct(result_id)) FROM speedtest WHERE probe =~ /^{prefix}-/", ct);
+        return rows.Count == 0 ? 0 : rows[0]["count"].GetInt64();
+    }
+
+    private static async Task<TimeSpan> PublishBacklogAsync(int port, int count, Func<int, (string ProbeId, byte[] Payload)> make, CancellationToken ct)
+    {
+        const int connections = 4;
+        const int window = 500;
+        var clients = new List<IMqttClient>();
+        for (var c = 0; c < connections; c++)
+        {
+            var client = new MqttClientFactory().CreateMqttClient();
+            await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
+                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithClientId($"bench-backlog-{c}").Build(), ct);
+            clients.Add(client);
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        await Task.WhenAll(clients.Select((client, c) => Task.Run(
+            async () =>
+            {
+                for (var start = c * window; start < count; start += connections * window)
+                {
+                    var end = Math.Min(start + window, count);
+                    await Task.WhenAll(Enumerable.Range(start, end - start).Select(i =>
+                    {
+                        var (probe, payload) = make(i);
+                        return StreamPublisher.PublishOneAsync(client, probe, payload, ct);
+                    }));
+                }
+            },
+            ct)));
+        stopwatch.Stop();
+        foreach (var client in clients)
+        {
+            await client.DisconnectAsync(cancellationToken: ct);
+            client.Dispose();
+        }
+
+        return stopwatch.Elapsed;
+    }
+
+    // Live probes publish at a steady rate until told to stop; each result's publish-to-queryable time (InfluxDB polled
+    // every 50 ms). Results published after the stop are not counted; the ones published before get 60 s to appear.
+    private static async Task<List<double>> LiveAsync(int port, InfluxProbe reader, string[] probes, int rate, CancellationToken stop, CancellationToken ct)
+    {
+        using var client = new MqttClientFactory().CreateMqttClient();
+        await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithClientId("bench-live").Build(), ct);
+        var sent = new ConcurrentDictionary<string, long>();
+        var seen = new ConcurrentDictionary<string, long>();
+        var clock = Stopwatch.StartNew();
+        var origin = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var publishing = true;
+        var polling = Task.Run(
+            async () =>
+            {
+                var deadline = TimeSpan.MaxValue;
+                while (clock.Elapsed < deadline && (publishing || seen.Count < sent.Count))
+                {
+                    var rows = await reader.RowsAsync($"SELECT result_id FROM speedtest WHERE probe =~ /^live-/", ct);
+                    var now = clock.ElapsedTicks;
+                    foreach (var row in rows)
+                    {
+                        seen.TryAdd(row["result_id"].GetString()!, now);
+                    }
+
+                    if (!publishing && deadline == TimeSpan.MaxValue)
+                    {
+                        deadline = clock.Elapsed + TimeSpan.FromSeconds(60);
+                    }
+
+                    await Task.Delay(50, ct);
+                }
+            },
+            ct);
+        for (var i = 0; !stop.IsCancellationRequested; i++)
+        {
+            var wait = TimeSpan.FromSeconds((double)i / rate) - clock.Elapsed;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, ct);
+            }
+
+            var probe = probes[i % probes.Length];
+            var k = i / probes.Length;
+            var result = SampleResults.Create(probe, k, origin.AddMinutes(-7.5 * k));
+            sent[result.ResultId] = clock.ElapsedTicks;
+            await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(Topics.Results(probe)).WithPayload(SampleResults.ToJson(result))
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), ct);
+        }
+
+        publishing = false;
+        await polling;
+        await client.DisconnectAsync(cancellationToken: ct);
+        return [.. seen.Where(s => sent.ContainsKey(s.Key)).Select(s => (s.Value - sent[s.Key]) * 1000.0 / Stopwatch.Frequency)];
+    }
+
+    /// <summary>The broker's latest $SYS values (anonymous subscriber on the benchmark's broker).</summary>
+    private sealed class SysCounters : IDisposable
+    {
+        private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
+        private readonly ConcurrentDictionary<string, string> _values = new(StringComparer.Ordinal);
+
+        public string this[string topic] => _values.TryGetValue(topic, out var value) ? value : "?";
+
+        public static async Task<SysCounters> StartAsync(int port, CancellationToken ct)
+        {
+            var counters = new SysCounters();
+            counters._client.ApplicationMessageReceivedAsync += e =>
+            {
+                counters._values[e.ApplicationMessage.Topic] = Encoding.UTF8.GetString(e.ApplicationMessage.Payload);
+                return Task.CompletedTask;
+            };
+            await counters._client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
+                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithClientId("bench-sys").Build(), ct);
+            await counters._client.SubscribeAsync("$SYS/broker/#", MqttQualityOfServiceLevel.AtMostOnce, ct);
+            return counters;
+        }
+
+        public void Dispose() => _client.Dispose();
+    }
+}

@@ -1,0 +1,87 @@
+using System.Globalization;
+
+namespace HaTangSo.Telemetry.Benchmarks;
+
+/// <summary>What the kernel says about the machine and the processes of a benchmark (/proc).</summary>
+internal static class Load
+{
+    /// <summary>The 1, 5 and 15 minute load averages.</summary>
+    public static string Average() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+
+    /// <summary>The process whose command line contains <paramref name="argument"/> (0 if none).</summary>
+    public static int ProcessOf(string argument) =>
+        Directory.GetDirectories("/proc").Select(d => Path.GetFileName(d)).Where(n => n.All(char.IsDigit)).Select(int.Parse)
+            .FirstOrDefault(pid =>
+            {
+                try
+                {
+                    return File.ReadAllText($"/proc/{pid}/cmdline").Contains(argument, StringComparison.Ordinal);
+                }
+                catch (IOException)
+                {
+                    return false;
+                }
+            });
+
+    /// <summary>utime + stime of /proc/{pid}/stat, in seconds (USER_HZ = 100).</summary>
+    public static double CpuSeconds(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+}
+
+/// <summary>Samples a process's resident memory every 250 ms; also reads the kernel's high-water mark.</summary>
+internal sealed class PeakMemory
+{
+    private readonly int _pid;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _sampling;
+
+    public PeakMemory(int pid)
+    {
+        _pid = pid;
+        _sampling = Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                PeakBytes = Math.Max(PeakBytes, Read(_pid, "VmRSS:"));
+                await Task.Delay(250).ConfigureAwait(false);
+            }
+        });
+    }
+
+    public long PeakBytes { get; private set; }
+
+    public long HighWaterBytes { get; private set; }
+
+    public void Stop()
+    {
+        _stop.Cancel();
+        _sampling.Wait();
+        HighWaterBytes = Read(_pid, "VmHWM:");
+        _stop.Dispose();
+    }
+
+    /// <summary>A size line of /proc/{pid}/status (VmRSS:, VmHWM:), in bytes; 0 once the process is gone.</summary>
+    public static long Read(int pid, string key)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+}
