@@ -1,0 +1,30 @@
+using HaTangSo.Telemetry.Contracts.Releases;
+using Microsoft.Extensions.Options;
+
+namespace HaTangSo.Telemetry.Server.Releases;
+
+/// <summary>Wires signed probe releases: the options, the store and the download endpoints.</summary>
+internal static class ReleasesExtensions
+{
+    public static IHostApplicationBuilder AddReleases(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptionsWithValidateOnStart<ReleaseOptions>().BindConfiguration(ReleaseOptions.SectionName);
+        builder.Services.AddSingleton<IValidateOptions<ReleaseOptions>, ReleaseOptionsValidator>();
+        builder.Services.AddSingleton<ReleaseStore>();
+        return builder;
+    }
+
+    public static WebApplication MapReleases(this WebApplication app)
+    {
+        app.MapProbeReleases();
+        var store = app.Services.GetRequiredService<ReleaseStore>();
+        if (app.Services.GetRequiredService<IOptions<ReleaseOptions>>().Value.Directory is { } directory)
+        {
+            var offered = ProbeArchitectures.All
+                .Select(a => $"{a.Name()} {store.Latest(a)?.Text ?? "none"}");
+            app.Logger.ReleasesOffered(directory, string.Join(", ", offered));
+        }
+
+        return app;
+    }
+}
