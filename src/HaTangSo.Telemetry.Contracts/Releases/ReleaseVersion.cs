@@ -65,6 +65,10 @@ public sealed partial record ReleaseVersion : IComparable<ReleaseVersion>
         return true;
     }
 
+    /// <summary>Parses a version known to be valid (a constant, a test); throws <see cref="FormatException"/> otherwise.</summary>
+    public static ReleaseVersion Parse(string text) =>
+        TryParse(text, allowBuildMetadata: false, out var version) ? version! : throw new FormatException($"'{text}' is not a Semantic Version");
+
     /// <inheritdoc />
     public int CompareTo(ReleaseVersion? other)
     {
