@@ -54,6 +54,12 @@ public static class ReleaseManifestParser
             return Refuse(ManifestRefusal.Size, $"the manifest has {bytes.Length} bytes (1 to {ReleaseManifest.MaxManifestBytes})");
         }
 
+        // JsonDocument checks UTF-8 only when a string is read; check it all first, so a bad byte is NotJson, not an exception.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            return Refuse(ManifestRefusal.NotJson, "the manifest is not valid UTF-8");
+        }
+
         var values = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         try
         {

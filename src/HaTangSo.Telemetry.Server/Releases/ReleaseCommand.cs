@@ -33,8 +33,9 @@ internal static class ReleaseCommand
             }
 
             var (privatePem, publicPem) = ReleaseSignature.CreateKeyPair();
-            WriteNew(privateFile.FullName, privatePem, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            WriteNew(publicFile.FullName, publicPem, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            // A final newline, so that `cat old.pem new.pem` makes a valid file of two keys for a rotation.
+            WriteNew(privateFile.FullName, privatePem + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            WriteNew(publicFile.FullName, publicPem + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
             Console.WriteLine($"Wrote {privateFile.FullName} (private, 0600) and {publicFile.FullName} (public).");
             return 0;
         });
