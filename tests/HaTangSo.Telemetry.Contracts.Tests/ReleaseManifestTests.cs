@@ -129,6 +129,14 @@ public sealed class ReleaseManifestTests
     }
 
     [Fact]
+    public void LoadPrivateKey_PublicKeyGiven_Refused()
+    {
+        var (_, publicPem) = ReleaseSignature.CreateKeyPair();
+
+        Assert.Throws<CryptographicException>(() => ReleaseSignature.LoadPrivateKey(publicPem));
+    }
+
+    [Fact]
     public void LoadPublicKeys_NotAKey_Refused()
     {
         Assert.Throws<CryptographicException>(() => ReleaseSignature.LoadPublicKeys("hello"));

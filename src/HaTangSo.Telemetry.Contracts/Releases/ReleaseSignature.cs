@@ -62,6 +62,8 @@ public static class ReleaseSignature
         {
             key.ImportFromPem(pem);
             RequireP256(key);
+            // ImportFromPem takes a public key too; signing would then fail deep in OpenSSL. Ask for the private part now.
+            _ = key.ExportParameters(includePrivateParameters: true);
             return key;
         }
         catch (Exception ex) when (ex is ArgumentException or CryptographicException)
