@@ -14,17 +14,21 @@ internal static class ReleasesExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Maps the release endpoints only when <c>Releases:Directory</c> is set: a server that offers no releases has no
+    /// anonymous route beyond health and metrics.
+    /// </summary>
     public static WebApplication MapReleases(this WebApplication app)
     {
-        app.MapProbeReleases();
-        var store = app.Services.GetRequiredService<ReleaseStore>();
-        if (app.Services.GetRequiredService<IOptions<ReleaseOptions>>().Value.Directory is { } directory)
+        if (app.Services.GetRequiredService<IOptions<ReleaseOptions>>().Value.Directory is not { } directory)
         {
-            var offered = ProbeArchitectures.All
-                .Select(a => $"{a.Name()} {store.Latest(a)?.Text ?? "none"}");
-            app.Logger.ReleasesOffered(directory, string.Join(", ", offered));
+            return app;
         }
 
+        app.MapProbeReleases();
+        var store = app.Services.GetRequiredService<ReleaseStore>();
+        var offered = ProbeArchitectures.All.Select(a => $"{a.Name()} {store.Latest(a)?.Text ?? "none"}");
+        app.Logger.ReleasesOffered(directory, string.Join(", ", offered));
         return app;
     }
 }
