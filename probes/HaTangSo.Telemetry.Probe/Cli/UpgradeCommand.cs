@@ -22,12 +22,13 @@ internal static class UpgradeCommand
     public static Command Create()
     {
         var config = RunCommand.ConfigOption();
-        var manifestUrl = new Option<Uri>("--manifest-url") { Description = "URL of the release's manifest.json (its .sig and hts-probe sit beside it)" };
+        // A string, parsed here: System.CommandLine's Uri conversion is not available in the Native AOT binary.
+        var manifestUrl = new Option<string>("--manifest-url") { Description = "URL of the release's manifest.json (its .sig and hts-probe sit beside it)" };
         var version = new Option<string>("--release-version") { Description = "Version to install from upgrade.releasesUrl (default: the latest)" };
         var allowDowngrade = new Option<bool>("--allow-downgrade") { Description = "Install even if the release is not newer than the running version" };
         var command = new Command("upgrade", "Install a signed probe release: verify, swap, then restart the service to run the trial")
         {
-            config, manifestUrl, version, allowDowngrade, Status(config),
+            config, manifestUrl, version, allowDowngrade, Status(),
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -41,14 +42,20 @@ internal static class UpgradeCommand
             }
 
             UpgradeOrder order;
-            if (parse.GetValue(manifestUrl) is { } url)
+            if (parse.GetValue(manifestUrl) is { } text)
             {
+                if (!Uri.TryCreate(text, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+                {
+                    Console.Error.WriteLine("--manifest-url must be an absolute http(s) URL");
+                    return 2;
+                }
+
                 order = new UpgradeOrder(url, parse.GetValue(allowDowngrade));
             }
             else if (settings.Upgrade!.ReleasesUrl is { } releases && ProbeArchitectures.Current() is { } arch)
             {
                 ReleaseVersion? wanted = null;
-                if (parse.GetValue(version) is { } text && !ReleaseVersion.TryParse(text, allowBuildMetadata: false, out wanted))
+                if (parse.GetValue(version) is { } versionText && !ReleaseVersion.TryParse(versionText, allowBuildMetadata: false, out wanted))
                 {
                     Console.Error.WriteLine("--release-version must be a Semantic Version (0.2.0)");
                     return 2;
@@ -75,9 +82,10 @@ internal static class UpgradeCommand
         return command;
     }
 
-    private static Command Status(Option<string> config)
+    private static Command Status()
     {
-        var command = new Command("status", "Show the running version and the last upgrade (trial, confirmed, rolled back)");
+        var config = RunCommand.ConfigOption();
+        var command = new Command("status", "Show the running version and the last upgrade (trial, confirmed, rolled back)") { config };
         command.SetAction(parse =>
         {
             var settings = ProbeConfigLoader.Load(parse.GetValue(config)!);
