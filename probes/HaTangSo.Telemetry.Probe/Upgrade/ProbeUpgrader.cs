@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using HaTangSo.Telemetry.Contracts.Releases;
 using Microsoft.Extensions.Logging;
 
@@ -46,7 +47,17 @@ internal sealed class ProbeUpgrader(
 
         var keys = ReleaseSignature.LoadPublicKeys(File.ReadAllText(keyFile));
         // Redirects are followed (latest -> a version) but never from https to http (HttpClient's rule).
-        var client = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(30), MaxAutomaticRedirections = 3 })
+        var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(30), MaxAutomaticRedirections = 3 };
+        if (upgrade.CaFile is not null)
+        {
+            // The province's own CA, as for the broker: trusted for this client only, instead of the system's.
+            // A provincial CA publishes no revocation list; the signature, not TLS, decides what is installed.
+            var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+            policy.CustomTrustStore.Add(X509CertificateLoader.LoadCertificateFromFile(upgrade.CaFile));
+            handler.SslOptions.CertificateChainPolicy = policy;
+        }
+
+        var client = new HttpClient(handler)
         {
             // A 20 MB binary over a weak 1 Mb/s mobile link takes under 3 minutes; the rest is margin.
             Timeout = TimeSpan.FromMinutes(15),
@@ -111,8 +122,10 @@ internal sealed class ProbeUpgrader(
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException && !cancellationToken.IsCancellationRequested)
             {
                 var result = ex is HttpRequestException or TaskCanceledException ? UpgradeResult.DownloadFailed : UpgradeResult.InstallFailed;
-                logger.UpgradeFailed(ex, result, ex.Message);
-                return new UpgradeOutcome(result, ex.Message, running);
+                // "The SSL connection could not be established" says little; the inner exception says why.
+                var detail = ex.InnerException is { } inner ? $"{ex.Message}: {inner.Message}" : ex.Message;
+                logger.UpgradeFailed(ex, result, detail);
+                return new UpgradeOutcome(result, detail, running);
             }
             catch (UnauthorizedAccessException ex)
             {

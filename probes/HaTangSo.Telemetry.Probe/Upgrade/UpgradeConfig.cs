@@ -21,6 +21,12 @@ internal sealed class UpgradeConfig
     /// </summary>
     public string? ReleasesUrl { get; set; }
 
+    /// <summary>
+    /// PEM file of the CA that signed the release server's HTTPS certificate (often the same file as <c>broker.caFile</c>);
+    /// null trusts the system's CAs. Only the transport: what is installed is decided by the signature.
+    /// </summary>
+    public string? CaFile { get; set; }
+
     /// <summary>The installed binary that an upgrade replaces; default: the running binary (<c>/opt/hts-probe/hts-probe</c>).</summary>
     public string? BinaryPath { get; set; }
 
@@ -69,6 +75,11 @@ internal static class UpgradeConfigRules
         if (config.ReleasesUrl is not null && !(Uri.TryCreate(config.ReleasesUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"))
         {
             errors.Add("upgrade.releasesUrl: must be an http(s) URL (https in production)");
+        }
+
+        if (config.CaFile is not null && !File.Exists(config.CaFile))
+        {
+            errors.Add($"upgrade.caFile: file {config.CaFile} not found");
         }
 
         if (config.BinaryPath is not null && !Path.IsPathFullyQualified(config.BinaryPath))

@@ -22,4 +22,7 @@ internal static partial class UpgradeLog
 
     [LoggerMessage(5685, LogLevel.Warning, "Directory {Directory} could not be flushed to disk after the swap ({Reason}); the swap stands")]
     public static partial void DirectoryNotSynced(this ILogger logger, string directory, string reason);
+
+    [LoggerMessage(5686, LogLevel.Warning, "Started with the trial of {Version} still pending: the unit's ExecStartPre=/opt/hts-probe/hts-probe-trial.sh did not run (install it, see probes/README.md); upgrades wait until it does")]
+    public static partial void TrialNotRun(this ILogger logger, string version);
 }

@@ -13,7 +13,17 @@ internal static class UpgradeReport
     /// <summary>Logs the last upgrade (event 5684) once at start-up, so the journal shows a confirm or a rollback.</summary>
     public static void LogLast(ILogger logger, ProbeConfig config)
     {
-        if (Last(config) is { } state)
+        if (Last(config) is not { } state)
+        {
+            return;
+        }
+
+        if (state.State == UpgradeStateKind.Trial)
+        {
+            // The trial script runs before every start; a trial still pending here means the unit lacks it.
+            logger.TrialNotRun(state.To);
+        }
+        else
         {
             logger.LastUpgrade(state.State, state.From, state.To, state.At, state.Detail);
         }

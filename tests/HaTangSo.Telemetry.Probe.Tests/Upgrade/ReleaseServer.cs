@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using HaTangSo.Telemetry.Contracts.Releases;
 using HaTangSo.Telemetry.Server.Releases;
 using HaTangSo.Telemetry.Testing;
@@ -31,18 +32,27 @@ public sealed class ReleaseServer : IAsyncDisposable
     /// <summary><c>http://127.0.0.1:{port}/probe-releases/</c>.</summary>
     public Uri ReleasesUrl { get; }
 
-    public static async Task<ReleaseServer> StartAsync(string directory, CancellationToken cancellationToken)
+    /// <summary>Starts the endpoints over HTTP, or over HTTPS with <paramref name="certificate"/>.</summary>
+    public static async Task<ReleaseServer> StartAsync(string directory, CancellationToken cancellationToken, X509Certificate2? certificate = null)
     {
         var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port, l =>
+        {
+            if (certificate is not null)
+            {
+                l.UseHttps(certificate);
+            }
+        }));
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.Services.Configure<ReleaseOptions>(o => o.Directory = directory);
         builder.Services.AddSingleton<ReleaseStore>();
         var app = builder.Build();
         app.MapProbeReleases();
         await app.StartAsync(cancellationToken);
-        return new ReleaseServer(app, directory, new Uri($"http://127.0.0.1:{port}{ReleasesApi.Prefix}/"));
+        var scheme = certificate is null ? "http" : "https";
+        return new ReleaseServer(app, directory, new Uri($"{scheme}://127.0.0.1:{port}{ReleasesApi.Prefix}/"));
     }
 
     /// <summary>The manifest URL of a release.</summary>
