@@ -73,10 +73,18 @@ internal static class ReleaseCommand
 
             using (key)
             {
-                var release = new ReleaseSigner(key, TimeProvider.System);
-                var outcome = await release.SignAsync(parse.GetValue(binary)!.FullName, arch, parsed!, parse.GetValue(output)!.FullName, cancellationToken);
-                Console.WriteLine(outcome);
-                return outcome.StartsWith("Signed", StringComparison.Ordinal) ? 0 : 1;
+                try
+                {
+                    var release = new ReleaseSigner(key, TimeProvider.System);
+                    var outcome = await release.SignAsync(parse.GetValue(binary)!.FullName, arch, parsed!, parse.GetValue(output)!.FullName, cancellationToken);
+                    Console.WriteLine(outcome);
+                    return outcome.StartsWith("Signed", StringComparison.Ordinal) ? 0 : 1;
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    Console.Error.WriteLine(ex.Message);
+                    return 1;
+                }
             }
         });
         return command;
@@ -90,10 +98,18 @@ internal static class ReleaseCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var dir = parse.GetValue(directory)!.FullName;
-            var keys = ReleaseSignature.LoadPublicKeys(await File.ReadAllTextAsync(parse.GetValue(publicKey)!.FullName, cancellationToken));
-            var problem = await ReleaseSigner.VerifyDirectoryAsync(dir, keys, cancellationToken);
-            Console.WriteLine(problem ?? $"{dir}: signature, manifest and binary check out.");
-            return problem is null ? 0 : 1;
+            try
+            {
+                var keys = ReleaseSignature.LoadPublicKeys(await File.ReadAllTextAsync(parse.GetValue(publicKey)!.FullName, cancellationToken));
+                var problem = await ReleaseSigner.VerifyDirectoryAsync(dir, keys, cancellationToken);
+                Console.WriteLine(problem is null ? $"{dir}: signature, manifest and binary check out." : $"{dir}: {problem}");
+                return problem is null ? 0 : 1;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
+            {
+                Console.Error.WriteLine(ex.Message);
+                return 1;
+            }
         });
         return command;
     }

@@ -8,11 +8,14 @@ namespace HaTangSo.Telemetry.Probe.Tests.Upgrade;
 /// </summary>
 public static class FakeProbeBinary
 {
+    /// <summary>A self-test exit code that makes the fake hang instead (until the trial's time limit kills it).</summary>
+    public const int Hangs = -1;
+
     public static string Script(string version, int selfTestExit) => $"""
         #!/bin/sh
         # fake hts-probe {version}
         case "$1" in
-          self-test) echo "fake self-test of {version}: exit {selfTestExit}"; exit {selfTestExit} ;;
+          self-test) {(selfTestExit == Hangs ? "exec sleep 600" : $"echo \"fake self-test of {version}: exit {selfTestExit}\"; exit {selfTestExit}")} ;;
           version) echo "{version}" ;;
         esac
         exit 0

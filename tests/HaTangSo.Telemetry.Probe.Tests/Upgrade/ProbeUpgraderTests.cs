@@ -100,6 +100,36 @@ public sealed class ProbeUpgraderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UpgradeAsync_SelfTestHangs_TrialStopsItAndRollsBack()
+    {
+        await PublishAsync("0.2.0", selfTestExit: FakeProbeBinary.Hangs);
+        Assert.Equal(UpgradeResult.Swapped, (await Upgrader().UpgradeAsync(new UpgradeOrder(_server.Manifest(ProbeArchitecture.LinuxX64, "0.2.0")), Ct)).Result);
+
+        var trial = await RunTrialAsync(trialSeconds: 2);
+
+        Assert.Equal(0, trial.Exit);
+        var state = UpgradeStateFile.Read(Paths.StateDirectory)!;
+        Assert.Equal(UpgradeStateKind.RolledBack, state.State);
+        Assert.Contains("exit 124", state.Detail, StringComparison.Ordinal); // timeout(1)'s code
+        Assert.Equal("0.1.0", await FakeProbeBinary.VersionAsync(Binary, Ct));
+    }
+
+    [Fact]
+    public async Task UpgradeAsync_SelfTestFailsAndThePreviousBinaryIsGone_RollbackFailedRecorded()
+    {
+        await PublishAsync("0.2.0", selfTestExit: 1);
+        Assert.Equal(UpgradeResult.Swapped, (await Upgrader().UpgradeAsync(new UpgradeOrder(_server.Manifest(ProbeArchitecture.LinuxX64, "0.2.0")), Ct)).Result);
+        File.Delete(Paths.Previous);
+
+        var trial = await RunTrialAsync();
+
+        Assert.Equal(0, trial.Exit);
+        Assert.Equal(UpgradeStateKind.RollbackFailed, UpgradeStateFile.Read(Paths.StateDirectory)!.State);
+        Assert.Equal("0.2.0", await FakeProbeBinary.VersionAsync(Binary, Ct));
+        Assert.Equal(["hts-probe"], Directory.GetFiles(Path.Combine(_root, "opt")).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task UpgradeAsync_TamperedBinary_RefusedAndNothingSwapped()
     {
         await PublishAsync("0.2.0", selfTestExit: 0);
@@ -199,12 +229,12 @@ public sealed class ProbeUpgraderTests : IAsyncLifetime
     }
 
     /// <summary>What systemd does on the restart: ExecStartPre= runs the trial script.</summary>
-    private Task<(int Exit, string Output)> RunTrialAsync() => FakeProbeBinary.RunAsync("/bin/sh", [TrialScript()], new Dictionary<string, string>
+    private Task<(int Exit, string Output)> RunTrialAsync(int trialSeconds = 300) => FakeProbeBinary.RunAsync("/bin/sh", [TrialScript()], new Dictionary<string, string>
     {
         ["HTS_PROBE_BINARY"] = Binary,
         ["HTS_PROBE_CONFIG"] = Path.Combine(_root, "probe.json"),
         ["HTS_PROBE_UPGRADE_STATE"] = Paths.StateDirectory,
-        ["HTS_PROBE_TRIAL_SECONDS"] = "300",
+        ["HTS_PROBE_TRIAL_SECONDS"] = trialSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
     }, Ct);
 
     private static string TrialScript()
