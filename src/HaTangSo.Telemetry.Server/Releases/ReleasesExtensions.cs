@@ -16,19 +16,23 @@ internal static class ReleasesExtensions
 
     /// <summary>
     /// Maps the release endpoints only when <c>Releases:Directory</c> is set: a server that offers no releases has no
-    /// anonymous route beyond health and metrics.
+    /// anonymous route beyond health and metrics. The raw setting decides here; its validation runs at start
+    /// (ValidateOnStart), where a bad value is reported naming the key rather than thrown from the mapping.
     /// </summary>
     public static WebApplication MapReleases(this WebApplication app)
     {
-        if (app.Services.GetRequiredService<IOptions<ReleaseOptions>>().Value.Directory is not { } directory)
+        if (string.IsNullOrEmpty(app.Configuration[ReleaseOptions.SectionName + ":" + nameof(ReleaseOptions.Directory)]))
         {
             return app;
         }
 
         app.MapProbeReleases();
-        var store = app.Services.GetRequiredService<ReleaseStore>();
-        var offered = ProbeArchitectures.All.Select(a => $"{a.Name()} {store.Latest(a)?.Text ?? "none"}");
-        app.Logger.ReleasesOffered(directory, string.Join(", ", offered));
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var store = app.Services.GetRequiredService<ReleaseStore>();
+            var directory = app.Services.GetRequiredService<IOptions<ReleaseOptions>>().Value.Directory!;
+            app.Logger.ReleasesOffered(directory, string.Join(", ", ProbeArchitectures.All.Select(a => $"{a.Name()} {store.Latest(a)?.Text ?? "none"}")));
+        });
         return app;
     }
 }
