@@ -8,6 +8,7 @@ var root = new RootCommand("hts-probe: measures a commune office's fixed and mob
     MeasureCommand.Create(),
     SelfTestCommand.Create(),
     QueueCommand.Create(),
+    UpgradeCommand.Create(),
 };
 try
 {

@@ -4,6 +4,7 @@ using HaTangSo.Telemetry.Server.Ingestion;
 using HaTangSo.Telemetry.Server.Jobs;
 using HaTangSo.Telemetry.Server.Provisioning;
 using HaTangSo.Telemetry.Server.Registry;
+using HaTangSo.Telemetry.Server.Releases;
 using HaTangSo.Telemetry.Server.Resilience;
 
 namespace HaTangSo.Telemetry.Server;
@@ -23,6 +24,7 @@ internal static class ServerApp
         builder.AddIngestion();
         builder.AddJobs();
         builder.AddApi();
+        builder.AddReleases();
         return builder;
     }
 
@@ -32,6 +34,7 @@ internal static class ServerApp
         app.MapServerDiagnostics();
         app.MapApi();
         app.MapJobs();
+        app.MapReleases();
         return app;
     }
 }

@@ -41,6 +41,9 @@ internal sealed class ProbeConfig
 
     /// <summary>How the tests run (streams, durations, UDP).</summary>
     public TestConfig Test { get; set; } = new();
+
+    /// <summary>Signed upgrades (the enrolled release key); null refuses every upgrade.</summary>
+    public Upgrade.UpgradeConfig? Upgrade { get; set; }
 }
 
 /// <summary>The MQTT broker and the probe's identity on it.</summary>

@@ -118,6 +118,7 @@ internal static class ProbeConfigLoader
             Require(link.Modem is null || link.Access == AccessKind.Mobile, key + ".modem", "only a mobile link has a modem");
         }
 
+        Upgrade.UpgradeConfigRules.Validate(config.Upgrade, errors);
         return errors;
     }
 
