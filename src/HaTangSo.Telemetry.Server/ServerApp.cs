@@ -21,6 +21,7 @@ internal static class ServerApp
         builder.AddProvisioning();
         builder.AddInflux();
         builder.AddIngestion();
+        Fleet.FleetExtensions.AddFleet(builder);
         builder.AddJobs();
         builder.AddApi();
         return builder;

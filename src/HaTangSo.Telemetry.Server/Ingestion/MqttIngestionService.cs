@@ -18,6 +18,7 @@ namespace HaTangSo.Telemetry.Server.Ingestion;
 internal sealed class MqttIngestionService(
     IngestionQueue queue,
     MqttConnectionState state,
+    Fleet.ServerMqttClient shared,
     IngestionMetrics metrics,
     ResiliencePipelineProvider<Dependency> pipelines,
     TimeProvider timeProvider,
@@ -46,6 +47,7 @@ internal sealed class MqttIngestionService(
         client.DisconnectedAsync += e =>
         {
             state.SetDisconnected();
+            shared.SetDisconnected();
             if (e.ClientWasConnected)
             {
                 logger.MqttDisconnected(e.Reason.ToString(), e.Exception?.Message);
@@ -116,6 +118,7 @@ internal sealed class MqttIngestionService(
             }
 
             state.SetConnected();
+            shared.SetConnected(client);
             logger.MqttConnected(settings.Host, settings.Port, result.IsSessionPresent);
         }
         catch (InvalidOperationException ex)
