@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using HaTangSo.Telemetry.Contracts;
+using HaTangSo.Telemetry.Contracts.Fleet;
 using HaTangSo.Telemetry.Probe.Configuration;
 using HaTangSo.Telemetry.Probe.Diagnostics;
 using HaTangSo.Telemetry.Probe.Fleet;
@@ -19,7 +20,7 @@ namespace HaTangSo.Telemetry.Probe.Agent;
 /// when a new configuration is applied the wait is cut short and the schedule rebuilt, without a restart.
 /// </summary>
 internal sealed class ProbeAgent(
-    ProbeConfig config, ActiveConfig active, ResultQueue queue, ResultPublisher publisher, ProbeStatus status,
+    ProbeConfig config, ActiveConfig active, CommandInbox commands, ResultQueue queue, ResultPublisher publisher, ProbeStatus status,
     LinkActivity activity, ILogger logger, TimeProvider time, RadioReader? radio = null)
 {
     private static readonly TimeSpan s_busyWindow = TimeSpan.FromSeconds(1);
@@ -34,10 +35,16 @@ internal sealed class ProbeAgent(
         {
             var changed = active.Changed;
             var current = active.Plan;
+            while (commands.TryTake(out var command))
+            {
+                await RunCommandAsync(command, current, cancellationToken);
+            }
+
+            var interrupt = Task.WhenAny(changed, commands.Available);
             if (current is null)
             {
                 logger.WaitingForConfig(config.ProbeId!);
-                await changed.WaitAsync(cancellationToken);
+                await interrupt.WaitAsync(cancellationToken);
                 continue;
             }
 
@@ -50,7 +57,7 @@ internal sealed class ProbeAgent(
 
             var (index, at) = schedule!.Next();
             var wait = at - time.GetUtcNow();
-            if (wait > TimeSpan.Zero && !await WaitAsync(wait, changed, cancellationToken))
+            if (wait > TimeSpan.Zero && !await WaitAsync(wait, interrupt, cancellationToken))
             {
                 continue;
             }
@@ -68,6 +75,42 @@ internal sealed class ProbeAgent(
             }
 
             schedule.Done(index, time.GetUtcNow());
+        }
+    }
+
+    /// <summary>
+    /// Runs a measure-now command between two scheduled tests — never beside one, so it cannot overlap a running test of
+    /// the same link — with the configuration in force; its results carry the command id.
+    /// </summary>
+    private async Task RunCommandAsync(AcceptedCommand command, MeasurementPlan? plan, CancellationToken cancellationToken)
+    {
+        if (command.ExpiresAt <= time.GetUtcNow())
+        {
+            commands.Acknowledge(command.CommandId, CommandStates.Expired, "expired before the probe was free to run it");
+            publisher.Notify();
+            return;
+        }
+
+        if (plan is null)
+        {
+            commands.Acknowledge(command.CommandId, CommandStates.Failed, "no measurement configuration names a server yet");
+            publisher.Notify();
+            return;
+        }
+
+        foreach (var link in config.Links!.Where(l => command.Link is null || l.Name == command.Link))
+        {
+            try
+            {
+                var result = await TestLinkAsync(link, plan, cancellationToken);
+                Enqueue(result with { CommandId = command.CommandId });
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                logger.Unexpected(ex, "command " + command.CommandId);
+                commands.Acknowledge(command.CommandId, CommandStates.Failed, $"link {link.Name}: {ex.Message}");
+                publisher.Notify();
+            }
         }
     }
 

@@ -32,10 +32,12 @@ internal static class RunCommand
             var logger = loggers.CreateLogger("HaTangSo.Telemetry.Probe");
             var time = TimeProvider.System;
             using var queue = ResultQueue.Open(settings.QueuePath, settings.QueueCapacity);
-            var active = new ActiveConfig(settings.ProbeId!, MeasurementPlan.FromLocal(settings), Path.GetDirectoryName(Path.GetFullPath(settings.QueuePath)), logger);
+            var directory = Path.GetDirectoryName(Path.GetFullPath(settings.QueuePath));
+            var active = new ActiveConfig(settings.ProbeId!, MeasurementPlan.FromLocal(settings), directory, logger);
+            var commands = new CommandInbox(settings.ProbeId!, settings.Links!.Select(l => l.Name!), directory, time, logger);
             var status = new ProbeStatus(settings.ProbeId!, [.. settings.Links!.Select(l => l.ToLinkInfo())]) { Config = active };
-            using var publisher = new ResultPublisher(settings, queue, status, logger, time, active);
-            var agent = new ProbeAgent(settings, active, queue, publisher, status, new LinkActivity(time), logger, time,
+            using var publisher = new ResultPublisher(settings, queue, status, logger, time, active, commands);
+            var agent = new ProbeAgent(settings, active, commands, queue, publisher, status, new LinkActivity(time), logger, time,
                 new RadioReader(new ProcessRunner(), logger, RadioReader.DefaultTimeout));
             logger.Started(settings.ProbeId!, ResultFactory.AgentVersion, settings.Links!.Count, (int)(active.Plan?.Schedule.TotalMinutes ?? 0), queue.Depth, queue.Evicted);
 

@@ -56,6 +56,15 @@ internal static partial class Log
     [LoggerMessage(5654, LogLevel.Warning, "Broker refused the subscription to {Topic}: {Reason}")]
     public static partial void SubscriptionRefused(this ILogger logger, string topic, string reason);
 
+    [LoggerMessage(5655, LogLevel.Warning, "Command not usable: {Reason}")]
+    public static partial void CommandUnreadable(this ILogger logger, string reason);
+
+    [LoggerMessage(5656, LogLevel.Information, "Command {CommandId} already received: not run again")]
+    public static partial void CommandRepeated(this ILogger logger, Guid commandId);
+
+    [LoggerMessage(5657, LogLevel.Information, "Command {CommandId}: {State} {Reason}")]
+    public static partial void CommandAcknowledged(this ILogger logger, Guid commandId, string state, string reason);
+
     [LoggerMessage(5020, LogLevel.Error, "Unexpected error in {Component}; continuing")]
     public static partial void Unexpected(this ILogger logger, Exception exception, string component);
 }

@@ -17,7 +17,8 @@ namespace HaTangSo.Telemetry.Probe.Publishing;
 /// Reconnects with backoff for as long as it takes (a Polly pipeline), and keeps the retained status message fresh.
 /// </summary>
 internal sealed class ResultPublisher(
-    ProbeConfig config, ResultQueue queue, ProbeStatus status, ILogger logger, TimeProvider time, Fleet.ActiveConfig? active = null) : IDisposable
+    ProbeConfig config, ResultQueue queue, ProbeStatus status, ILogger logger, TimeProvider time,
+    Fleet.ActiveConfig? active = null, Fleet.CommandInbox? commands = null) : IDisposable
 {
     /// <summary>Results published at once (each awaits its own PUBACK), so a slow link still drains quickly.</summary>
     private const int Window = 32;
@@ -152,6 +153,7 @@ internal sealed class ResultPublisher(
         var nextStatus = time.GetUtcNow() + statusInterval;
         while (client.IsConnected)
         {
+            await PublishAcksAsync(client, cancellationToken);
             var batch = queue.NextBatch(Window);
             if (batch.Count > 0)
             {
@@ -226,6 +228,7 @@ internal sealed class ResultPublisher(
 
         var options = new MqttClientSubscribeOptionsBuilder()
             .WithTopicFilter(Topics.Config(_probeId), MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithTopicFilter(Topics.Commands(_probeId), MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce)
             .Build();
         var answer = await client.SubscribeAsync(options, cancellationToken);
         foreach (var item in answer.Items.Where(i => (int)i.ResultCode > 2))
@@ -234,9 +237,16 @@ internal sealed class ResultPublisher(
         }
     }
 
-    /// <summary>A message from the server: a configuration to offer (an empty retained message is a deletion: ignored).</summary>
+    /// <summary>A message from the server: a configuration to offer (an empty retained message is a deletion: ignored), or a command.</summary>
     private void Receive(string topic, System.Buffers.ReadOnlySequence<byte> payload)
     {
+        if (commands is not null && topic == Topics.Commands(_probeId))
+        {
+            commands.Offer(payload.Length > 4096 ? new byte[4097] : System.Buffers.BuffersExtensions.ToArray(payload));
+            Notify();
+            return;
+        }
+
         if (active is not null && topic == Topics.Config(_probeId) && !payload.IsEmpty)
         {
             var outcome = active.Offer(payload.Length > Fleet.ActiveConfig.MaxBytes ? new byte[Fleet.ActiveConfig.MaxBytes + 1] : System.Buffers.BuffersExtensions.ToArray(payload));
@@ -244,6 +254,21 @@ internal sealed class ResultPublisher(
             {
                 status.MarkChanged();
                 Notify();
+            }
+        }
+    }
+
+    /// <summary>Command acknowledgements (QoS 1, not retained); one the broker does not take waits for the next round.</summary>
+    private async Task PublishAcksAsync(IMqttClient client, CancellationToken cancellationToken)
+    {
+        while (commands is not null && commands.TryTakeAck(out var ack))
+        {
+            var payload = JsonSerializer.SerializeToUtf8Bytes(ack, ContractsJsonContext.Default.CommandAck);
+            var answer = await client.PublishAsync(MqttConnection.Message(Topics.Acks(_probeId), payload), cancellationToken);
+            if (answer.ReasonCode is not (MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers))
+            {
+                commands.Requeue(ack);
+                return;
             }
         }
     }

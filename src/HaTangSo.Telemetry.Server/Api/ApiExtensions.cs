@@ -56,6 +56,7 @@ internal static class ApiExtensions
         var api = app.MapGroup(string.Empty).WithMetadata(new ApiBodyLimit()).ValidateRequests();
         api.MapProbesApi();
         api.MapFleetConfigApi();
+        api.MapCommandsApi();
         api.MapQuarantineApi();
         api.MapServersApi();
         api.MapTargetsApi();

@@ -14,7 +14,7 @@ namespace HaTangSo.Telemetry.Server.Fleet;
 /// retained copy may have been lost, or changed by another instance). A revoked probe's retained copy is cleared.
 /// </summary>
 internal sealed class ConfigPublisher(
-    FleetConfigStore store, ServerMqttClient broker, ILogger<ConfigPublisher> logger) : BackgroundService
+    FleetConfigStore store, CommandStore commands, ServerMqttClient broker, TimeProvider time, ILogger<ConfigPublisher> logger) : BackgroundService
 {
     private static readonly TimeSpan s_poll = TimeSpan.FromSeconds(10);
     private readonly SemaphoreSlim _wake = new(0);
@@ -43,6 +43,8 @@ internal sealed class ConfigPublisher(
                 {
                     reconciled = generation;
                 }
+
+                await PublishCommandsAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -130,6 +132,49 @@ internal sealed class ConfigPublisher(
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Commands not yet on the broker: QoS 1, not retained (a command is for now, not for whoever subscribes later), with
+    /// the MQTT 5 message expiry interval (3.3.2.3.3) set to what is left of its validity, so a broker holding it for an
+    /// offline probe drops it when it expires.
+    /// </summary>
+    private async Task PublishCommandsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var command in await commands.UnpublishedAsync(cancellationToken))
+        {
+            var left = command.ExpiresAt - time.GetUtcNow();
+            if (left < TimeSpan.FromSeconds(1) || broker.Current is not { } client)
+            {
+                continue;
+            }
+
+            var payload = JsonSerializer.SerializeToUtf8Bytes(new CommandMessage
+            {
+                CommandId = command.CommandId,
+                ProbeId = command.ProbeId,
+                Kind = command.Kind,
+                Link = command.Link,
+                IssuedAt = command.CreatedAt,
+                ExpiresAt = command.ExpiresAt,
+            }, ContractsJsonContext.Default.CommandMessage);
+            var message = new MqttApplicationMessageBuilder()
+                .WithTopic(Topics.Commands(command.ProbeId))
+                .WithPayload(payload)
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithMessageExpiryInterval((uint)Math.Ceiling(left.TotalSeconds))
+                .WithContentType("application/json")
+                .Build();
+            var answer = await client.PublishAsync(message, cancellationToken);
+            if (answer.ReasonCode is not (MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers))
+            {
+                logger.PublishFailed($"{Topics.Commands(command.ProbeId)}: {answer.ReasonCode} {answer.ReasonString}");
+                return;
+            }
+
+            await commands.MarkPublishedAsync(command.CommandId, cancellationToken);
+            logger.CommandState(command.CommandId, command.ProbeId, "published");
+        }
     }
 
     public override void Dispose()

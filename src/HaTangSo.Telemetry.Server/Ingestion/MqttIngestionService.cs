@@ -19,6 +19,7 @@ internal sealed class MqttIngestionService(
     IngestionQueue queue,
     MqttConnectionState state,
     Fleet.ServerMqttClient shared,
+    Fleet.AckService acks,
     IngestionMetrics metrics,
     ResiliencePipelineProvider<Dependency> pipelines,
     TimeProvider timeProvider,
@@ -32,6 +33,13 @@ internal sealed class MqttIngestionService(
         var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         client.ApplicationMessageReceivedAsync += e =>
         {
+            if (e.ApplicationMessage.Topic.EndsWith("/acks", StringComparison.Ordinal))
+            {
+                // A command acknowledgement (issue 15.2): recorded on its own path, acknowledged to the broker at once.
+                acks.Post(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray());
+                return Task.CompletedTask;
+            }
+
             e.AutoAcknowledge = false;
             var generation = state.Generation;
             var args = e;
@@ -110,6 +118,7 @@ internal sealed class MqttIngestionService(
             var subscribe = new MqttClientSubscribeOptionsBuilder()
                 .WithTopicFilter(Topics.ResultsSharedSubscription, MqttQualityOfServiceLevel.AtLeastOnce)
                 .WithTopicFilter(Topics.StatusSubscription, MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithTopicFilter(Topics.AcksSubscription, MqttQualityOfServiceLevel.AtLeastOnce)
                 .Build();
             var subscribed = await client.SubscribeAsync(subscribe, cancellationToken);
             foreach (var item in subscribed.Items.Where(i => (int)i.ResultCode > 2))

@@ -63,6 +63,28 @@ public sealed class FleetConfigTests(PostgresFixture postgres, InfluxDbFixture i
         Assert.Contains(rows[0]["status"].GetString(), new[] { "ok", "partial" });
         Assert.Equal("\"" + defaults.GetProperty("version").GetInt64() + "\"", etag);
 
+        // Measure now (issue 15.2): the command is created with the server's id, reaches the running probe, and its
+        // result lands carrying the id; the API answers done with that result.
+        var before = await stack.Influx.ResultIdsAsync(ct);
+        using var measure = await stack.Server.Http.PostAsJsonAsync("/api/probes/fleet-a/measure", new { link = "fixed" }, ct);
+        Assert.True(measure.StatusCode == HttpStatusCode.Accepted, await measure.Content.ReadAsStringAsync(ct));
+        var command = await measure.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(ct);
+        Assert.Equal("queued", command.Text("state"));
+        var commandId = command.Text("commandId")!;
+        Assert.Equal(7, Guid.Parse(commandId).Version);
+        var done = await WaitForCommandAsync(stack, "fleet-a", commandId, "done", ct);
+        var resultId = done.GetProperty("resultIds")[0].GetString()!;
+        Assert.DoesNotContain(resultId, before);
+        var stored = await stack.Influx.ResultIdsAsync(ct);
+        Assert.Contains(resultId, stored);
+
+        // A link the probe does not have is refused at the API, naming the field.
+        using (var noLink = await stack.Server.Http.PostAsJsonAsync("/api/probes/fleet-a/measure", new { link = "satellite" }, ct))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, noLink.StatusCode);
+            Assert.Contains("link", await noLink.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        }
+
         // A broken configuration published on the probe's topic (a faulty server or a forger with the right to publish
         // there) is refused: the status says why, the probe keeps the last good version.
         await stack.DynsecAsync(ct, "createRole", "fleet-forger");
@@ -192,6 +214,23 @@ public sealed class FleetConfigTests(PostgresFixture postgres, InfluxDbFixture i
         Assert.Contains(Topics.Config("fleet-iso-a"), received);
         Assert.DoesNotContain(Topics.Config("fleet-iso-b"), received);
 
+        // A result claiming B's command is quarantined, not counted for B.
+        using var measureB = await stack.Server.Http.PostAsJsonAsync("/api/probes/fleet-iso-b/measure", new { }, ct);
+        var commandB = Guid.Parse((await measureB.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(ct)).Text("commandId")!);
+        var claim = SampleResults.Create("fleet-iso-a", 0, DateTimeOffset.UtcNow.AddMinutes(-1)) with { CommandId = commandB };
+        var published = await probeA.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(Topics.Results("fleet-iso-a"))
+            .WithPayload(SampleResults.ToJson(claim)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), ct);
+        Assert.Equal(MqttClientPublishReasonCode.Success, published.ReasonCode);
+        var rows = await QuarantineRows.WaitAsync(
+            stack.Settings.PostgresConnectionString, r => r.Any(q => q.ResultId == claim.ResultId), TimeSpan.FromSeconds(120), () => stack.Server.Output, ct);
+        Assert.Equal("foreign_command", rows.Single(q => q.ResultId == claim.ResultId).Kind);
+        var (stateB, _) = await stack.GetAsync($"/api/probes/fleet-iso-b/commands/{commandB}", ct);
+        Assert.Empty(stateB.GetProperty("resultIds").EnumerateArray());
+        using (var notB = await stack.Server.Http.GetAsync($"/api/probes/fleet-iso-a/commands/{commandB}", ct))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, notB.StatusCode);
+        }
+
         // It cannot publish a configuration or a command, not even to itself (MQTTnet closes after a refused PUBACK: one client each).
         foreach (var topic in new[] { Topics.Config("fleet-iso-a"), Topics.Commands("fleet-iso-a"), Topics.Config("fleet-iso-b"), Topics.Acks("fleet-iso-b") })
         {
@@ -200,6 +239,22 @@ public sealed class FleetConfigTests(PostgresFixture postgres, InfluxDbFixture i
             var answer = await writer.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload("{}"u8.ToArray())
                 .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), ct);
             Assert.True(answer.ReasonCode == MqttClientPublishReasonCode.NotAuthorized, $"{topic}: {answer.ReasonCode}");
+        }
+    }
+
+    private static async Task<System.Text.Json.JsonElement> WaitForCommandAsync(SecureStack stack, string probeId, string commandId, string state, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(180);
+        while (true)
+        {
+            var (command, _) = await stack.GetAsync($"/api/probes/{probeId}/commands/{commandId}", ct);
+            if (command.Text("state") == state)
+            {
+                return command;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for command {commandId} to be {state}; last: {command}\n{stack.Server.Output}");
+            await Task.Delay(500, ct);
         }
     }
 
