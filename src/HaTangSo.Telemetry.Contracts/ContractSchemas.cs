@@ -9,6 +9,9 @@ public static class ContractSchemas
     /// <summary>File name of the status schema.</summary>
     public const string StatusFileName = "hts.status.v1.schema.json";
 
+    /// <summary>File name of the measurement configuration schema (issue 15.1).</summary>
+    public const string ConfigFileName = "hts.config.v1.schema.json";
+
     /// <summary>Reads an embedded schema by file name.</summary>
     public static string Read(string fileName)
     {

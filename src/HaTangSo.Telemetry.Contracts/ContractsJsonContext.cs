@@ -15,6 +15,9 @@ namespace HaTangSo.Telemetry.Contracts;
     RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(ResultMessage))]
 [JsonSerializable(typeof(StatusMessage))]
+[JsonSerializable(typeof(Fleet.MeasurementConfig))]
+[JsonSerializable(typeof(Fleet.CommandMessage))]
+[JsonSerializable(typeof(Fleet.CommandAck))]
 public sealed partial class ContractsJsonContext : JsonSerializerContext
 {
     /// <summary>Options for pretty output (the probe's <c>measure --json</c>).</summary>

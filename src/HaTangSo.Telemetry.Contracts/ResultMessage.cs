@@ -68,6 +68,12 @@ public sealed record ResultMessage
     /// test. Absent when the probe has no such facts (fixed link, no modem configured, ModemManager not answering).
     /// </summary>
     public RadioInfo? Radio { get; init; }
+
+    /// <summary>
+    /// The command (<c>measure</c>, issue 15.2) this result answers; absent for a scheduled test. The server accepts it
+    /// only when the command was issued to this probe.
+    /// </summary>
+    public Guid? CommandId { get; init; }
 }
 
 /// <summary>The CPU load on the probe's box while it measured (<see cref="ResultMessage.Cpu"/>).</summary>

@@ -38,6 +38,15 @@ public sealed record StatusMessage
 
     /// <summary>The probe's last error, if any.</summary>
     public string? LastError { get; init; }
+
+    /// <summary>
+    /// Version of the measurement configuration the probe runs (<c>hts.config.v1</c> from the registry); 0 while it runs
+    /// the measurement keys of its local <c>probe.json</c>; absent from probes older than issue 15.
+    /// </summary>
+    public long? ConfigVersion { get; init; }
+
+    /// <summary>Why the last configuration received was refused (it kept <see cref="ConfigVersion"/>); absent when the last one was applied.</summary>
+    public string? ConfigError { get; init; }
 }
 
 /// <summary>Values of <see cref="StatusMessage.State"/>.</summary>

@@ -23,6 +23,18 @@ public static partial class Topics
     /// <summary>The topic a probe publishes its status on (QoS 1, retained; the last will marks it offline).</summary>
     public static string Status(string probeId) => ProbesPrefix + probeId + "/status";
 
+    /// <summary>The probe's measurement configuration (server → probe, QoS 1, retained): the probe may read only its own.</summary>
+    public static string Config(string probeId) => ProbesPrefix + probeId + "/config";
+
+    /// <summary>Commands to the probe (server → probe, QoS 1, not retained, expiring): the probe may read only its own.</summary>
+    public static string Commands(string probeId) => ProbesPrefix + probeId + "/commands";
+
+    /// <summary>The probe's acknowledgements of commands (probe → server, QoS 1, not retained).</summary>
+    public static string Acks(string probeId) => ProbesPrefix + probeId + "/acks";
+
+    /// <summary>What every server instance subscribes to for acknowledgements (not shared: the update is idempotent).</summary>
+    public const string AcksSubscription = ProbesPrefix + "+/acks";
+
     /// <summary>Whether <paramref name="probeId"/> is a valid probe id (<c>^[a-z0-9][a-z0-9-]{2,63}$</c>).</summary>
     public static bool IsValidProbeId(string? probeId) => probeId is not null && ProbeIdRegex().IsMatch(probeId);
 

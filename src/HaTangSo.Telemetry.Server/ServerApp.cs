@@ -22,6 +22,7 @@ internal static class ServerApp
         builder.AddProvisioning();
         builder.AddInflux();
         builder.AddIngestion();
+        Fleet.FleetExtensions.AddFleet(builder);
         builder.AddJobs();
         builder.AddApi();
         builder.AddReleases();

@@ -103,7 +103,11 @@ public sealed class ProbeConfigLoaderTests
 
         Assert.Contains("links: at least one link", error.Message, StringComparison.Ordinal);
         Assert.Contains("broker.host", error.Message, StringComparison.Ordinal);
-        Assert.Contains("server.url", error.Message, StringComparison.Ordinal);
+
+        // Issue 15.1: without a server block the probe waits for the registry's configuration; a server block needs its URL.
+        Assert.DoesNotContain("server.url", error.Message, StringComparison.Ordinal);
+        var noUrl = Assert.Throws<ProbeConfigException>(() => ProbeConfigLoader.Parse("""{ "probeId": "abc", "server": {}, "links": [] }""", "x"));
+        Assert.Contains("server.url", noUrl.Message, StringComparison.Ordinal);
     }
 
     internal static string RepositoryRoot()

@@ -1,8 +1,10 @@
 using System.Net;
 using System.Text.Json;
 using HaTangSo.Telemetry.Contracts;
+using HaTangSo.Telemetry.Contracts.Fleet;
 using HaTangSo.Telemetry.Probe.Configuration;
 using HaTangSo.Telemetry.Probe.Diagnostics;
+using HaTangSo.Telemetry.Probe.Fleet;
 using HaTangSo.Telemetry.Probe.Measurement;
 using HaTangSo.Telemetry.Probe.Publishing;
 using HaTangSo.Telemetry.Probe.Queue;
@@ -14,36 +16,55 @@ namespace HaTangSo.Telemetry.Probe.Agent;
 /// <summary>
 /// The scheduled part of the probe: tests each link on its schedule, one link at a time (two tests at once
 /// would share the box's CPU and the server's bandwidth), skips a busy link, and commits every result to the
-/// durable queue before the publisher sees it.
+/// durable queue before the publisher sees it. The schedule and test parameters come from <see cref="ActiveConfig"/>:
+/// when a new configuration is applied the wait is cut short and the schedule rebuilt, without a restart.
 /// </summary>
 internal sealed class ProbeAgent(
-    ProbeConfig config, ResultQueue queue, ResultPublisher publisher, ProbeStatus status,
+    ProbeConfig config, ActiveConfig active, CommandInbox commands, ResultQueue queue, ResultPublisher publisher, ProbeStatus status,
     LinkActivity activity, ILogger logger, TimeProvider time, RadioReader? radio = null)
 {
     private static readonly TimeSpan s_busyWindow = TimeSpan.FromSeconds(1);
-    private readonly LinkMeasurer _measurer = new(config.ToSettings(), time);
-    private readonly Uri _server = new(config.Server!.Url!);
-
-    /// <summary>The server id written in results: configured, or the URL's host.</summary>
-    public string ServerId => config.Server!.Id ?? _server.Host;
 
     /// <summary>Runs the schedule until cancelled.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var links = config.Links!;
-        var schedule = new Schedule(links.Count, TimeSpan.FromMinutes(config.ScheduleMinutes), time.GetUtcNow(), Random.Shared);
+        MeasurementPlan? plan = null;
+        Schedule? schedule = null;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var (index, at) = schedule.Next();
-            var wait = at - time.GetUtcNow();
-            if (wait > TimeSpan.Zero)
+            var changed = active.Changed;
+            var current = active.Plan;
+            while (commands.TryTake(out var command))
             {
-                await Task.Delay(wait, time, cancellationToken);
+                await RunCommandAsync(command, current, cancellationToken);
+            }
+
+            var interrupt = Task.WhenAny(changed, commands.Available);
+            if (current is null)
+            {
+                logger.WaitingForConfig(config.ProbeId!);
+                await interrupt.WaitAsync(cancellationToken);
+                continue;
+            }
+
+            if (!ReferenceEquals(current, plan))
+            {
+                // A new configuration: a new schedule from now (its offsets drawn again when it randomises them).
+                plan = current;
+                schedule = new Schedule(links.Count, plan.Schedule, time.GetUtcNow(), plan.RandomizeOffset ? Random.Shared : null);
+            }
+
+            var (index, at) = schedule!.Next();
+            var wait = at - time.GetUtcNow();
+            if (wait > TimeSpan.Zero && !await WaitAsync(wait, interrupt, cancellationToken))
+            {
+                continue;
             }
 
             try
             {
-                var result = await TestLinkAsync(links[index], cancellationToken);
+                var result = await TestLinkAsync(links[index], plan, cancellationToken);
                 Enqueue(result);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -57,27 +78,75 @@ internal sealed class ProbeAgent(
         }
     }
 
-    /// <summary>Tests one link now: skipped when busy, otherwise measured.</summary>
-    public async Task<ResultMessage> TestLinkAsync(LinkConfig link, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs a measure-now command between two scheduled tests — never beside one, so it cannot overlap a running test of
+    /// the same link — with the configuration in force; its results carry the command id.
+    /// </summary>
+    private async Task RunCommandAsync(AcceptedCommand command, MeasurementPlan? plan, CancellationToken cancellationToken)
+    {
+        if (command.ExpiresAt <= time.GetUtcNow())
+        {
+            commands.Acknowledge(command.CommandId, CommandStates.Expired, "expired before the probe was free to run it");
+            publisher.Notify();
+            return;
+        }
+
+        if (plan is null)
+        {
+            commands.Acknowledge(command.CommandId, CommandStates.Failed, "no measurement configuration names a server yet");
+            publisher.Notify();
+            return;
+        }
+
+        foreach (var link in config.Links!.Where(l => command.Link is null || l.Name == command.Link))
+        {
+            try
+            {
+                var result = await TestLinkAsync(link, plan, cancellationToken);
+                Enqueue(result with { CommandId = command.CommandId });
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                logger.Unexpected(ex, "command " + command.CommandId);
+                commands.Acknowledge(command.CommandId, CommandStates.Failed, $"link {link.Name}: {ex.Message}");
+                publisher.Notify();
+            }
+        }
+    }
+
+    /// <summary>Waits for <paramref name="wait"/>; false when <paramref name="interrupt"/> completed first.</summary>
+    private async Task<bool> WaitAsync(TimeSpan wait, Task interrupt, CancellationToken cancellationToken)
+    {
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var delay = Task.Delay(wait, time, cancel.Token);
+        var first = await Task.WhenAny(delay, interrupt);
+        await cancel.CancelAsync();
+        await delay.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        cancellationToken.ThrowIfCancellationRequested();
+        return first == delay;
+    }
+
+    /// <summary>Tests one link now with <paramref name="plan"/>: skipped when busy, otherwise measured.</summary>
+    public async Task<ResultMessage> TestLinkAsync(LinkConfig link, MeasurementPlan plan, CancellationToken cancellationToken)
     {
         var info = link.ToLinkInfo();
         var source = link.Bind is null ? null : IPAddress.Parse(link.Bind);
         var networkInterface = link.Interface ?? (source is null ? null : LinkActivity.InterfaceOf(source));
-        if (config.BusyThresholdMbps > 0 && networkInterface is not null)
+        if (plan.BusyThresholdMbps > 0 && networkInterface is not null)
         {
             var mbps = await activity.MbpsAsync(networkInterface, s_busyWindow, cancellationToken);
-            if (mbps > config.BusyThresholdMbps)
+            if (mbps > plan.BusyThresholdMbps)
             {
-                var reason = FormattableString.Invariant($"link busy: {mbps:0.0} Mb/s of other traffic on {networkInterface} (threshold {config.BusyThresholdMbps:0.0} Mb/s)");
+                var reason = FormattableString.Invariant($"link busy: {mbps:0.0} Mb/s of other traffic on {networkInterface} (threshold {plan.BusyThresholdMbps:0.0} Mb/s)");
                 logger.Skipped(info.Name, reason);
-                return ResultFactory.Skipped(config.ProbeId!, info, ServerId, time.GetUtcNow(), reason);
+                return ResultFactory.Skipped(config.ProbeId!, info, plan.ServerId, time.GetUtcNow(), reason);
             }
         }
 
         // The radio just before and just after the test: a 5G modem that fell back to LTE on the way is caught.
         var modem = info.Access == AccessKind.Mobile ? link.Modem : null;
         var before = modem is null || radio is null ? null : await radio.ReadAsync(modem, info.Name, cancellationToken);
-        var outcome = await _measurer.MeasureAsync(_server, source, progress: null, cancellationToken);
+        var outcome = await new LinkMeasurer(plan.Settings, time).MeasureAsync(plan.Server, source, progress: null, cancellationToken);
         var after = modem is null || radio is null ? null : await radio.ReadAsync(modem, info.Name, cancellationToken);
         foreach (var error in outcome.Errors)
         {
@@ -85,7 +154,7 @@ internal sealed class ProbeAgent(
         }
 
         logger.Measured(info.Name, outcome.Status, outcome.DownloadMbps, outcome.UploadMbps, outcome.LatencyMs);
-        return ResultFactory.FromOutcome(config.ProbeId!, info, ServerId, outcome) with { Radio = RadioFacts.Combine(before, after) };
+        return ResultFactory.FromOutcome(config.ProbeId!, info, plan.ServerId, outcome) with { Radio = RadioFacts.Combine(before, after) };
     }
 
     /// <summary>Commits the result to the queue (the point after which it survives anything) and wakes the publisher.</summary>

@@ -9,15 +9,22 @@ internal sealed class Schedule
     private readonly TimeSpan _interval;
     private readonly DateTimeOffset[] _due;
 
-    public Schedule(int links, TimeSpan interval, DateTimeOffset now, Random random)
+    /// <param name="links">How many links.</param>
+    /// <param name="interval">Between two tests of a link.</param>
+    /// <param name="now">The start.</param>
+    /// <param name="random">Draws each link's offset in the interval; null: every link is due at <paramref name="now"/>.</param>
+    public Schedule(int links, TimeSpan interval, DateTimeOffset now, Random? random)
     {
         _interval = interval;
         _due = new DateTimeOffset[links];
         for (var i = 0; i < links; i++)
         {
-            _due[i] = now + TimeSpan.FromTicks((long)(random.NextDouble() * interval.Ticks));
+            _due[i] = now + TimeSpan.FromTicks((long)((random?.NextDouble() ?? 0) * interval.Ticks));
         }
     }
+
+    /// <summary>The interval this schedule keeps.</summary>
+    public TimeSpan Interval => _interval;
 
     /// <summary>The link due first and when.</summary>
     public (int Link, DateTimeOffset At) Next()

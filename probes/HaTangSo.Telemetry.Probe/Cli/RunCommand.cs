@@ -2,6 +2,7 @@ using System.CommandLine;
 using HaTangSo.Telemetry.Probe.Agent;
 using HaTangSo.Telemetry.Probe.Configuration;
 using HaTangSo.Telemetry.Probe.Diagnostics;
+using HaTangSo.Telemetry.Probe.Fleet;
 using HaTangSo.Telemetry.Probe.Measurement;
 using HaTangSo.Telemetry.Probe.Publishing;
 using HaTangSo.Telemetry.Probe.Queue;
@@ -31,11 +32,14 @@ internal static class RunCommand
             var logger = loggers.CreateLogger("HaTangSo.Telemetry.Probe");
             var time = TimeProvider.System;
             using var queue = ResultQueue.Open(settings.QueuePath, settings.QueueCapacity);
-            var status = new ProbeStatus(settings.ProbeId!, [.. settings.Links!.Select(l => l.ToLinkInfo())]);
-            using var publisher = new ResultPublisher(settings, queue, status, logger, time);
-            var agent = new ProbeAgent(settings, queue, publisher, status, new LinkActivity(time), logger, time,
+            var directory = Path.GetDirectoryName(Path.GetFullPath(settings.QueuePath));
+            var active = new ActiveConfig(settings.ProbeId!, MeasurementPlan.FromLocal(settings), directory, logger);
+            var commands = new CommandInbox(settings.ProbeId!, settings.Links!.Select(l => l.Name!), directory, time, logger);
+            var status = new ProbeStatus(settings.ProbeId!, [.. settings.Links!.Select(l => l.ToLinkInfo())]) { Config = active };
+            using var publisher = new ResultPublisher(settings, queue, status, logger, time, active, commands);
+            var agent = new ProbeAgent(settings, active, commands, queue, publisher, status, new LinkActivity(time), logger, time,
                 new RadioReader(new ProcessRunner(), logger, RadioReader.DefaultTimeout));
-            logger.Started(settings.ProbeId!, ResultFactory.AgentVersion, settings.Links!.Count, settings.ScheduleMinutes, queue.Depth, queue.Evicted);
+            logger.Started(settings.ProbeId!, ResultFactory.AgentVersion, settings.Links!.Count, (int)(active.Plan?.Schedule.TotalMinutes ?? 0), queue.Depth, queue.Evicted);
 
             var publishing = publisher.RunAsync(cancellationToken);
             if (!parse.GetValue(publishOnly))

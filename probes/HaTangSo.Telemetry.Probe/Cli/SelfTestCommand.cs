@@ -56,10 +56,22 @@ internal static class SelfTestCommand
             }
 
             await CheckBrokerAsync(config, Report, cancellationToken);
-            var server = new Uri(config.Server!.Url!);
-            foreach (var link in config.Links!)
+
+            // The configuration the service measures with: the registry's persisted one, else the local file's keys.
+            var plan = new Fleet.ActiveConfig(
+                config.ProbeId!, Fleet.MeasurementPlan.FromLocal(config), Path.GetDirectoryName(Path.GetFullPath(config.QueuePath)),
+                Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).Plan;
+            if (plan is null)
             {
-                await CheckLinkAsync(config, server, link, Report, cancellationToken);
+                Report(false, "measurement configuration", "none names a server yet: the service waits for the registry's (hts/v1/probes/{id}/config)");
+            }
+            else
+            {
+                Report(true, "measurement configuration", $"version {plan.Version}{(plan.Version == 0 ? " (probe.json)" : " (registry)")}: every {plan.Schedule.TotalMinutes:0} min against {plan.ServerId}");
+                foreach (var link in config.Links!)
+                {
+                    await CheckLinkAsync(plan, link, Report, cancellationToken);
+                }
             }
 
             Console.WriteLine(failures == 0 ? "All checks passed." : $"{failures} check(s) failed.");
@@ -74,8 +86,11 @@ internal static class SelfTestCommand
         var options = MqttConnection.Options(config.ProbeId!, broker, DateTimeOffset.UtcNow);
         // The broker binds the probe's login to its own client id (any other is refused), so the check uses it, with
         // no will. A running service is disconnected for a moment and reconnects by itself; its results wait in its
-        // local queue meanwhile (the probe keeps no broker session).
+        // local queue meanwhile; commands queued for its session in that moment are lost (and expire at the server).
         options.ClientId = config.ProbeId;
+        // Not the service's persistent session: this client would take (and acknowledge) commands queued for it.
+        options.CleanSession = true;
+        options.SessionExpiryInterval = 0;
         options.WillTopic = null;
         options.WillPayload = null;
         using var client = new MqttClientFactory().CreateMqttClient();
@@ -102,8 +117,9 @@ internal static class SelfTestCommand
     }
 
     private static async Task CheckLinkAsync(
-        ProbeConfig config, Uri server, LinkConfig link, Action<bool, string, string> report, CancellationToken cancellationToken)
+        Fleet.MeasurementPlan plan, LinkConfig link, Action<bool, string, string> report, CancellationToken cancellationToken)
     {
+        var server = plan.Server;
         var what = $"link {link.Name}";
         IPAddress? source = link.Bind is null ? null : IPAddress.Parse(link.Bind);
         if (source is not null && LinkActivity.InterfaceOf(source) is null)
@@ -112,7 +128,7 @@ internal static class SelfTestCommand
             return;
         }
 
-        var settings = config.ToSettings() with { UdpPackets = 20, UdpWait = TimeSpan.FromSeconds(2) };
+        var settings = plan.Settings with { UdpPackets = 20, UdpWait = TimeSpan.FromSeconds(2) };
         try
         {
             var (address, dnsMs) = await LinkEndpoint.ResolveAsync(server, source, TimeProvider.System, cancellationToken);

@@ -4,7 +4,10 @@ namespace HaTangSo.Telemetry.Probe.Configuration;
 
 /// <summary>
 /// The probe's configuration file (JSON, by default <c>/etc/hts-probe/probe.json</c>). Keys are camelCase;
-/// every error found at start-up names the key (for example <c>links[1].bind</c>).
+/// every error found at start-up names the key (for example <c>links[1].bind</c>). Since issue 15.1 the measurement
+/// settings come from the server's registry (<c>hts/v1/probes/{id}/config</c>); the measurement keys here
+/// (<see cref="Server"/>, <see cref="ScheduleMinutes"/>, <see cref="BusyThresholdMbps"/>, <see cref="Test"/>) are the
+/// initial configuration (version 0), used until the first registry configuration arrives.
 /// </summary>
 internal sealed class ProbeConfig
 {
@@ -14,13 +17,13 @@ internal sealed class ProbeConfig
     /// <summary>The MQTT broker the results go to.</summary>
     public BrokerConfig? Broker { get; set; }
 
-    /// <summary>The speed-test server measured against.</summary>
+    /// <summary>The speed-test server of the initial configuration; null: wait for the registry's.</summary>
     public ServerConfig? Server { get; set; }
 
     /// <summary>The office's links (at least one), measured one after the other.</summary>
     public IReadOnlyList<LinkConfig>? Links { get; set; }
 
-    /// <summary>How often each link is measured, in minutes (1 to 1440; default 15).</summary>
+    /// <summary>Initial configuration: how often each link is measured, in minutes (1 to 1440; default 15).</summary>
     public int ScheduleMinutes { get; set; } = 15;
 
     /// <summary>Where the durable result queue lives (SQLite file).</summary>

@@ -78,7 +78,10 @@ internal static class ProbeConfigLoader
         Require(config.Broker?.StatusIntervalSeconds is null or (>= 10 and <= 86_400), "broker.statusIntervalSeconds", "must be 10-86400");
         Require(config.Broker?.PasswordFile is null || File.Exists(config.Broker.PasswordFile), "broker.passwordFile", $"file {config.Broker?.PasswordFile} not found");
         Require(config.Broker?.CaFile is null || File.Exists(config.Broker.CaFile), "broker.caFile", $"file {config.Broker?.CaFile} not found");
-        Require(Uri.TryCreate(config.Server?.Url, UriKind.Absolute, out var url) && url.Scheme is "http" or "https", "server.url", "required, an http(s) URL");
+        // The measurement keys (server, scheduleMinutes, test, busyThresholdMbps) are the initial configuration until the
+        // registry's arrives (issue 15.1); without a server the probe waits for the registry's.
+        Uri? url = null;
+        Require(config.Server is null || (Uri.TryCreate(config.Server.Url, UriKind.Absolute, out url) && url.Scheme is "http" or "https"), "server.url", "required in a server block, an http(s) URL");
         if (config.Server?.Id is not null || url is not null)
         {
             // Without server.id the URL's host is the id (ProbeAgent.ServerId).

@@ -41,6 +41,30 @@ internal static partial class Log
     [LoggerMessage(5601, LogLevel.Debug, "Link {Link}: no radio facts from mmcli {Arguments}: {Reason}")]
     public static partial void RadioUnreadable(this ILogger logger, string link, string arguments, string reason);
 
+    [LoggerMessage(5650, LogLevel.Information, "Measurement configuration version {Version} applied: every {Minutes} min against {Server}")]
+    public static partial void ConfigApplied(this ILogger logger, long version, int minutes, string server);
+
+    [LoggerMessage(5651, LogLevel.Warning, "Measurement configuration refused, keeping version {Version}: {Reason}")]
+    public static partial void ConfigRefused(this ILogger logger, long version, string reason);
+
+    [LoggerMessage(5652, LogLevel.Warning, "Persisted measurement configuration {Path} not used: {Reason}")]
+    public static partial void PersistedConfigUnusable(this ILogger logger, string path, string reason);
+
+    [LoggerMessage(5653, LogLevel.Warning, "No measurement configuration names a server yet: waiting for the registry's (hts/v1/probes/{ProbeId}/config)")]
+    public static partial void WaitingForConfig(this ILogger logger, string probeId);
+
+    [LoggerMessage(5654, LogLevel.Warning, "Broker refused the subscription to {Topic}: {Reason}")]
+    public static partial void SubscriptionRefused(this ILogger logger, string topic, string reason);
+
+    [LoggerMessage(5655, LogLevel.Warning, "Command not usable: {Reason}")]
+    public static partial void CommandUnreadable(this ILogger logger, string reason);
+
+    [LoggerMessage(5656, LogLevel.Information, "Command {CommandId} already received: not run again")]
+    public static partial void CommandRepeated(this ILogger logger, Guid commandId);
+
+    [LoggerMessage(5657, LogLevel.Information, "Command {CommandId}: {State} {Reason}")]
+    public static partial void CommandAcknowledged(this ILogger logger, Guid commandId, string state, string reason);
+
     [LoggerMessage(5020, LogLevel.Error, "Unexpected error in {Component}; continuing")]
     public static partial void Unexpected(this ILogger logger, Exception exception, string component);
 }

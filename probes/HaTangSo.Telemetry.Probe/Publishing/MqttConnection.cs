@@ -11,6 +11,9 @@ namespace HaTangSo.Telemetry.Probe.Publishing;
 /// <summary>Builds the probe's MQTT client options: MQTT 5, its own credentials, TLS, and the offline last will.</summary>
 internal static class MqttConnection
 {
+    /// <summary>How long the broker keeps the probe's session (and commands for it) while it is away: one day.</summary>
+    public const uint SessionExpirySeconds = 86_400;
+
     /// <summary>The connect options; the last will marks the probe offline (retained) if it vanishes.</summary>
     public static MqttClientOptions Options(string probeId, BrokerConfig broker, DateTimeOffset now)
     {
@@ -21,7 +24,10 @@ internal static class MqttConnection
             .WithTcpServer(broker.Host, broker.Port)
             .WithProtocolVersion(MqttProtocolVersion.V500)
             .WithClientId(probeId)
-            .WithCleanStart(true)
+            // A persistent session (MQTT 5, 3.1.2.4 and 3.1.2.11.2): commands published while the link was down wait at the
+            // broker (until their message expiry) instead of being lost.
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval(SessionExpirySeconds)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(60))
             .WithTimeout(TimeSpan.FromSeconds(20))
             .WithWillTopic(Topics.Status(probeId))

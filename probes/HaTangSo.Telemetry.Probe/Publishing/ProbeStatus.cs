@@ -8,6 +8,16 @@ internal sealed class ProbeStatus(string probeId, IReadOnlyList<LinkInfo> links)
     private readonly Lock _lock = new();
     private DateTimeOffset? _lastResultAt;
     private string? _lastError;
+    private int _changed;
+
+    /// <summary>The measurement configuration whose version and refusal the status reports (issue 15.1).</summary>
+    public Fleet.ActiveConfig? Config { get; set; }
+
+    /// <summary>Asks for a status publication before the next periodic one (a configuration applied or refused).</summary>
+    public void MarkChanged() => Interlocked.Exchange(ref _changed, 1);
+
+    /// <summary>True once after <see cref="MarkChanged"/>.</summary>
+    public bool TakeChanged() => Interlocked.Exchange(ref _changed, 0) == 1;
 
     /// <summary>Records a finished test (its error, if any, becomes the last error).</summary>
     public void ResultProduced(DateTimeOffset at, string? error)
@@ -44,6 +54,8 @@ internal sealed class ProbeStatus(string probeId, IReadOnlyList<LinkInfo> links)
                 QueueEvicted = queueEvicted,
                 LastResultAt = _lastResultAt,
                 LastError = _lastError is { Length: > ResultLimits.MaxErrorString } e ? e[..ResultLimits.MaxErrorString] : _lastError,
+                ConfigVersion = Config?.Plan?.Version,
+                ConfigError = Config?.Refusal,
             };
         }
     }

@@ -17,7 +17,8 @@ namespace HaTangSo.Telemetry.Probe.Publishing;
 /// Reconnects with backoff for as long as it takes (a Polly pipeline), and keeps the retained status message fresh.
 /// </summary>
 internal sealed class ResultPublisher(
-    ProbeConfig config, ResultQueue queue, ProbeStatus status, ILogger logger, TimeProvider time) : IDisposable
+    ProbeConfig config, ResultQueue queue, ProbeStatus status, ILogger logger, TimeProvider time,
+    Fleet.ActiveConfig? active = null, Fleet.CommandInbox? commands = null) : IDisposable
 {
     /// <summary>Results published at once (each awaits its own PUBACK), so a slow link still drains quickly.</summary>
     private const int Window = 32;
@@ -43,6 +44,11 @@ internal sealed class ResultPublisher(
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var client = new MqttClientFactory().CreateMqttClient();
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            Receive(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload);
+            return Task.CompletedTask;
+        };
         var reconnect = ReconnectPipeline(client);
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -128,6 +134,7 @@ internal sealed class ResultPublisher(
 
         var since = time.GetTimestamp();
         logger.Connected(_broker.Host!, _broker.Port, connected.IsSessionPresent, queue.Depth);
+        await SubscribeAsync(client, cancellationToken);
         await PublishStatusAsync(client, ProbeState.Online, cancellationToken);
         await DrainWhileConnectedAsync(client, cancellationToken);
         if (time.GetElapsedTime(since) < s_stableSession)
@@ -146,6 +153,7 @@ internal sealed class ResultPublisher(
         var nextStatus = time.GetUtcNow() + statusInterval;
         while (client.IsConnected)
         {
+            await PublishAcksAsync(client, cancellationToken);
             var batch = queue.NextBatch(Window);
             if (batch.Count > 0)
             {
@@ -158,7 +166,7 @@ internal sealed class ResultPublisher(
                 continue;
             }
 
-            if (time.GetUtcNow() >= nextStatus)
+            if (time.GetUtcNow() >= nextStatus || status.TakeChanged())
             {
                 await PublishStatusAsync(client, ProbeState.Online, cancellationToken);
                 nextStatus = time.GetUtcNow() + statusInterval;
@@ -204,6 +212,65 @@ internal sealed class ResultPublisher(
         }
 
         return published < batch.Count;
+    }
+
+    /// <summary>
+    /// Subscribes to the probe's own configuration (retained: the current one arrives at once) on every new connection;
+    /// the broker role allows exactly these topics. A refusal (a probe enrolled before issue 15 on a server not yet
+    /// upgraded) is logged and the probe carries on with the configuration it has.
+    /// </summary>
+    private async Task SubscribeAsync(IMqttClient client, CancellationToken cancellationToken)
+    {
+        if (active is null)
+        {
+            return;
+        }
+
+        var options = new MqttClientSubscribeOptionsBuilder()
+            .WithTopicFilter(Topics.Config(_probeId), MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithTopicFilter(Topics.Commands(_probeId), MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build();
+        var answer = await client.SubscribeAsync(options, cancellationToken);
+        foreach (var item in answer.Items.Where(i => (int)i.ResultCode > 2))
+        {
+            logger.SubscriptionRefused(item.TopicFilter.Topic, item.ResultCode.ToString());
+        }
+    }
+
+    /// <summary>A message from the server: a configuration to offer (an empty retained message is a deletion: ignored), or a command.</summary>
+    private void Receive(string topic, System.Buffers.ReadOnlySequence<byte> payload)
+    {
+        if (commands is not null && topic == Topics.Commands(_probeId))
+        {
+            commands.Offer(payload.Length > 4096 ? new byte[4097] : System.Buffers.BuffersExtensions.ToArray(payload));
+            Notify();
+            return;
+        }
+
+        if (active is not null && topic == Topics.Config(_probeId) && !payload.IsEmpty)
+        {
+            var outcome = active.Offer(payload.Length > Fleet.ActiveConfig.MaxBytes ? new byte[Fleet.ActiveConfig.MaxBytes + 1] : System.Buffers.BuffersExtensions.ToArray(payload));
+            if (outcome != Fleet.ConfigOutcome.Unchanged)
+            {
+                status.MarkChanged();
+                Notify();
+            }
+        }
+    }
+
+    /// <summary>Command acknowledgements (QoS 1, not retained); one the broker does not take waits for the next round.</summary>
+    private async Task PublishAcksAsync(IMqttClient client, CancellationToken cancellationToken)
+    {
+        while (commands is not null && commands.TryTakeAck(out var ack))
+        {
+            var payload = JsonSerializer.SerializeToUtf8Bytes(ack, ContractsJsonContext.Default.CommandAck);
+            var answer = await client.PublishAsync(MqttConnection.Message(Topics.Acks(_probeId), payload), cancellationToken);
+            if (answer.ReasonCode is not (MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers))
+            {
+                commands.Requeue(ack);
+                return;
+            }
+        }
     }
 
     private async Task PublishStatusAsync(IMqttClient client, string state, CancellationToken cancellationToken)

@@ -55,6 +55,8 @@ internal static class ApiExtensions
         // Every route of the API gets the same body size limit and the same validation step (RequestValidation).
         var api = app.MapGroup(string.Empty).WithMetadata(new ApiBodyLimit()).ValidateRequests();
         api.MapProbesApi();
+        api.MapFleetConfigApi();
+        api.MapCommandsApi();
         api.MapQuarantineApi();
         api.MapServersApi();
         api.MapTargetsApi();

@@ -145,7 +145,10 @@ internal static class ProbesApi
 /// <summary>The body of <c>PUT /api/probes/{id}</c> and <c>POST /api/probes/{id}/enrol</c>.</summary>
 /// <param name="CommuneCode">General Statistics Office code of the commune the probe sits in.</param>
 /// <param name="Description">Free text (<see cref="NameKind.Text"/>).</param>
-/// <param name="ScheduleMinutes">Test interval per link (default 15).</param>
+/// <param name="ScheduleMinutes">
+/// Test interval per link: when given, it is written as the probe's <c>scheduleMinutes</c> override in its measurement
+/// configuration (<c>PUT /api/probes/{id}/config</c> is the place for it; kept here for existing scripts).
+/// </param>
 /// <param name="Enabled">False revokes the probe (default true).</param>
 /// <param name="Links">The office's links.</param>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
@@ -193,7 +196,7 @@ public sealed record ProbeRequest(
         id,
         CommuneCode,
         Description,
-        TimeSpan.FromMinutes(ScheduleMinutes ?? 15),
+        ScheduleMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
         Enabled ?? true,
         [.. (Links ?? []).OfType<ProbeLinkRequest>().Select(l => l.ToLink())]);
 }

@@ -49,6 +49,9 @@ internal sealed class IngestionItem(ReceivedMessage message)
 
     public AcceptedStatus? Status { get; set; }
 
+    /// <summary>The command a result says it answers (checked against the registry before the point is written).</summary>
+    public Guid? CommandId { get; set; }
+
     /// <summary>Forgets what the checks decided (before the checks run again).</summary>
     public void Reset()
     {
@@ -57,5 +60,6 @@ internal sealed class IngestionItem(ReceivedMessage message)
         Line = null;
         Key = default;
         Status = null;
+        CommandId = null;
     }
 }

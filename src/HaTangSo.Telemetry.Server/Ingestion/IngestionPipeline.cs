@@ -29,6 +29,7 @@ internal sealed class IngestionPipeline(
     DurableRetry retry,
     MqttConnectionState connection,
     IngestionQueue queue,
+    Fleet.CommandStore commands,
     IngestionMetrics metrics,
     TimeProvider timeProvider,
     IOptions<IngestionOptions> options,
@@ -204,6 +205,8 @@ internal sealed class IngestionPipeline(
             checks.Check(item);
         }
 
+        await CheckCommandsAsync(items, cancellationToken);
+
         // A result id twice in one batch: the same payload is one point, other values are a replay.
         var keys = new Dictionary<Guid, long>();
         var toRecord = new List<ResultKey>();
@@ -262,7 +265,33 @@ internal sealed class IngestionPipeline(
             await retry.RunAsync("PostgreSQL quarantine", DataRefusedException.Guard(ct => quarantine.AddAsync([.. late.Select(Entry)], ct)), cancellationToken);
         }
 
+        // Results of commands (measure now): the command counts them, and is done when every link asked for has one.
+        foreach (var item in items.Where(i => i.Line is not null && i.Status is null && i.CommandId is not null))
+        {
+            await retry.RunAsync("PostgreSQL commands", DataRefusedException.Guard(
+                ct => commands.ResultStoredAsync(item.Probe!.ProbeId, item.CommandId!.Value, item.ResultId!, ct)), cancellationToken);
+        }
+
         return new BatchOutcome(lines.Count - rejected.Count, [.. early, .. late]);
+    }
+
+    // A result may answer only a command issued to its own probe: a probe cannot claim (or complete) another's.
+    private async Task CheckCommandsAsync(List<IngestionItem> items, CancellationToken cancellationToken)
+    {
+        var claims = items.Where(i => i.Line is not null && i.Status is null && i.CommandId is not null).ToList();
+        if (claims.Count == 0)
+        {
+            return;
+        }
+
+        HashSet<(Guid, string)> owned = [];
+        await retry.RunAsync("PostgreSQL commands", DataRefusedException.Guard(async ct =>
+            owned = await commands.OwnedAsync([.. claims.Select(i => (i.CommandId!.Value, i.Probe!.ProbeId))], ct)), cancellationToken);
+        foreach (var item in claims.Where(i => !owned.Contains((i.CommandId!.Value, i.Probe!.ProbeId))))
+        {
+            item.Refusal = new Refusal(RefusalKind.ForeignCommand, $"commandId {item.CommandId} was not issued to probe {item.Probe!.ProbeId}");
+            item.Line = null;
+        }
     }
 
     private async Task<IReadOnlySet<Guid>> RecordAsync(List<ResultKey> keys, CancellationToken cancellationToken)

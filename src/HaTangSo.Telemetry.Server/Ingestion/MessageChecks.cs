@@ -116,6 +116,7 @@ internal sealed class MessageChecks(ResultValidator validator, ResultChecks regi
 
         item.Line = ResultPoints.Format(result, probe, registered.Link, registered.Server);
         item.Key = new ResultKey(resultId, Fingerprint(payload));
+        item.CommandId = result.CommandId;
     }
 
     private static void CheckStatus(IngestionItem item)

@@ -18,6 +18,8 @@ namespace HaTangSo.Telemetry.Server.Ingestion;
 internal sealed class MqttIngestionService(
     IngestionQueue queue,
     MqttConnectionState state,
+    Fleet.ServerMqttClient shared,
+    Fleet.AckService acks,
     IngestionMetrics metrics,
     ResiliencePipelineProvider<Dependency> pipelines,
     TimeProvider timeProvider,
@@ -31,6 +33,13 @@ internal sealed class MqttIngestionService(
         var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         client.ApplicationMessageReceivedAsync += async e =>
         {
+            if (e.ApplicationMessage.Topic.EndsWith("/acks", StringComparison.Ordinal))
+            {
+                // A command acknowledgement (issue 15.2): recorded on its own path, acknowledged to the broker at once.
+                acks.Post(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray());
+                return Task.CompletedTask;
+            }
+
             e.AutoAcknowledge = false;
             var generation = state.Generation;
             var args = e;
@@ -44,6 +53,7 @@ internal sealed class MqttIngestionService(
         client.DisconnectedAsync += e =>
         {
             state.SetDisconnected();
+            shared.SetDisconnected();
             if (e.ClientWasConnected)
             {
                 logger.MqttDisconnected(e.Reason.ToString(), e.Exception?.Message);
@@ -106,6 +116,7 @@ internal sealed class MqttIngestionService(
             var subscribe = new MqttClientSubscribeOptionsBuilder()
                 .WithTopicFilter(Topics.ResultsSharedSubscription, MqttQualityOfServiceLevel.AtLeastOnce)
                 .WithTopicFilter(Topics.StatusSubscription, MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithTopicFilter(Topics.AcksSubscription, MqttQualityOfServiceLevel.AtLeastOnce)
                 .Build();
             var subscribed = await client.SubscribeAsync(subscribe, cancellationToken);
             foreach (var item in subscribed.Items.Where(i => (int)i.ResultCode > 2))
@@ -114,6 +125,7 @@ internal sealed class MqttIngestionService(
             }
 
             state.SetConnected();
+            shared.SetConnected(client);
             logger.MqttConnected(settings.Host, settings.Port, result.IsSessionPresent);
         }
         catch (InvalidOperationException ex)

@@ -18,14 +18,18 @@ internal sealed record AcceptedStatus(ReceivedMessage Message, StatusMessage Sta
 internal sealed class ProbeStatusHandler(NpgsqlDataSource dataSource)
 {
     private const string UpsertSql = """
-        INSERT INTO probe_status (probe_id, state, reported_at, received_at, agent_version, queue_depth, queue_evicted, last_result_at, last_error)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::bigint[], $7::bigint[], $8::timestamptz[], $9::text[])
+        INSERT INTO probe_status (probe_id, state, reported_at, received_at, agent_version, queue_depth, queue_evicted, last_result_at, last_error,
+            config_version, config_error)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::bigint[], $7::bigint[], $8::timestamptz[], $9::text[],
+            $10::bigint[], $11::text[])
         ON CONFLICT (probe_id) DO UPDATE SET state = excluded.state, reported_at = excluded.reported_at,
             received_at = excluded.received_at, agent_version = COALESCE(excluded.agent_version, probe_status.agent_version),
             queue_depth = COALESCE(excluded.queue_depth, probe_status.queue_depth),
             queue_evicted = COALESCE(excluded.queue_evicted, probe_status.queue_evicted),
             last_result_at = COALESCE(excluded.last_result_at, probe_status.last_result_at),
-            last_error = excluded.last_error
+            last_error = excluded.last_error,
+            config_version = COALESCE(excluded.config_version, probe_status.config_version),
+            config_error = CASE WHEN excluded.state = 'online' THEN excluded.config_error ELSE probe_status.config_error END
         WHERE probe_status.received_at <= excluded.received_at
         """;
 
@@ -54,6 +58,8 @@ internal sealed class ProbeStatusHandler(NpgsqlDataSource dataSource)
             { State: not (ProbeState.Online or ProbeState.Offline) } => Refused("status: state must be 'online' or 'offline'"),
             _ when status.ProbeId != topicProbeId => Refused("status: probeId differs from the topic"),
             { QueueDepth: < 0 } or { QueueEvicted: < 0 } => Refused("status: negative queue counter"),
+            { ConfigVersion: < 0 } => Refused("status: negative configVersion"),
+            { ConfigError.Length: > ResultLimits.MaxErrorString } => Refused("status: configError too long"),
             _ => (status, null),
         };
     }
@@ -77,6 +83,7 @@ internal sealed class ProbeStatusHandler(NpgsqlDataSource dataSource)
                     QueueDepth = status.QueueDepth ?? earlier.Status.QueueDepth,
                     QueueEvicted = status.QueueEvicted ?? earlier.Status.QueueEvicted,
                     LastResultAt = status.LastResultAt ?? earlier.Status.LastResultAt,
+                    ConfigVersion = status.ConfigVersion ?? earlier.Status.ConfigVersion,
                 }, message.ReceivedAt)
                 : (status, message.ReceivedAt);
         }
@@ -92,6 +99,8 @@ internal sealed class ProbeStatusHandler(NpgsqlDataSource dataSource)
         Add(command, NpgsqlDbType.Bigint, rows.Select(r => r.Status.QueueEvicted).ToArray());
         Add(command, NpgsqlDbType.TimestampTz, rows.Select(r => Utc(r.Status.LastResultAt)).ToArray());
         Add(command, NpgsqlDbType.Text, rows.Select(r => Clean(r.Status.LastError)).ToArray());
+        Add(command, NpgsqlDbType.Bigint, rows.Select(r => r.Status.ConfigVersion).ToArray());
+        Add(command, NpgsqlDbType.Text, rows.Select(r => Clean(r.Status.ConfigError)).ToArray());
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

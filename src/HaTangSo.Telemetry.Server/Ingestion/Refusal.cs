@@ -62,6 +62,9 @@ public enum RefusalKind
 
     /// <summary>Processing the message threw: the exception's type and message are the detail.</summary>
     ProcessingError,
+
+    /// <summary>The result names a command (<c>commandId</c>, issue 15.2) that was not issued to its probe.</summary>
+    ForeignCommand,
 }
 
 /// <summary>A refusal: its kind, and a detail for people (never parsed).</summary>
@@ -85,6 +88,7 @@ public static class RefusalKinds
         "topic", "too_large", "not_utf8", "invalid_json", "invalid_field", "invalid_name", "clock", "unknown_probe",
         "disabled_probe", "unknown_link", "link_mismatch", "unknown_server", "implausible", "duplicate", "rate_limit",
         "arrival_rate", "invalid_status", "influxdb_refused", "processing_error",
+        "foreign_command",
     ];
 
     /// <summary>Every kind, in declaration order.</summary>

@@ -27,7 +27,8 @@ public sealed class NotAProbeException(string message) : Exception(message);
 /// Enrols and revokes probes. A probe gets its own broker client (username = client id = probe id, a random 192-bit
 /// password), bound to its client id (the plugin refuses the login with any other client id, so a probe can neither
 /// take over another client's session nor be impersonated under its own), and its own role that may publish to
-/// <c>hts/v1/probes/{id}/results</c> and <c>.../status</c> and nothing else. Names reserved by
+/// <c>hts/v1/probes/{id}/results</c>, <c>.../status</c> and <c>.../acks</c>, and read <c>.../config</c> and
+/// <c>.../commands</c>, and nothing else. Names reserved by
 /// <see cref="ReservedNames"/> and broker clients that are not a probe's (any role but the probe's own) are never
 /// touched. Revocation deletes the client, which disconnects it at once, and disables it in the registry so
 /// anything it queued is quarantined; its past results stay.
@@ -35,7 +36,7 @@ public sealed class NotAProbeException(string message) : Exception(message);
 internal sealed class ProbeEnrolment(
     DynamicSecurity broker, RegistryStore registry, ProbeDirectory directory, IOptions<ProvisioningOptions> options, IOptions<MqttOptions> mqtt)
 {
-    /// <summary>The server's own role: it reads results and status, and publishes nothing.</summary>
+    /// <summary>The server's own role: it reads results, status and acknowledgements, and publishes configurations and commands.</summary>
     public const string ServerRole = "hts-server";
 
     private const string ClientNotFound = "Client not found";
@@ -59,9 +60,16 @@ internal sealed class ProbeEnrolment(
             commands.Add(DynamicSecurity.Acl(ServerRole, "subscribePattern", topic, allow: true));
         }
 
-        foreach (var topic in new[] { Topics.ProbesPrefix + "+/results", Topics.StatusSubscription })
+        foreach (var topic in new[] { Topics.ProbesPrefix + "+/results", Topics.StatusSubscription, Topics.AcksSubscription })
         {
             commands.Add(DynamicSecurity.Acl(ServerRole, "publishClientReceive", topic, allow: true));
+        }
+
+        // Issue 15: the server publishes each probe's configuration (retained) and its commands, and reads acknowledgements.
+        commands.Add(DynamicSecurity.Acl(ServerRole, "subscribePattern", Topics.AcksSubscription, allow: true));
+        foreach (var topic in new[] { Topics.ProbesPrefix + "+/config", Topics.ProbesPrefix + "+/commands" })
+        {
+            commands.Add(DynamicSecurity.Acl(ServerRole, "publishClientSend", topic, allow: true));
         }
 
         commands.Add(DynamicSecurity.Command("createClient", ("username", settings.Username), ("password", settings.Password), ("clientid", settings.ClientId)));
@@ -91,6 +99,7 @@ internal sealed class ProbeEnrolment(
             DynamicSecurity.Command("createRole", ("rolename", role)),
             DynamicSecurity.Acl(role, "publishClientSend", Topics.Results(probe.Id), allow: true),
             DynamicSecurity.Acl(role, "publishClientSend", Topics.Status(probe.Id), allow: true),
+            .. FleetAcls(probe.Id),
             DynamicSecurity.Command("createClient", ("username", probe.Id), ("password", password), ("clientid", probe.Id),
                 ("roles", new JsonArray(new JsonObject { ["rolename"] = role, ["priority"] = 0 }))),
         ], [ClientNotFound, "Role not found"], cancellationToken);
@@ -116,6 +125,38 @@ internal sealed class ProbeEnrolment(
             [DynamicSecurity.Command("deleteClient", ("username", probeId)), DynamicSecurity.Command("deleteRole", ("rolename", ProbeRole(probeId)))],
             [ClientNotFound, "Role not found"], cancellationToken);
         return RevokeOutcome.Revoked;
+    }
+
+    /// <summary>
+    /// Issue 15: a probe may read exactly its own configuration and commands (literal topics, so no wildcard reaches
+    /// another probe's) and publish its acknowledgements; everything else stays denied by the plugin's defaults.
+    /// </summary>
+    public static JsonObject[] FleetAcls(string probeId) =>
+    [
+        DynamicSecurity.Acl(ProbeRole(probeId), "publishClientSend", Topics.Acks(probeId), allow: true),
+        DynamicSecurity.Acl(ProbeRole(probeId), "subscribeLiteral", Topics.Config(probeId), allow: true),
+        DynamicSecurity.Acl(ProbeRole(probeId), "subscribeLiteral", Topics.Commands(probeId), allow: true),
+        DynamicSecurity.Acl(ProbeRole(probeId), "publishClientReceive", Topics.Config(probeId), allow: true),
+        DynamicSecurity.Acl(ProbeRole(probeId), "publishClientReceive", Topics.Commands(probeId), allow: true),
+    ];
+
+    /// <summary>
+    /// Gives the roles of probes enrolled before issue 15 the rights of <see cref="FleetAcls"/> (existing entries and
+    /// missing roles are tolerated), so an upgraded server reaches its fleet without re-enrolment.
+    /// </summary>
+    public async Task UpgradeProbeRolesAsync(ILogger logger, CancellationToken cancellationToken)
+    {
+        foreach (var probe in (await registry.LoadLocationsAsync(cancellationToken)).Where(p => p.Enabled))
+        {
+            try
+            {
+                await broker.ExecuteAsync(FleetAcls(probe.ProbeId), s_tolerated, cancellationToken);
+            }
+            catch (DynamicSecurityException ex)
+            {
+                Fleet.FleetLog.ProbeRoleUpgradeFailed(logger, ex, probe.ProbeId);
+            }
+        }
     }
 
     // Only a client this code made for this probe may be replaced or deleted: one whose roles are at most the
@@ -159,8 +200,6 @@ internal sealed class ProbeEnrolment(
                 ["host"] = settings.ProbeBrokerHost, ["port"] = settings.ProbeBrokerPort, ["tls"] = settings.ProbeBrokerTls,
                 ["caFile"] = settings.ProbeBrokerTls ? settings.ProbeCaFile : null, ["passwordFile"] = "/etc/hts-probe/mqtt-password",
             },
-            ["server"] = new JsonObject { ["url"] = settings.SpeedTestUrl.ToString(), ["id"] = settings.SpeedTestId },
-            ["scheduleMinutes"] = (int)probe.ScheduleInterval.TotalMinutes,
             ["queuePath"] = "/var/lib/hts-probe/queue.db",
             ["links"] = links,
         };

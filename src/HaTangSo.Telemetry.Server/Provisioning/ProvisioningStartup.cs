@@ -26,6 +26,7 @@ internal sealed class ProvisioningStartup(
         {
             await pipelines.ExecuteAsync(Dependency.Broker, "server identity", async ct => await enrolment.EnsureServerIdentityAsync(ct), stoppingToken);
             logger.ServerIdentityEnsured(mqtt.Value.Username);
+            await pipelines.ExecuteAsync(Dependency.Broker, "probe roles", async ct => await enrolment.UpgradeProbeRolesAsync(logger, ct), stoppingToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {

@@ -19,14 +19,17 @@ public sealed record ProbeLink(
 /// <param name="Id">The probe id (also its MQTT username).</param>
 /// <param name="CommuneCode">General Statistics Office code of the commune (current catalogue, or a pre-2025 code to translate).</param>
 /// <param name="Description">Free text (the office's address, the contact).</param>
-/// <param name="ScheduleInterval">How often the probe tests each link; silence beyond twice this raises an alert.</param>
+/// <param name="ScheduleInterval">
+/// When set, becomes the probe's <c>scheduleMinutes</c> override in its measurement configuration (issue 15.1); null leaves
+/// the configuration as it is.
+/// </param>
 /// <param name="Enabled">False once revoked: its results are refused.</param>
 /// <param name="Links">The office's links.</param>
 public sealed record ProbeRegistration(
     string Id,
     string CommuneCode,
     string? Description,
-    TimeSpan ScheduleInterval,
+    TimeSpan? ScheduleInterval,
     bool Enabled,
     IReadOnlyList<ProbeLink> Links);
 
@@ -40,7 +43,7 @@ public sealed record ProbeRegistration(
 /// <param name="DistrictCode">Former district (principal), or empty.</param>
 /// <param name="CommuneCode">Current commune.</param>
 /// <param name="Enabled">False once revoked.</param>
-/// <param name="ScheduleInterval">Its test interval.</param>
+/// <param name="ScheduleInterval">Its test interval: the schedule of its effective measurement configuration.</param>
 /// <param name="Links">Its links.</param>
 public sealed record ProbeLocation(
     string ProbeId,

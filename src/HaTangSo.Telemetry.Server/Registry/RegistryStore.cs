@@ -5,12 +5,17 @@ namespace HaTangSo.Telemetry.Server.Registry;
 /// <summary>Reads and writes the probe registry in PostgreSQL.</summary>
 internal sealed class RegistryStore(NpgsqlDataSource dataSource)
 {
+    // The schedule is the probe's effective measurement configuration (issue 15.1: the registry's one source), so the
+    // rate limiter, the silence alert and the reports count with what the probe was told.
     // Province and former district come from the unit of the probe's catalogue version: the current one, or (a probe the
     // crosswalk could not place) the old one, so its results are still written under its old codes.
     private const string LocationQuery = """
-        SELECT p.id, COALESCE(c.province_code, ''), COALESCE(c.district_code, ''), p.commune_code, p.enabled, p.schedule_interval, p.description,
+        SELECT p.id, COALESCE(c.province_code, ''), COALESCE(c.district_code, ''), p.commune_code, p.enabled,
+               make_interval(mins => COALESCE((pc.overrides ->> 'scheduleMinutes')::int, (d.document ->> 'scheduleMinutes')::int, 15)), p.description,
                l.name, l.access, l.operator, l.technology, l.advertised_download_mbps, l.advertised_upload_mbps
         FROM probes p
+        CROSS JOIN probe_config_default d
+        LEFT JOIN probe_config pc ON pc.probe_id = p.id
         LEFT JOIN region_units c ON c.version = p.catalogue_version AND c.level = 'commune' AND c.code = p.commune_code
         LEFT JOIN probe_links l ON l.probe_id = p.id
         """;
@@ -29,14 +34,27 @@ internal sealed class RegistryStore(NpgsqlDataSource dataSource)
         await using var batch = new NpgsqlBatch(connection, transaction);
         batch.BatchCommands.Add(Command(
             """
-            INSERT INTO probes (id, commune_code, description, schedule_interval, enabled, catalogue_version, former_commune_code, placement)
-            VALUES ($1, $2, $3, $4, $5, (SELECT version FROM catalogue_versions WHERE is_current), $6, $7)
+            INSERT INTO probes (id, commune_code, description, enabled, catalogue_version, former_commune_code, placement)
+            VALUES ($1, $2, $3, $4, (SELECT version FROM catalogue_versions WHERE is_current), $5, $6)
             ON CONFLICT (id) DO UPDATE SET commune_code = excluded.commune_code, description = excluded.description,
-                schedule_interval = excluded.schedule_interval, enabled = excluded.enabled, catalogue_version = excluded.catalogue_version,
+                enabled = excluded.enabled, catalogue_version = excluded.catalogue_version,
                 former_commune_code = excluded.former_commune_code, placement = excluded.placement, updated_at = now()
             """,
-            probe.Id, placement.CommuneCode, probe.Description, probe.ScheduleInterval, probe.Enabled, placement.FormerCommuneCode,
+            probe.Id, placement.CommuneCode, probe.Description, probe.Enabled, placement.FormerCommuneCode,
             placement.Translated ? "translated" : "registered"));
+        batch.BatchCommands.Add(Command("INSERT INTO probe_config (probe_id) VALUES ($1) ON CONFLICT (probe_id) DO NOTHING", probe.Id));
+        if (probe.ScheduleInterval is { } schedule)
+        {
+            // The registration's scheduleMinutes (kept for existing scripts) is the probe's schedule override: a new
+            // configuration version only when it changes.
+            batch.BatchCommands.Add(Command(
+                """
+                UPDATE probe_config SET overrides = jsonb_set(overrides, '{scheduleMinutes}', to_jsonb($2::int)), version = version + 1, updated_at = now()
+                WHERE probe_id = $1 AND overrides -> 'scheduleMinutes' IS DISTINCT FROM to_jsonb($2::int)
+                """,
+                probe.Id, (int)schedule.TotalMinutes));
+        }
+
         batch.BatchCommands.Add(Command("DELETE FROM probe_links WHERE probe_id = $1", probe.Id));
         foreach (var link in probe.Links)
         {

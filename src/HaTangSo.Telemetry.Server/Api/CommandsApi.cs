@@ -1,0 +1,67 @@
+using System.Text.Json.Serialization;
+using HaTangSo.Telemetry.Contracts;
+using HaTangSo.Telemetry.Contracts.Fleet;
+using HaTangSo.Telemetry.Server.Fleet;
+using HaTangSo.Telemetry.Server.Registry;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace HaTangSo.Telemetry.Server.Api;
+
+/// <summary>
+/// Commands to a probe over HTTP (issue 15.2): measure now, and the command's state. The server makes the id (UUID v7),
+/// stores the command, and publishes it (QoS 1, expiring) on the probe's commands topic.
+/// </summary>
+internal static class CommandsApi
+{
+    public static void MapCommandsApi(this IEndpointRouteBuilder routes)
+    {
+        var probes = routes.MapGroup("/api/probes").WithTags("Fleet");
+        probes.MapPost("/{id}/measure", MeasureAsync).RequireAuthorization(ApiRoles.Operator)
+            .WithSummary("Asks the probe to test one link (body: {\"link\": name}) or every link now, outside its schedule; answers the command");
+        probes.MapGet("/{id}/commands/{commandId:guid}", GetAsync).RequireAuthorization(ApiRoles.Viewer)
+            .WithSummary("A command's state: queued, delivered, done (its results stored), expired, refused or failed (with the reason)");
+    }
+
+    private static async Task<Results<Accepted<CommandRecord>, NotFound, ValidationProblem>> MeasureAsync(
+        [NameRule(NameKind.ProbeId)] string id, MeasureRequest? request, RegistryStore registry, CommandStore commands, ConfigPublisher publisher,
+        IOptions<FleetOptions> options, TimeProvider time, ILogger<ConfigPublisher> logger, CancellationToken cancellationToken)
+    {
+        if (await registry.FindAsync(id, cancellationToken) is not { } found || !found.Location.Enabled)
+        {
+            return TypedResults.NotFound();
+        }
+
+        // Allow-list: a link the registry knows for this probe.
+        var links = found.Location.Links;
+        if (request?.Link is { } link && !links.Any(l => l.Name == link))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["link"] = [$"'{link}' is not a link of probe {id} ({string.Join(", ", links.Select(l => l.Name))})"],
+            });
+        }
+
+        var now = time.GetUtcNow();
+        var command = new CommandRecord(
+            Guid.CreateVersion7(now), id, CommandKinds.Name(CommandKind.Measure), request?.Link, CommandStates.Queued, null, [],
+            request?.Link is null ? Math.Max(1, links.Count) : 1, now, now + options.Value.CommandExpiry, null, null, null);
+        await commands.AddAsync(command, cancellationToken);
+        logger.CommandCreated(command.CommandId, command.Kind, id, command.ExpiresAt);
+        publisher.Wake();
+        return TypedResults.Accepted($"/api/probes/{id}/commands/{command.CommandId}", command);
+    }
+
+    private static async Task<Results<Ok<CommandRecord>, NotFound>> GetAsync(
+        [NameRule(NameKind.ProbeId)] string id, Guid commandId, CommandStore commands, CancellationToken cancellationToken) =>
+        await commands.GetAsync(id, commandId, cancellationToken) is { } command ? TypedResults.Ok(command) : TypedResults.NotFound();
+}
+
+/// <summary>The body of <c>POST /api/probes/{id}/measure</c> (optional).</summary>
+/// <param name="Link">The link to test; absent: every link of the probe.</param>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record MeasureRequest(string? Link = null) : IValidatableRequest
+{
+    void IValidatableRequest.Validate(RequestErrors errors, string prefix) =>
+        errors.Name(RequestErrors.Path(prefix, "link"), NameKind.LinkName, Link, required: false);
+}

@@ -1,0 +1,19 @@
+namespace HaTangSo.Telemetry.Server.Fleet;
+
+/// <summary>Running the fleet from the centre (issue 15): measurement configuration and commands.</summary>
+internal static class FleetExtensions
+{
+    public static IHostApplicationBuilder AddFleet(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptionsWithValidateOnStart<FleetOptions>().BindConfiguration(FleetOptions.SectionName);
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<FleetOptions>, FleetOptionsValidator>();
+        builder.Services.AddSingleton<ServerMqttClient>();
+        builder.Services.AddSingleton<CommandStore>();
+        builder.Services.AddSingleton<AckService>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<AckService>());
+        builder.Services.AddSingleton<FleetConfigStore>();
+        builder.Services.AddSingleton<ConfigPublisher>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<ConfigPublisher>());
+        return builder;
+    }
+}
