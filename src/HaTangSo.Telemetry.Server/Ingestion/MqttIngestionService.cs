@@ -37,7 +37,7 @@ internal sealed class MqttIngestionService(
             {
                 // A command acknowledgement (issue 15.2): recorded on its own path, acknowledged to the broker at once.
                 acks.Post(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray());
-                return Task.CompletedTask;
+                return;
             }
 
             e.AutoAcknowledge = false;
