@@ -154,43 +154,9 @@ internal static class DrainBenchmark
         return rows.Count == 0 ? 0 : rows[0]["count"].GetInt64();
     }
 
-    private static async Task<TimeSpan> PublishBacklogAsync(int port, int count, Func<int, (string ProbeId, byte[] Payload)> make, CancellationToken ct)
-    {
-        const int connections = 4;
-        const int window = 500;
-        var clients = new List<IMqttClient>();
-        for (var c = 0; c < connections; c++)
-        {
-            var client = new MqttClientFactory().CreateMqttClient();
-            await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
-                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithClientId($"bench-backlog-{c}").Build(), ct);
-            clients.Add(client);
-        }
-
-        var stopwatch = Stopwatch.StartNew();
-        await Task.WhenAll(clients.Select((client, c) => Task.Run(
-            async () =>
-            {
-                for (var start = c * window; start < count; start += connections * window)
-                {
-                    var end = Math.Min(start + window, count);
-                    await Task.WhenAll(Enumerable.Range(start, end - start).Select(i =>
-                    {
-                        var (probe, payload) = make(i);
-                        return StreamPublisher.PublishOneAsync(client, probe, payload, ct);
-                    }));
-                }
-            },
-            ct)));
-        stopwatch.Stop();
-        foreach (var client in clients)
-        {
-            await client.DisconnectAsync(cancellationToken: ct);
-            client.Dispose();
-        }
-
-        return stopwatch.Elapsed;
-    }
+    // Four connections, 500 messages in flight each: the flood benchmark's publisher, with its own client ids.
+    private static Task<TimeSpan> PublishBacklogAsync(int port, int count, Func<int, (string ProbeId, byte[] Payload)> make, CancellationToken ct) =>
+        FloodBenchmark.PublishStreamAsync(port, count, make, connections: 4, window: 500, ct, clientPrefix: "bench-backlog");
 
     // Live probes publish at a steady rate until told to stop; each result's publish-to-queryable time (InfluxDB polled
     // every 50 ms). Results published after the stop are not counted; the ones published before get 60 s to appear.

@@ -157,15 +157,16 @@ internal static class FloodBenchmark
         return (messages, rows, string.Join(", ", kinds));
     }
 
-    private static async Task<TimeSpan> PublishStreamAsync(
-        int port, int count, Func<int, (string ProbeId, byte[] Payload)> make, int connections, int window, CancellationToken ct)
+    internal static async Task<TimeSpan> PublishStreamAsync(
+        int port, int count, Func<int, (string ProbeId, byte[] Payload)> make, int connections, int window, CancellationToken ct,
+        string clientPrefix = "bench-flood")
     {
         var clients = new List<IMqttClient>();
         for (var c = 0; c < connections; c++)
         {
             var client = new MqttClientFactory().CreateMqttClient();
             await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port)
-                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithClientId($"bench-flood-{c}").Build(), ct);
+                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithClientId($"{clientPrefix}-{c}").Build(), ct);
             clients.Add(client);
         }
 

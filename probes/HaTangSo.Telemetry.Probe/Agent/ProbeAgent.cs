@@ -31,6 +31,7 @@ internal sealed class ProbeAgent(
         var links = config.Links!;
         MeasurementPlan? plan = null;
         Schedule? schedule = null;
+        var runs = new long[links.Count]; // per link, for the servers' turns
         while (!cancellationToken.IsCancellationRequested)
         {
             var changed = active.Changed;
@@ -64,7 +65,7 @@ internal sealed class ProbeAgent(
 
             try
             {
-                var result = await TestLinkAsync(links[index], plan, cancellationToken);
+                var result = await TestLinkAsync(links[index], plan.ForRun(runs[index]++), cancellationToken);
                 Enqueue(result);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -98,11 +99,20 @@ internal sealed class ProbeAgent(
             return;
         }
 
+        if (plan.ForServer(command.Server) is not { } commanded)
+        {
+            var named = command.Server!.Length > 64 ? command.Server[..64] : command.Server;
+            commands.Acknowledge(command.CommandId, CommandStates.Refused,
+                $"server '{named}' is not in this probe's configuration ({string.Join(", ", [plan.ServerId, .. plan.OtherServers.Select(s => s.Id)])})");
+            publisher.Notify();
+            return;
+        }
+
         foreach (var link in config.Links!.Where(l => command.Link is null || l.Name == command.Link))
         {
             try
             {
-                var result = await TestLinkAsync(link, plan, cancellationToken);
+                var result = await TestLinkAsync(link, commanded, cancellationToken);
                 Enqueue(result with { CommandId = command.CommandId });
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace HaTangSo.Telemetry.Probe.Fleet;
 
 /// <summary>A command accepted for execution: what to measure, for which command id, until when.</summary>
-internal sealed record AcceptedCommand(Guid CommandId, CommandKind Kind, string? Link, DateTimeOffset ExpiresAt);
+internal sealed record AcceptedCommand(Guid CommandId, CommandKind Kind, string? Link, DateTimeOffset ExpiresAt, string? Server = null);
 
 /// <summary>
 /// Commands from the server (<c>hts/v1/probes/{id}/commands</c>). Each is checked (its probe, a kind and link this
@@ -122,7 +122,7 @@ internal sealed class CommandInbox
         }
         else
         {
-            _pending.Enqueue(new AcceptedCommand(command.CommandId, kind, command.Link, command.ExpiresAt));
+            _pending.Enqueue(new AcceptedCommand(command.CommandId, kind, command.Link, command.ExpiresAt, command.Server));
             Acknowledge(command.CommandId, CommandStates.Delivered, null);
             TaskCompletionSource available;
             lock (_lock)

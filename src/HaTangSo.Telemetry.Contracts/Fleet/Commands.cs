@@ -54,6 +54,12 @@ public sealed record CommandMessage
     /// <summary><c>measure</c>: the link to test; null tests every link.</summary>
     public string? Link { get; init; }
 
+    /// <summary>
+    /// <c>measure</c>: the speed-test server to measure against, by id — one of the probe's configuration (a confirmation
+    /// round names the off-net one, issue 15.3); null: the primary. A probe refuses a server its configuration does not name.
+    /// </summary>
+    public string? Server { get; init; }
+
     /// <summary>When the server issued it.</summary>
     public required DateTimeOffset IssuedAt { get; init; }
 

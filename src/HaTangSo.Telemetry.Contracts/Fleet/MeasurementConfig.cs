@@ -29,7 +29,11 @@ public sealed record MeasurementConfig
     /// </summary>
     public required bool RandomizeOffset { get; init; }
 
-    /// <summary>The speed-test servers; the probe measures against the first (the primary). More servers: issue 15.3.</summary>
+    /// <summary>
+    /// The speed-test servers, the primary first; with more than one, each link's scheduled runs take turns (primary, second,
+    /// ...: a second, off-net server gets every other run, issue 15.3). Whether a server's results count in verdicts is its
+    /// role at the centre (primary or confirmation).
+    /// </summary>
     public required IReadOnlyList<MeasurementServer> Servers { get; init; }
 
     /// <summary>How each test runs.</summary>

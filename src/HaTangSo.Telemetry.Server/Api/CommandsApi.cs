@@ -25,7 +25,7 @@ internal static class CommandsApi
 
     private static async Task<Results<Accepted<CommandRecord>, NotFound, ValidationProblem>> MeasureAsync(
         [NameRule(NameKind.ProbeId)] string id, MeasureRequest? request, RegistryStore registry, CommandStore commands, ConfigPublisher publisher,
-        IOptions<FleetOptions> options, TimeProvider time, ILogger<ConfigPublisher> logger, CancellationToken cancellationToken)
+        SpeedTestServerStore servers, IOptions<FleetOptions> options, TimeProvider time, ILogger<ConfigPublisher> logger, CancellationToken cancellationToken)
     {
         if (await registry.FindAsync(id, cancellationToken) is not { } found || !found.Location.Enabled)
         {
@@ -42,10 +42,19 @@ internal static class CommandsApi
             });
         }
 
+        // Allow-list: a registered, enabled server (the probe itself refuses one its configuration does not name).
+        if (request?.Server is { } server && (await servers.FindAsync(server, cancellationToken)) is not { Enabled: true })
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["server"] = [$"'{server}' is not a registered, enabled speed-test server (GET /api/servers)"],
+            });
+        }
+
         var now = time.GetUtcNow();
         var command = new CommandRecord(
             Guid.CreateVersion7(now), id, CommandKinds.Name(CommandKind.Measure), request?.Link, CommandStates.Queued, null, [],
-            request?.Link is null ? Math.Max(1, links.Count) : 1, now, now + options.Value.CommandExpiry, null, null, null);
+            request?.Link is null ? Math.Max(1, links.Count) : 1, now, now + options.Value.CommandExpiry, null, null, null, request?.Server);
         await commands.AddAsync(command, cancellationToken);
         logger.CommandCreated(command.CommandId, command.Kind, id, command.ExpiresAt);
         publisher.Wake();
@@ -59,9 +68,13 @@ internal static class CommandsApi
 
 /// <summary>The body of <c>POST /api/probes/{id}/measure</c> (optional).</summary>
 /// <param name="Link">The link to test; absent: every link of the probe.</param>
+/// <param name="Server">The registered speed-test server to measure against (one the probe's configuration names); absent: its primary.</param>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record MeasureRequest(string? Link = null) : IValidatableRequest
+public sealed record MeasureRequest(string? Link = null, string? Server = null) : IValidatableRequest
 {
-    void IValidatableRequest.Validate(RequestErrors errors, string prefix) =>
+    void IValidatableRequest.Validate(RequestErrors errors, string prefix)
+    {
         errors.Name(RequestErrors.Path(prefix, "link"), NameKind.LinkName, Link, required: false);
+        errors.Name(RequestErrors.Path(prefix, "server"), NameKind.ServerId, Server, required: false);
+    }
 }

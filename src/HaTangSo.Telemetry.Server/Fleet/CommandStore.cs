@@ -18,9 +18,11 @@ namespace HaTangSo.Telemetry.Server.Fleet;
 /// <param name="PublishedAt">When it was put on the broker.</param>
 /// <param name="DeliveredAt">When the probe acknowledged it.</param>
 /// <param name="FinishedAt">When it reached a final state.</param>
+/// <param name="ServerId">The speed-test server to measure against (one of the probe's configuration); null: its primary.</param>
 public sealed record CommandRecord(
     Guid CommandId, string ProbeId, string Kind, string? Link, string State, string? Reason, IReadOnlyList<string> ResultIds, int ExpectedResults,
-    DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? PublishedAt, DateTimeOffset? DeliveredAt, DateTimeOffset? FinishedAt);
+    DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? PublishedAt, DateTimeOffset? DeliveredAt, DateTimeOffset? FinishedAt,
+    string? ServerId = null);
 
 /// <summary>The <c>probe_commands</c> table (migration 0013).</summary>
 internal sealed class CommandStore(NpgsqlDataSource dataSource)
@@ -29,13 +31,13 @@ internal sealed class CommandStore(NpgsqlDataSource dataSource)
     private const string Columns = """
         id, probe_id, kind, link,
         CASE WHEN state IN ('queued', 'delivered') AND expires_at <= now() THEN 'expired' ELSE state END,
-        reason, result_ids, expected_results, created_at, expires_at, published_at, delivered_at, finished_at
+        reason, result_ids, expected_results, created_at, expires_at, published_at, delivered_at, finished_at, server_id
         """;
 
     public async Task AddAsync(CommandRecord command, CancellationToken cancellationToken)
     {
         await using var sql = dataSource.CreateCommand("""
-            INSERT INTO probe_commands (id, probe_id, kind, link, expected_results, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+            INSERT INTO probe_commands (id, probe_id, kind, link, expected_results, created_at, expires_at, server_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
             """);
         sql.Parameters.Add(new() { Value = command.CommandId });
         sql.Parameters.Add(new() { Value = command.ProbeId });
@@ -44,6 +46,7 @@ internal sealed class CommandStore(NpgsqlDataSource dataSource)
         sql.Parameters.Add(new() { Value = command.ExpectedResults });
         sql.Parameters.Add(new() { Value = command.CreatedAt.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
         sql.Parameters.Add(new() { Value = command.ExpiresAt.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        sql.Parameters.Add(new() { Value = (object?)command.ServerId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         await sql.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -131,7 +134,8 @@ internal sealed class CommandStore(NpgsqlDataSource dataSource)
             records.Add(new CommandRecord(
                 reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4),
                 reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<string[]>(6), reader.GetInt32(7),
-                reader.GetFieldValue<DateTimeOffset>(8), reader.GetFieldValue<DateTimeOffset>(9), Time(reader, 10), Time(reader, 11), Time(reader, 12)));
+                reader.GetFieldValue<DateTimeOffset>(8), reader.GetFieldValue<DateTimeOffset>(9), Time(reader, 10), Time(reader, 11), Time(reader, 12),
+                reader.IsDBNull(13) ? null : reader.GetString(13)));
         }
 
         return records;

@@ -155,6 +155,7 @@ internal sealed class ConfigPublisher(
                 ProbeId = command.ProbeId,
                 Kind = command.Kind,
                 Link = command.Link,
+                Server = command.ServerId,
                 IssuedAt = command.CreatedAt,
                 ExpiresAt = command.ExpiresAt,
             }, ContractsJsonContext.Default.CommandMessage);

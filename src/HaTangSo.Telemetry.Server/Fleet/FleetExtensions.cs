@@ -14,6 +14,8 @@ internal static class FleetExtensions
         builder.Services.AddSingleton<FleetConfigStore>();
         builder.Services.AddSingleton<ConfigPublisher>();
         builder.Services.AddHostedService(s => s.GetRequiredService<ConfigPublisher>());
+        // A confirmation round (issue 15.3) asks the area's probes through measure-now commands.
+        builder.Services.AddSingleton<Alerts.Confirmation.IConfirmationRequests, CommandConfirmationRequests>();
         return builder;
     }
 }

@@ -46,6 +46,22 @@ public sealed class ConfirmationRoundTests(PostgresFixture postgres, InfluxDbFix
         var pending = Assert.Single(await RoundsAsync(server, "pending", ct));
         Assert.Equal(OffNet, pending.GetProperty("serverId").GetString());
         Assert.Equal(windowEnd.AddHours(1), pending.GetProperty("requestedAt").GetDateTimeOffset());
+        // The area's probe link was asked to measure against the off-net server now (a measure-now command naming it).
+        Assert.Equal(1, pending.GetProperty("commands").GetInt32());
+        Assert.Equal(1L, await context.ScalarAsync($"SELECT count(*) FROM probe_commands WHERE probe_id = 'p-below' AND link = 'fixed' AND server_id = '{OffNet}'", ct));
+
+        // An operator can ask the same: a registered server is accepted, an unknown one refused naming the field.
+        using (var asked = await server.Http.PostAsJsonAsync("/api/probes/p-below/measure", new { link = "fixed", server = OffNet }, ct))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, asked.StatusCode);
+            Assert.Equal(OffNet, (await asked.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("serverId").GetString());
+        }
+
+        using (var refused = await server.Http.PostAsJsonAsync("/api/probes/p-below/measure", new { server = "nowhere" }, ct))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("server", await refused.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        }
 
         // Hour 3: still nothing against the off-net server: still waiting (the deadline is 3 hours).
         context.Advance(TimeSpan.FromHours(1));
