@@ -35,6 +35,9 @@ public sealed class SenderLimitsTests
         var shares = SenderShares.Parse(server.Output);
         Assert.Equal(1, shares.Downloads);
         Assert.True(shares.ReceiverWindowPct >= 50, $"held back by the receiver's window only {shares.ReceiverWindowPct}%: {shares}");
-        Assert.False(shares.ServerBound, $"a slow reader is not the server's doing: {shares}");
+        // The window, not the server, is what held this download back. Not "the server never idled": on a loaded machine the
+        // server process itself may wait for a core (13 % was seen beside other builds), and the server rightly counts that;
+        // what a slow reader must never look like is a transfer the server held back more than the reader did.
+        Assert.True(shares.ReceiverWindowPct > 2 * shares.ServerIdlePct, $"a slow reader is not the server's doing: {shares}");
     }
 }
