@@ -12,6 +12,12 @@ public static class ContractSchemas
     /// <summary>File name of the measurement configuration schema (issue 15.1).</summary>
     public const string ConfigFileName = "hts.config.v1.schema.json";
 
+    /// <summary>File name of the command schema (issue 15.2, 15.5).</summary>
+    public const string CommandFileName = "hts.command.v1.schema.json";
+
+    /// <summary>File name of the command acknowledgement schema.</summary>
+    public const string AckFileName = "hts.ack.v1.schema.json";
+
     /// <summary>Reads an embedded schema by file name.</summary>
     public static string Read(string fileName)
     {

@@ -47,6 +47,9 @@ public sealed record StatusMessage
 
     /// <summary>Why the last configuration received was refused (it kept <see cref="ConfigVersion"/>); absent when the last one was applied.</summary>
     public string? ConfigError { get; init; }
+
+    /// <summary>The last signed upgrade (issue 15.5): trial, confirmed or rolled back; absent when none was ever installed.</summary>
+    public Releases.UpgradeStatus? Upgrade { get; init; }
 }
 
 /// <summary>Values of <see cref="StatusMessage.State"/>.</summary>

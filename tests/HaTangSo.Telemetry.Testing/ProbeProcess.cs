@@ -58,11 +58,15 @@ public sealed class ProbeProcess : IAsyncDisposable
     /// <summary>Starts <c>hts-probe run</c> (the service); <paramref name="publishOnly"/> leaves out the measurements.</summary>
     public void Start(bool publishOnly = true)
     {
+        _process?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _process = TestProcess.Start("hts-probe", "dotnet", [Dll, "run", "--config", ConfigPath, .. publishOnly ? new[] { "--publish-only" } : []]);
     }
 
     /// <summary>SIGKILL: no goodbye, no clean-up.</summary>
     public Task KillAsync() => _process?.KillAsync() ?? Task.CompletedTask;
+
+    /// <summary>Waits for the service to end by itself (an upgrade's restart); fails unless it exits with 0.</summary>
+    public Task WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _process!.WaitForExitAsync(timeout, cancellationToken);
 
     /// <summary>SIGTERM and a clean exit.</summary>
     public Task StopAsync() => _process?.StopAsync(TimeSpan.FromSeconds(20)) ?? Task.CompletedTask;

@@ -9,6 +9,7 @@ using HaTangSo.Telemetry.Probe.Measurement;
 using HaTangSo.Telemetry.Probe.Publishing;
 using HaTangSo.Telemetry.Probe.Queue;
 using HaTangSo.Telemetry.Probe.Radio;
+using HaTangSo.Telemetry.Probe.Upgrade;
 using Microsoft.Extensions.Logging;
 
 namespace HaTangSo.Telemetry.Probe.Agent;
@@ -21,12 +22,15 @@ namespace HaTangSo.Telemetry.Probe.Agent;
 /// </summary>
 internal sealed class ProbeAgent(
     ProbeConfig config, ActiveConfig active, CommandInbox commands, ResultQueue queue, ResultPublisher publisher, ProbeStatus status,
-    LinkActivity activity, ILogger logger, TimeProvider time, RadioReader? radio = null)
+    LinkActivity activity, ILogger logger, TimeProvider time, RadioReader? radio = null, CommandedUpgrade? upgrade = null)
 {
     private static readonly TimeSpan s_busyWindow = TimeSpan.FromSeconds(1);
 
-    /// <summary>Runs the schedule until cancelled.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the schedule until cancelled, or until an <c>upgrade</c> command installed a release: then it returns true and
+    /// the caller exits so systemd restarts the service into the new version's trial.
+    /// </summary>
+    public async Task<bool> RunAsync(CancellationToken cancellationToken)
     {
         var links = config.Links!;
         MeasurementPlan? plan = null;
@@ -38,6 +42,16 @@ internal sealed class ProbeAgent(
             var current = active.Plan;
             while (commands.TryTake(out var command))
             {
+                if (command.Kind == CommandKind.Upgrade)
+                {
+                    if (await RunUpgradeAsync(command, cancellationToken))
+                    {
+                        return true;
+                    }
+
+                    continue;
+                }
+
                 await RunCommandAsync(command, current, cancellationToken);
             }
 
@@ -77,6 +91,25 @@ internal sealed class ProbeAgent(
 
             schedule.Done(index, time.GetUtcNow());
         }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Runs an <c>upgrade</c> command between two tests (a swap never happens under a running measurement); true when the
+    /// release is installed and the process must restart into its trial.
+    /// </summary>
+    private async Task<bool> RunUpgradeAsync(AcceptedCommand command, CancellationToken cancellationToken)
+    {
+        var outcome = command.ExpiresAt <= time.GetUtcNow()
+            ? new CommandedUpgradeOutcome(CommandStates.Expired, "expired before the probe was free to run it", false)
+            : upgrade is null
+                ? new CommandedUpgradeOutcome(CommandStates.Refused, "this probe runs without upgrades", false)
+                : await upgrade.RunAsync(command, cancellationToken);
+        commands.Acknowledge(command.CommandId, outcome.State, outcome.Reason);
+        publisher.Notify();
+        status.MarkChanged();
+        return outcome.RestartRequired;
     }
 
     /// <summary>

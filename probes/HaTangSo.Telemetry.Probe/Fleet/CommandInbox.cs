@@ -2,13 +2,22 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using HaTangSo.Telemetry.Contracts;
 using HaTangSo.Telemetry.Contracts.Fleet;
+using HaTangSo.Telemetry.Contracts.Releases;
 using HaTangSo.Telemetry.Probe.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace HaTangSo.Telemetry.Probe.Fleet;
 
-/// <summary>A command accepted for execution: what to measure, for which command id, until when.</summary>
-internal sealed record AcceptedCommand(Guid CommandId, CommandKind Kind, string? Link, DateTimeOffset ExpiresAt, string? Server = null);
+/// <summary>A command accepted for execution: what to do, for which command id, until when.</summary>
+/// <param name="CommandId">The server's id.</param>
+/// <param name="Kind">What to do.</param>
+/// <param name="Link"><c>measure</c>: the link; null: every link.</param>
+/// <param name="ExpiresAt">Not executed after this.</param>
+/// <param name="Server"><c>measure</c>: the speed-test server; null: the primary.</param>
+/// <param name="Version"><c>upgrade</c>: the release; null: the latest.</param>
+/// <param name="AllowDowngrade"><c>upgrade</c>: install even when not newer than the running version.</param>
+internal sealed record AcceptedCommand(
+    Guid CommandId, CommandKind Kind, string? Link, DateTimeOffset ExpiresAt, string? Server = null, ReleaseVersion? Version = null, bool AllowDowngrade = false);
 
 /// <summary>
 /// Commands from the server (<c>hts/v1/probes/{id}/commands</c>). Each is checked (its probe, a kind and link this
@@ -34,6 +43,7 @@ internal sealed class CommandInbox
     private readonly ConcurrentQueue<AcceptedCommand> _pending = new();
     private readonly ConcurrentQueue<CommandAck> _acks = new();
     private TaskCompletionSource _available = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _unpublished;
 
     public CommandInbox(string probeId, IEnumerable<string> links, string? directory, TimeProvider time, ILogger logger)
     {
@@ -76,6 +86,29 @@ internal sealed class CommandInbox
     /// <summary>Puts an acknowledgement back at the end (the broker refused it for now).</summary>
     public void Requeue(CommandAck ack) => _acks.Enqueue(ack);
 
+    /// <summary>The publisher's word that the broker took an acknowledgement.</summary>
+    public void Published() => Interlocked.Decrement(ref _unpublished);
+
+    /// <summary>
+    /// Waits until every acknowledgement made so far is on the broker, or <paramref name="limit"/> passed (the broker is
+    /// away): before the probe exits into an upgrade's trial, so the server hears <c>done</c> from the old process.
+    /// </summary>
+    public async Task<bool> WaitForAcksPublishedAsync(TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var deadline = _time.GetTimestamp();
+        while (Volatile.Read(ref _unpublished) > 0)
+        {
+            if (_time.GetElapsedTime(deadline) >= limit)
+            {
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken);
+        }
+
+        return true;
+    }
+
     /// <summary>Reads a command from the broker; never throws on bad input.</summary>
     public void Offer(ReadOnlySpan<byte> payload)
     {
@@ -108,9 +141,14 @@ internal sealed class CommandInbox
             Remember(command.CommandId);
         }
 
+        ReleaseVersion? version = null;
         if (!CommandKinds.TryParse(command.Kind, out var kind))
         {
-            Acknowledge(command.CommandId, CommandStates.Refused, $"unknown command kind '{Clip(command.Kind)}' (this probe knows: {CommandKinds.Measure})");
+            Acknowledge(command.CommandId, CommandStates.Refused, $"unknown command kind '{Clip(command.Kind)}' (this probe knows: {string.Join(", ", CommandKinds.All)})");
+        }
+        else if (kind == CommandKind.Upgrade && command.Version is not null && !ReleaseVersion.TryParse(command.Version, allowBuildMetadata: false, out version))
+        {
+            Acknowledge(command.CommandId, CommandStates.Refused, $"version '{Clip(command.Version)}' is not a Semantic Version without build metadata (0.2.0)");
         }
         else if (command.Link is { } link && !_links.Contains(link))
         {
@@ -122,7 +160,7 @@ internal sealed class CommandInbox
         }
         else
         {
-            _pending.Enqueue(new AcceptedCommand(command.CommandId, kind, command.Link, command.ExpiresAt, command.Server));
+            _pending.Enqueue(new AcceptedCommand(command.CommandId, kind, command.Link, command.ExpiresAt, command.Server, version, command.AllowDowngrade ?? false));
             Acknowledge(command.CommandId, CommandStates.Delivered, null);
             TaskCompletionSource available;
             lock (_lock)
@@ -139,6 +177,7 @@ internal sealed class CommandInbox
     public void Acknowledge(Guid commandId, string state, string? reason)
     {
         _logger.CommandAcknowledged(commandId, state, reason ?? string.Empty);
+        Interlocked.Increment(ref _unpublished);
         _acks.Enqueue(new CommandAck { CommandId = commandId, ProbeId = _probeId, State = state, Reason = reason, At = _time.GetUtcNow() });
     }
 

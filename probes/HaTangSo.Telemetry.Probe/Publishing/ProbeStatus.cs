@@ -13,6 +13,9 @@ internal sealed class ProbeStatus(string probeId, IReadOnlyList<LinkInfo> links)
     /// <summary>The measurement configuration whose version and refusal the status reports (issue 15.1).</summary>
     public Fleet.ActiveConfig? Config { get; set; }
 
+    /// <summary>The upgrade state directory (<c>upgrade.stateDirectory</c>) whose last upgrade the status reports; null: upgrades are off.</summary>
+    public string? UpgradeStateDirectory { get; init; }
+
     /// <summary>Asks for a status publication before the next periodic one (a configuration applied or refused).</summary>
     public void MarkChanged() => Interlocked.Exchange(ref _changed, 1);
 
@@ -56,6 +59,7 @@ internal sealed class ProbeStatus(string probeId, IReadOnlyList<LinkInfo> links)
                 LastError = _lastError is { Length: > ResultLimits.MaxErrorString } e ? e[..ResultLimits.MaxErrorString] : _lastError,
                 ConfigVersion = Config?.Plan?.Version,
                 ConfigError = Config?.Refusal,
+                Upgrade = UpgradeStateDirectory is null ? null : Upgrade.UpgradeStateFile.Read(UpgradeStateDirectory)?.ToStatus(),
             };
         }
     }

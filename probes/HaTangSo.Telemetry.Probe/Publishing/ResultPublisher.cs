@@ -264,12 +264,25 @@ internal sealed class ResultPublisher(
         while (commands is not null && commands.TryTakeAck(out var ack))
         {
             var payload = JsonSerializer.SerializeToUtf8Bytes(ack, ContractsJsonContext.Default.CommandAck);
-            var answer = await client.PublishAsync(MqttConnection.Message(Topics.Acks(_probeId), payload), cancellationToken);
+            MqttClientPublishResult answer;
+            try
+            {
+                answer = await client.PublishAsync(MqttConnection.Message(Topics.Acks(_probeId), payload), cancellationToken);
+            }
+            catch
+            {
+                // The connection went: the acknowledgement waits for the next session instead of being lost.
+                commands.Requeue(ack);
+                throw;
+            }
+
             if (answer.ReasonCode is not (MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers))
             {
                 commands.Requeue(ack);
                 return;
             }
+
+            commands.Published();
         }
     }
 

@@ -1,8 +1,9 @@
+using HaTangSo.Telemetry.Contracts.Releases;
 using Microsoft.Extensions.Logging;
 
 namespace HaTangSo.Telemetry.Probe.Upgrade;
 
-/// <summary>Log events of signed upgrades (5680-5699).</summary>
+/// <summary>Log events of signed upgrades (5680-5689).</summary>
 internal static partial class UpgradeLog
 {
     [LoggerMessage(5680, LogLevel.Information, "Upgrade ordered: running {From}, manifest {ManifestUrl}")]
@@ -25,4 +26,7 @@ internal static partial class UpgradeLog
 
     [LoggerMessage(5686, LogLevel.Warning, "Started with the trial of {Version} still pending: the unit's ExecStartPre=/opt/hts-probe/hts-probe-trial.sh did not run (install it, see probes/README.md); upgrades wait until it does")]
     public static partial void TrialNotRun(this ILogger logger, string version);
+
+    [LoggerMessage(5687, LogLevel.Warning, "Exiting after the upgrade command so systemd restarts into the new version's trial (acknowledgement on the broker: {Acknowledged})")]
+    public static partial void RestartingForUpgrade(this ILogger logger, bool acknowledged);
 }

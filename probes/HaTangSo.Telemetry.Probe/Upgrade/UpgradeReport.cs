@@ -1,3 +1,4 @@
+using HaTangSo.Telemetry.Contracts.Releases;
 using HaTangSo.Telemetry.Probe.Configuration;
 using Microsoft.Extensions.Logging;
 

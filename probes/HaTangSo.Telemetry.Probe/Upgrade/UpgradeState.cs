@@ -1,23 +1,8 @@
 using System.Globalization;
 using System.Text;
+using HaTangSo.Telemetry.Contracts.Releases;
 
 namespace HaTangSo.Telemetry.Probe.Upgrade;
-
-/// <summary>Where an upgrade stands.</summary>
-internal enum UpgradeStateKind
-{
-    /// <summary>Swapped; the next start runs the trial (self-test and broker login) before the service.</summary>
-    Trial,
-
-    /// <summary>The trial passed: the new binary runs.</summary>
-    Confirmed,
-
-    /// <summary>The trial failed: the previous binary was put back.</summary>
-    RolledBack,
-
-    /// <summary>The trial failed and the previous binary could not be put back (someone must look).</summary>
-    RollbackFailed,
-}
 
 /// <summary>The last upgrade, as kept in <c>{stateDirectory}/state</c>.</summary>
 /// <param name="State">Where it stands.</param>
@@ -25,7 +10,11 @@ internal enum UpgradeStateKind
 /// <param name="To">The version installed.</param>
 /// <param name="At">When the state was last written (UTC).</param>
 /// <param name="Detail">Why (a short sentence).</param>
-internal sealed record UpgradeState(UpgradeStateKind State, string From, string To, DateTimeOffset At, string Detail);
+internal sealed record UpgradeState(UpgradeStateKind State, string From, string To, DateTimeOffset At, string Detail)
+{
+    /// <summary>The state as the status message reports it.</summary>
+    public UpgradeStatus ToStatus() => new() { State = State, From = From, To = To, At = At, Detail = Detail.Length == 0 ? null : Detail };
+}
 
 /// <summary>
 /// The state file: <c>key=value</c> lines (<c>state</c>, <c>from</c>, <c>to</c>, <c>at</c>, <c>detail</c>), so the trial
@@ -37,11 +26,8 @@ internal static class UpgradeStateFile
     /// <summary>The file's name in the state directory.</summary>
     public const string FileName = "state";
 
-    private static readonly (UpgradeStateKind Kind, string Name)[] s_names =
-        [(UpgradeStateKind.Trial, "trial"), (UpgradeStateKind.Confirmed, "confirmed"), (UpgradeStateKind.RolledBack, "rolled-back"), (UpgradeStateKind.RollbackFailed, "rollback-failed")];
-
     /// <summary>The file's spelling of <paramref name="kind"/>.</summary>
-    public static string Name(UpgradeStateKind kind) => s_names.First(n => n.Kind == kind).Name;
+    public static string Name(UpgradeStateKind kind) => UpgradeStateKinds.Name(kind);
 
     /// <summary>The last upgrade's state, or null when there is none or the file is unreadable or not one of ours.</summary>
     public static UpgradeState? Read(string directory)
@@ -72,13 +58,12 @@ internal static class UpgradeStateFile
             }
         }
 
-        var kind = s_names.Where(n => n.Name == values.GetValueOrDefault("state")).Select(n => (UpgradeStateKind?)n.Kind).FirstOrDefault();
-        if (kind is null || !DateTimeOffset.TryParse(values.GetValueOrDefault("at"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+        if (!UpgradeStateKinds.TryParse(values.GetValueOrDefault("state"), out var kind) || !DateTimeOffset.TryParse(values.GetValueOrDefault("at"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
         {
             return null;
         }
 
-        return new UpgradeState(kind.Value, values.GetValueOrDefault("from") ?? "", values.GetValueOrDefault("to") ?? "", at, values.GetValueOrDefault("detail") ?? "");
+        return new UpgradeState(kind, values.GetValueOrDefault("from") ?? "", values.GetValueOrDefault("to") ?? "", at, values.GetValueOrDefault("detail") ?? "");
     }
 
     /// <summary>Writes <paramref name="state"/> atomically and durably.</summary>

@@ -6,6 +6,13 @@ public enum CommandKind
 {
     /// <summary><c>measure</c>: test one link (or every link) now, outside the schedule.</summary>
     Measure,
+
+    /// <summary>
+    /// <c>upgrade</c>: install a signed release from the probe's enrolled release server (issue 15.5) — the version named,
+    /// or the latest — then restart into its trial. The signature with the enrolled key, not the command, decides what is
+    /// installed.
+    /// </summary>
+    Upgrade,
 }
 
 /// <summary>The wire names of <see cref="CommandKind"/>.</summary>
@@ -14,18 +21,35 @@ public static class CommandKinds
     /// <summary>The name of <see cref="CommandKind.Measure"/>.</summary>
     public const string Measure = "measure";
 
+    /// <summary>The name of <see cref="CommandKind.Upgrade"/>.</summary>
+    public const string Upgrade = "upgrade";
+
+    /// <summary>Every name this version knows, for messages that list them.</summary>
+    public static readonly IReadOnlyList<string> All = [Measure, Upgrade];
+
     /// <summary>The wire name of <paramref name="kind"/>.</summary>
     public static string Name(CommandKind kind) => kind switch
     {
         CommandKind.Measure => Measure,
+        CommandKind.Upgrade => Upgrade,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
-    /// <summary>Reads a wire name; false for one this version does not know.</summary>
+    /// <summary>Reads a wire name (ordinal); false for one this version does not know.</summary>
     public static bool TryParse(string? name, out CommandKind kind)
     {
-        kind = CommandKind.Measure;
-        return name == Measure;
+        switch (name)
+        {
+            case Measure:
+                kind = CommandKind.Measure;
+                return true;
+            case Upgrade:
+                kind = CommandKind.Upgrade;
+                return true;
+            default:
+                kind = default;
+                return false;
+        }
     }
 }
 
@@ -60,6 +84,15 @@ public sealed record CommandMessage
     /// </summary>
     public string? Server { get; init; }
 
+    /// <summary>
+    /// <c>upgrade</c>: the release version to install (SemVer, no build metadata); null: the latest the release server
+    /// offers for the probe's architecture.
+    /// </summary>
+    public string? Version { get; init; }
+
+    /// <summary><c>upgrade</c>: install even when the release is not newer than the running version (a deliberate rollback).</summary>
+    public bool? AllowDowngrade { get; init; }
+
     /// <summary>When the server issued it.</summary>
     public required DateTimeOffset IssuedAt { get; init; }
 
@@ -76,7 +109,11 @@ public static class CommandStates
     /// <summary>The probe has it and will run it.</summary>
     public const string Delivered = "delivered";
 
-    /// <summary>The probe ran it; the result carries the command id.</summary>
+    /// <summary>
+    /// The probe ran it: for <c>measure</c> the server sets it when the results carrying the command id are stored; for
+    /// <c>upgrade</c> the probe acknowledges it when the release is installed and it restarts into the trial (its status
+    /// then reports the trial's outcome).
+    /// </summary>
     public const string Done = "done";
 
     /// <summary>It expired before the probe ran it.</summary>

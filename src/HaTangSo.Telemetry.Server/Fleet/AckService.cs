@@ -47,7 +47,8 @@ internal sealed class AckService(CommandStore commands, ILogger<AckService> logg
             null => (null, "null"),
             { Schema: not CommandAck.SchemaName } => (null, $"schema must be '{CommandAck.SchemaName}'"),
             _ when ack.ProbeId != probeId => (null, "probeId differs from the topic"),
-            _ when !CommandStates.FromProbe.Contains(ack.State) || ack.State == CommandStates.Done => (null, "state must be delivered, refused, expired or failed"),
+            // done is taken only for an upgrade (the store checks the command's kind): a measurement is done by its results.
+            _ when !CommandStates.FromProbe.Contains(ack.State) => (null, "state must be delivered, done, refused, expired or failed"),
             { Reason.Length: > ResultLimits.MaxErrorString } => (null, "reason too long"),
             _ => (ack, null),
         };

@@ -19,10 +19,12 @@ namespace HaTangSo.Telemetry.Server.Fleet;
 /// <param name="DeliveredAt">When the probe acknowledged it.</param>
 /// <param name="FinishedAt">When it reached a final state.</param>
 /// <param name="ServerId">The speed-test server to measure against (one of the probe's configuration); null: its primary.</param>
+/// <param name="Version"><c>upgrade</c>: the release to install; null: the latest.</param>
+/// <param name="AllowDowngrade"><c>upgrade</c>: install even when it is not newer than the probe's version.</param>
 public sealed record CommandRecord(
     Guid CommandId, string ProbeId, string Kind, string? Link, string State, string? Reason, IReadOnlyList<string> ResultIds, int ExpectedResults,
     DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? PublishedAt, DateTimeOffset? DeliveredAt, DateTimeOffset? FinishedAt,
-    string? ServerId = null);
+    string? ServerId = null, string? Version = null, bool AllowDowngrade = false);
 
 /// <summary>The <c>probe_commands</c> table (migration 0013).</summary>
 internal sealed class CommandStore(NpgsqlDataSource dataSource)
@@ -31,13 +33,14 @@ internal sealed class CommandStore(NpgsqlDataSource dataSource)
     private const string Columns = """
         id, probe_id, kind, link,
         CASE WHEN state IN ('queued', 'delivered') AND expires_at <= now() THEN 'expired' ELSE state END,
-        reason, result_ids, expected_results, created_at, expires_at, published_at, delivered_at, finished_at, server_id
+        reason, result_ids, expected_results, created_at, expires_at, published_at, delivered_at, finished_at, server_id, version, allow_downgrade
         """;
 
     public async Task AddAsync(CommandRecord command, CancellationToken cancellationToken)
     {
         await using var sql = dataSource.CreateCommand("""
-            INSERT INTO probe_commands (id, probe_id, kind, link, expected_results, created_at, expires_at, server_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            INSERT INTO probe_commands (id, probe_id, kind, link, expected_results, created_at, expires_at, server_id, version, allow_downgrade)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             """);
         sql.Parameters.Add(new() { Value = command.CommandId });
         sql.Parameters.Add(new() { Value = command.ProbeId });
@@ -47,6 +50,8 @@ internal sealed class CommandStore(NpgsqlDataSource dataSource)
         sql.Parameters.Add(new() { Value = command.CreatedAt.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
         sql.Parameters.Add(new() { Value = command.ExpiresAt.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
         sql.Parameters.Add(new() { Value = (object?)command.ServerId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        sql.Parameters.Add(new() { Value = (object?)command.Version ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        sql.Parameters.Add(new() { Value = command.AllowDowngrade });
         await sql.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -64,7 +69,8 @@ internal sealed class CommandStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Records the probe's acknowledgement. Only the probe's own command moves, and only forward: delivered after queued;
-    /// refused, expired or failed before done (a late or repeated acknowledgement changes nothing).
+    /// refused, expired or failed before done (a late or repeated acknowledgement changes nothing). Done comes from the
+    /// probe only for an upgrade (installed); a measurement is done when its results are stored, never on the probe's word.
     /// </summary>
     public async Task<bool> AcknowledgeAsync(string probeId, Guid commandId, string state, string? reason, CancellationToken cancellationToken) =>
         await ExecuteAsync("""
@@ -72,7 +78,8 @@ internal sealed class CommandStore(NpgsqlDataSource dataSource)
                 delivered_at = COALESCE(delivered_at, now()),
                 finished_at = CASE WHEN $3 = 'delivered' THEN finished_at ELSE now() END
             WHERE id = $2 AND probe_id = $1 AND (
-                ($3 = 'delivered' AND state = 'queued') OR ($3 IN ('refused', 'expired', 'failed') AND state IN ('queued', 'delivered')))
+                ($3 = 'delivered' AND state = 'queued') OR ($3 IN ('refused', 'expired', 'failed') AND state IN ('queued', 'delivered'))
+                OR ($3 = 'done' AND kind = 'upgrade' AND state IN ('queued', 'delivered')))
             """, cancellationToken, probeId, commandId, state, (object?)reason ?? DBNull.Value) == 1;
 
     /// <summary>The commands among <paramref name="claims"/> that really were issued to the probe that claims them.</summary>
@@ -135,7 +142,7 @@ internal sealed class CommandStore(NpgsqlDataSource dataSource)
                 reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4),
                 reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetFieldValue<string[]>(6), reader.GetInt32(7),
                 reader.GetFieldValue<DateTimeOffset>(8), reader.GetFieldValue<DateTimeOffset>(9), Time(reader, 10), Time(reader, 11), Time(reader, 12),
-                reader.IsDBNull(13) ? null : reader.GetString(13)));
+                reader.IsDBNull(13) ? null : reader.GetString(13), reader.IsDBNull(14) ? null : reader.GetString(14), reader.GetBoolean(15)));
         }
 
         return records;

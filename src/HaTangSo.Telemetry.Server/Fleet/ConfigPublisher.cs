@@ -156,6 +156,8 @@ internal sealed class ConfigPublisher(
                 Kind = command.Kind,
                 Link = command.Link,
                 Server = command.ServerId,
+                Version = command.Version,
+                AllowDowngrade = command.AllowDowngrade ? true : null,
                 IssuedAt = command.CreatedAt,
                 ExpiresAt = command.ExpiresAt,
             }, ContractsJsonContext.Default.CommandMessage);

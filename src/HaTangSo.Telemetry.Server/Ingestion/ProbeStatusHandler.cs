@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Unicode;
 using HaTangSo.Telemetry.Contracts;
+using HaTangSo.Telemetry.Contracts.Releases;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -19,9 +20,9 @@ internal sealed class ProbeStatusHandler(NpgsqlDataSource dataSource)
 {
     private const string UpsertSql = """
         INSERT INTO probe_status (probe_id, state, reported_at, received_at, agent_version, queue_depth, queue_evicted, last_result_at, last_error,
-            config_version, config_error)
+            config_version, config_error, upgrade_state, upgrade_from, upgrade_to, upgrade_at, upgrade_detail)
         SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::bigint[], $7::bigint[], $8::timestamptz[], $9::text[],
-            $10::bigint[], $11::text[])
+            $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[], $16::text[])
         ON CONFLICT (probe_id) DO UPDATE SET state = excluded.state, reported_at = excluded.reported_at,
             received_at = excluded.received_at, agent_version = COALESCE(excluded.agent_version, probe_status.agent_version),
             queue_depth = COALESCE(excluded.queue_depth, probe_status.queue_depth),
@@ -29,7 +30,12 @@ internal sealed class ProbeStatusHandler(NpgsqlDataSource dataSource)
             last_result_at = COALESCE(excluded.last_result_at, probe_status.last_result_at),
             last_error = excluded.last_error,
             config_version = COALESCE(excluded.config_version, probe_status.config_version),
-            config_error = CASE WHEN excluded.state = 'online' THEN excluded.config_error ELSE probe_status.config_error END
+            config_error = CASE WHEN excluded.state = 'online' THEN excluded.config_error ELSE probe_status.config_error END,
+            upgrade_state = COALESCE(excluded.upgrade_state, probe_status.upgrade_state),
+            upgrade_from = CASE WHEN excluded.upgrade_state IS NULL THEN probe_status.upgrade_from ELSE excluded.upgrade_from END,
+            upgrade_to = CASE WHEN excluded.upgrade_state IS NULL THEN probe_status.upgrade_to ELSE excluded.upgrade_to END,
+            upgrade_at = CASE WHEN excluded.upgrade_state IS NULL THEN probe_status.upgrade_at ELSE excluded.upgrade_at END,
+            upgrade_detail = CASE WHEN excluded.upgrade_state IS NULL THEN probe_status.upgrade_detail ELSE excluded.upgrade_detail END
         WHERE probe_status.received_at <= excluded.received_at
         """;
 
@@ -60,6 +66,9 @@ internal sealed class ProbeStatusHandler(NpgsqlDataSource dataSource)
             { QueueDepth: < 0 } or { QueueEvicted: < 0 } => Refused("status: negative queue counter"),
             { ConfigVersion: < 0 } => Refused("status: negative configVersion"),
             { ConfigError.Length: > ResultLimits.MaxErrorString } => Refused("status: configError too long"),
+            { Upgrade: { } upgrade } when !Enum.IsDefined(upgrade.State) => Refused("status: upgrade.state must be trial, confirmed, rolled-back or rollback-failed"),
+            { Upgrade: { } upgrade } when !IsVersion(upgrade.From) || !IsVersion(upgrade.To) => Refused("status: upgrade.from and upgrade.to must be Semantic Versions"),
+            { Upgrade.Detail.Length: > ResultLimits.MaxErrorString } => Refused("status: upgrade.detail too long"),
             _ => (status, null),
         };
     }
@@ -84,6 +93,7 @@ internal sealed class ProbeStatusHandler(NpgsqlDataSource dataSource)
                     QueueEvicted = status.QueueEvicted ?? earlier.Status.QueueEvicted,
                     LastResultAt = status.LastResultAt ?? earlier.Status.LastResultAt,
                     ConfigVersion = status.ConfigVersion ?? earlier.Status.ConfigVersion,
+                    Upgrade = status.Upgrade ?? earlier.Status.Upgrade,
                 }, message.ReceivedAt)
                 : (status, message.ReceivedAt);
         }
@@ -101,8 +111,15 @@ internal sealed class ProbeStatusHandler(NpgsqlDataSource dataSource)
         Add(command, NpgsqlDbType.Text, rows.Select(r => Clean(r.Status.LastError)).ToArray());
         Add(command, NpgsqlDbType.Bigint, rows.Select(r => r.Status.ConfigVersion).ToArray());
         Add(command, NpgsqlDbType.Text, rows.Select(r => Clean(r.Status.ConfigError)).ToArray());
+        Add(command, NpgsqlDbType.Text, rows.Select(r => r.Status.Upgrade is { } u ? UpgradeStateKinds.Name(u.State) : null).ToArray());
+        Add(command, NpgsqlDbType.Text, rows.Select(r => Clean(r.Status.Upgrade?.From)).ToArray());
+        Add(command, NpgsqlDbType.Text, rows.Select(r => Clean(r.Status.Upgrade?.To)).ToArray());
+        Add(command, NpgsqlDbType.TimestampTz, rows.Select(r => Utc(r.Status.Upgrade?.At)).ToArray());
+        Add(command, NpgsqlDbType.Text, rows.Select(r => Clean(r.Status.Upgrade?.Detail)).ToArray());
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    private static bool IsVersion(string? text) => ReleaseVersion.TryParse(text, allowBuildMetadata: true, out _);
 
     private static (StatusMessage?, Refusal?) Refused(string detail) => (null, new Refusal(RefusalKind.InvalidStatus, detail));
 

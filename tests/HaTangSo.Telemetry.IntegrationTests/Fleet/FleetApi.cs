@@ -70,4 +70,21 @@ internal static class FleetApi
 
     public static string? Text(this JsonElement element, string property) =>
         element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    /// <summary>Waits until the API answers <paramref name="state"/> for the command (the probe's acknowledgement or its results).</summary>
+    public static async Task<JsonElement> WaitForCommandAsync(this SecureStack stack, string probeId, string commandId, string state, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(180);
+        while (true)
+        {
+            var (command, _) = await stack.GetAsync($"/api/probes/{probeId}/commands/{commandId}", ct);
+            if (command.Text("state") == state)
+            {
+                return command;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for command {commandId} to be {state}; last: {command}\n{stack.Server.Output}");
+            await Task.Delay(500, ct);
+        }
+    }
 }

@@ -74,7 +74,7 @@ public sealed class FleetConfigTests(PostgresFixture postgres, InfluxDbFixture i
         Assert.Equal("queued", command.Text("state"));
         var commandId = command.Text("commandId")!;
         Assert.Equal(7, Guid.Parse(commandId).Version);
-        var done = await WaitForCommandAsync(stack, "fleet-a", commandId, "done", ct);
+        var done = await stack.WaitForCommandAsync("fleet-a", commandId, "done", ct);
         var resultId = done.GetProperty("resultIds")[0].GetString()!;
         Assert.DoesNotContain(resultId, before);
         var stored = await stack.Influx.ResultIdsAsync(ct);
@@ -241,22 +241,6 @@ public sealed class FleetConfigTests(PostgresFixture postgres, InfluxDbFixture i
             var answer = await writer.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload("{}"u8.ToArray())
                 .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), ct);
             Assert.True(answer.ReasonCode == MqttClientPublishReasonCode.NotAuthorized, $"{topic}: {answer.ReasonCode}");
-        }
-    }
-
-    private static async Task<System.Text.Json.JsonElement> WaitForCommandAsync(SecureStack stack, string probeId, string commandId, string state, CancellationToken ct)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(180);
-        while (true)
-        {
-            var (command, _) = await stack.GetAsync($"/api/probes/{probeId}/commands/{commandId}", ct);
-            if (command.Text("state") == state)
-            {
-                return command;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for command {commandId} to be {state}; last: {command}\n{stack.Server.Output}");
-            await Task.Delay(500, ct);
         }
     }
 
