@@ -122,6 +122,19 @@ public sealed class RadioReaderTests
         Assert.Equal(5601, logger.LatestRecord.Id.Id);
     }
 
+    [Theory]
+    [InlineData("fixed")]
+    [InlineData("0")] // the default access is fixed
+    public async Task MeasureCommand_ModemOnALinkThatIsNotMobile_RefusedBeforeMeasuring(string access)
+    {
+        // The server refuses radio facts on a fixed link (the whole result would be quarantined): refuse it here.
+        string[] args = access == "0"
+            ? ["--server", "http://127.0.0.1:9/", "--modem", "0", "--json"]
+            : ["--server", "http://127.0.0.1:9/", "--access", access, "--modem", "0", "--json"];
+
+        Assert.Equal(2, await HaTangSo.Telemetry.Probe.Cli.MeasureCommand.Create().Parse(args).InvokeAsync(cancellationToken: TestContext.Current.CancellationToken));
+    }
+
     [Fact]
     public async Task ProcessRunner_RunsProgramsInTheCLocale()
     {
