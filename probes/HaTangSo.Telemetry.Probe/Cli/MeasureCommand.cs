@@ -55,19 +55,26 @@ internal static class MeasureCommand
                 Streams = Math.Clamp(parse.GetValue(streams), 1, 32),
                 UdpPort = parse.GetValue(udpPort),
             };
+            var modemIndex = parse.GetValue(modem);
+            if (modemIndex is not null && (modemIndex.Length is < 1 or > 3 || !modemIndex.All(char.IsAsciiDigit)))
+            {
+                await Console.Error.WriteLineAsync("--modem: must be a ModemManager modem index (1-3 digits, as in mmcli -m 0)");
+                return 2;
+            }
+
+            // As in probe.json: radio facts on a link that is not mobile would have the server quarantine the result.
+            if (modemIndex is not null && parse.GetValue(access) != AccessKind.Mobile)
+            {
+                await Console.Error.WriteLineAsync("--modem: only a mobile link has a modem (add --access mobile)");
+                return 2;
+            }
+
             var asJson = parse.GetValue(json);
             IMeasurementProgress? progress = asJson ? null : new ConsoleProgress(Console.Out, !Console.IsOutputRedirected);
             if (!asJson)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"Measuring {url} from {source ?? "the default route"}: {settings.Streams} streams, {seconds:0.#} s per direction"));
-            }
-
-            var modemIndex = parse.GetValue(modem);
-            if (modemIndex is not null && (modemIndex.Length is < 1 or > 3 || !modemIndex.All(char.IsAsciiDigit)))
-            {
-                await Console.Error.WriteLineAsync("--modem: must be a ModemManager modem index (1-3 digits, as in mmcli -m 0)");
-                return 2;
             }
 
             var radio = modemIndex is null ? null : new RadioReader(new ProcessRunner(), NullLogger.Instance, RadioReader.DefaultTimeout);

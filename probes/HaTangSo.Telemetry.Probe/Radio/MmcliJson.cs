@@ -7,9 +7,14 @@ namespace HaTangSo.Telemetry.Probe.Radio;
 /// <summary>
 /// Reads the JSON of <c>mmcli -J</c>. ModemManager builds it from dotted keys (<c>cli/mmcli-output.c</c>:
 /// <c>modem.generic.access-technologies</c>, <c>modem.3gpp.operator-code</c>, <c>modem.signal.lte.rsrp</c>,
-/// <c>modem.generic.cell-info</c>) nested one object per dot; every value is a string, <c>--</c> when unknown, and
-/// numbers are printed with <c>%.2lf</c>. Parsed with <see cref="JsonDocument"/> (no reflection: Native AOT safe).
-/// Anything unexpected yields null for that fact, never an exception past this class.
+/// <c>modem.generic.cell-info</c>, <c>modem.location.3gpp.cid</c>) nested one object per dot; every value is a string,
+/// <c>--</c> when unknown, never with a unit (units are added to the human output only), and numbers are printed with
+/// <c>%.2lf</c> after <c>setlocale (LC_ALL, "")</c>: on a box whose locale writes decimals with a comma (vi_VN, cs_CZ,
+/// de_DE …) mmcli prints <c>-67,00</c> (a recorded output in Fixtures/mmcli/recorded holds one), so a single comma is
+/// read as the decimal point (<see cref="ProcessRunner"/> also runs mmcli in the C.UTF-8 locale). Sections are missing
+/// in older ModemManager versions (no <c>5g</c> signal block before 1.16; no <c>error-rate</c> before 1.20): a missing
+/// key is an absent fact. Parsed with <see cref="JsonDocument"/> (no reflection: Native AOT safe). Anything unexpected
+/// yields null for that fact, never an exception past this class, and never 0 for a value that was not given.
 /// </summary>
 internal static class MmcliJson
 {
@@ -34,7 +39,7 @@ internal static class MmcliJson
         }
 
         var code = Text(Path(document.RootElement, "modem", "3gpp", "operator-code"));
-        return new RadioSnapshot(technology, NameRules.IsValid(NameKind.MobileNetworkCode, code) ? code : null);
+        return new RadioSnapshot(technology, OperatorCode(code));
     }
 
     /// <summary>The LTE and NR signal from <c>mmcli -J -m N --signal-get</c> (nulls when polling is off: all <c>--</c>).</summary>
@@ -84,8 +89,7 @@ internal static class MmcliJson
                 continue;
             }
 
-            var ci = fields.GetValueOrDefault("ci");
-            var cellId = NameRules.IsValid(NameKind.CellId, ci) ? ci!.ToUpperInvariant() : null;
+            var cellId = CellId(fields.GetValueOrDefault("ci"));
             switch (fields.GetValueOrDefault("cell type"))
             {
                 case "lte":
@@ -98,6 +102,40 @@ internal static class MmcliJson
         }
 
         return (nr?.Band ?? lte?.Band, nr?.CellId ?? lte?.CellId);
+    }
+
+    /// <summary>
+    /// The serving cell and network from <c>mmcli -J -m N --location-get</c> (<c>modem.location.3gpp</c>; ModemManager
+    /// enables this source by default, also on modems without <c>--get-cell-info</c>): the cell id printed as
+    /// <c>%08lX</c> (<c>0197763E</c>; all zeros when unknown), the MCC and MNC (<c>0</c> when unknown).
+    /// </summary>
+    public static (string? CellId, string? OperatorCode) ParseLocation(string json)
+    {
+        using var document = Parse(json);
+        if (document is null || Path(document.RootElement, "modem", "location", "3gpp") is not { ValueKind: JsonValueKind.Object } location)
+        {
+            return (null, null);
+        }
+
+        var code = Text(Path(location, "mcc")) + Text(Path(location, "mnc"));
+        return (CellId(Text(Path(location, "cid"))), OperatorCode(code));
+    }
+
+    // MCC 000 is assigned to no network (ITU-T E.212): zeros are a modem's or a redactor's "unknown", not a fact.
+    private static string? OperatorCode(string? code) =>
+        NameRules.IsValid(NameKind.MobileNetworkCode, code) && !code!.StartsWith("000", StringComparison.Ordinal) ? code : null;
+
+    // One spelling for a cell id from either source (cell-info prints it as the modem gave it, location zero-padded to
+    // eight digits), so before and after compare equal: upper case, no leading zeros; zero is "unknown", not a cell.
+    private static string? CellId(string? hex)
+    {
+        if (!NameRules.IsValid(NameKind.CellId, hex))
+        {
+            return null;
+        }
+
+        var trimmed = hex!.TrimStart('0').ToUpperInvariant();
+        return trimmed.Length == 0 ? null : trimmed;
     }
 
     private static string? Technology(HashSet<string> names)
@@ -173,6 +211,10 @@ internal static class MmcliJson
     private static string? Text(JsonElement? element) =>
         element is { ValueKind: JsonValueKind.String } e && e.GetString() is { } s && s != "--" && s.Length > 0 ? s : null;
 
+    // %.2lf in a comma-decimal locale prints "-67,00"; %.2lf never groups thousands, so one comma is the decimal point.
     private static double? Number(JsonElement? element) =>
-        double.TryParse(Text(element), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) ? value : null;
+        Text(element) is { } text
+        && double.TryParse(text.Count(c => c == ',') == 1 && !text.Contains('.', StringComparison.Ordinal) ? text.Replace(',', '.') : text,
+            NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var value)
+        && double.IsFinite(value) ? value : null;
 }

@@ -16,7 +16,11 @@ internal interface IProcessRunner
     Task<ProcessOutput> RunAsync(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken);
 }
 
-/// <summary>The real runner: no shell (arguments are passed as a list, nothing is interpreted), output captured whole.</summary>
+/// <summary>
+/// The real runner: no shell (arguments are passed as a list, nothing is interpreted), output captured whole, in the
+/// C.UTF-8 locale: its output is parsed, and mmcli prints numbers in the box's locale (<c>-67,00</c> under vi_VN or
+/// cs_CZ). Where C.UTF-8 is not installed the C library falls back to the C locale, which prints the same numbers.
+/// </summary>
 internal sealed class ProcessRunner : IProcessRunner
 {
     public async Task<ProcessOutput> RunAsync(string fileName, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)
@@ -26,6 +30,7 @@ internal sealed class ProcessRunner : IProcessRunner
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            Environment = { ["LC_ALL"] = "C.UTF-8" },
         };
         foreach (var argument in arguments)
         {

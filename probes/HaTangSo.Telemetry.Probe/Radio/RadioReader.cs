@@ -5,7 +5,7 @@ namespace HaTangSo.Telemetry.Probe.Radio;
 
 /// <summary>
 /// Reads a modem's radio facts through ModemManager's command line (<c>mmcli -J -m N</c>, <c>--signal-get</c>,
-/// <c>--get-cell-info</c>), each call with a deadline. A box without ModemManager, a modem that is gone or a call that
+/// <c>--get-cell-info</c>, and <c>--location-get</c> when the cell info names no serving cell), each call with a deadline. A box without ModemManager, a modem that is gone or a call that
 /// hangs gives no facts (a debug line says why), never an error in the result: the measurement does not depend on it.
 /// Signal values appear only when the modem's signal polling is on (<c>mmcli -m N --signal-setup=10</c>; see the README).
 /// </summary>
@@ -34,7 +34,18 @@ internal sealed class RadioReader(IProcessRunner runner, ILogger logger, TimeSpa
 
         var (lte, nr) = await RunAsync(link, cancellationToken, "-J", "-m", modem, "--signal-get") is { } signal ? MmcliJson.ParseSignal(signal) : (null, null);
         var (band, cellId) = await RunAsync(link, cancellationToken, "-J", "-m", modem, "--get-cell-info") is { } cells ? MmcliJson.ParseServingCell(cells) : (null, null);
-        return snapshot with { Lte = lte, Nr = nr, Band = band, CellId = cellId };
+        var operatorCode = snapshot.OperatorCode;
+        if (cellId is null)
+        {
+            // Cell info needs ModemManager 1.20+ and a QMI/MBIM modem; the 3GPP location (on by default) also comes from
+            // AT modems and older versions, and names the network when the modem's operator-code is "--".
+            var (locatedCell, locatedOperator) = await RunAsync(link, cancellationToken, "-J", "-m", modem, "--location-get") is { } location
+                ? MmcliJson.ParseLocation(location) : (null, null);
+            cellId = locatedCell;
+            operatorCode ??= locatedOperator;
+        }
+
+        return snapshot with { OperatorCode = operatorCode, Lte = lte, Nr = nr, Band = band, CellId = cellId };
     }
 
     private async Task<string?> RunAsync(string link, CancellationToken cancellationToken, params string[] arguments)
