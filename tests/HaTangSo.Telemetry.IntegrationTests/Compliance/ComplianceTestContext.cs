@@ -117,7 +117,7 @@ internal sealed class ComplianceTestContext : IAsyncDisposable
                 .Tag("link", link).Tag("access", access).Tag("operator", result.Operator).Tag("technology", result.Technology)
                 .Tag("server", confirmationServer ?? "test").Tag("status", "ok")
                 .Field("download_mbps", result.Download).Field("upload_mbps", result.Upload).Field("latency_ms", result.Latency)
-                .Field("duration_ms", 20000L).Field("result_id", Guid.NewGuid().ToString());
+                .Field("duration_ms", 20000.0).Field("result_id", Guid.NewGuid().ToString());
             if (cpuBound)
             {
                 lines.Field("cpu_bound", true);
