@@ -43,17 +43,13 @@ internal static class AckFuzzer
         "[]", "{}", "\"\"", "\" \"", "01", ".5", "1e", "--1", "[\"delivered\"]", "{\"state\":\"done\"}",
     ];
 
-    private static readonly string[] s_states =
-    [
-        CommandStates.Delivered, CommandStates.Delivered, CommandStates.Refused, CommandStates.Expired, CommandStates.Failed, CommandStates.Done,
-        CommandStates.Queued, "", "Delivered", "delivered ", "published", "DONE",
-    ];
+    private static readonly string[] s_states = [CommandStates.Delivered, CommandStates.Delivered, CommandStates.Refused, CommandStates.Expired, CommandStates.Failed];
 
-    private static readonly string[] s_times =
-    [
-        "2026-06-01T08:00:00Z", "2026-06-01T08:00:00+07:00", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.9999999+14:00", "2026-13-01T00:00:00Z",
-        "2026-06-01", "yesterday", "",
-    ];
+    private static readonly string[] s_otherStates = [CommandStates.Done, CommandStates.Queued, "", "Delivered", "delivered ", "published", "DONE"];
+
+    private static readonly string[] s_times = ["2026-06-01T08:00:00Z", "2026-06-01T08:00:00+07:00", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.9999999+14:00"];
+
+    private static readonly string[] s_otherTimes = ["2026-13-01T00:00:00Z", "2026-06-01", "yesterday", "", "1780300800"];
 
     /// <summary>
     /// Acknowledgements on the topics of <paramref name="own"/> and <paramref name="other"/> (and of an unknown probe),
@@ -72,8 +68,8 @@ internal static class AckFuzzer
                          3 => "acks",
                          _ => Topics.Acks(probe),
                      });
-        var commands = Gen.Frequency(
-            (5, Gen.Elements(ownCommands)), (4, Gen.Elements(otherCommands)), (1, Gen.Constant(Guid.Empty)),
+        var commands = Gen.Frequency<Guid>(
+            (5, Gen.Elements<Guid>(ownCommands)), (4, Gen.Elements<Guid>(otherCommands)), (1, Gen.Constant(Guid.Empty)),
             (1, Gen.Choose(0, int.MaxValue).Select(n => new Guid(n, 11, 2, 0, 0, 0, 0, 0, 0, 0, 1))));
         var reasons = Gen.Frequency(
             (3, Gen.Constant<string?>(null)), (4, Text().Select(t => (string?)t)),
@@ -82,10 +78,10 @@ internal static class AckFuzzer
                     from samePayload in Gen.Choose(0, 9)
                     from payloadProbe in probes
                     from command in commands
-                    from guidFormat in Gen.Elements("D", "D", "D", "N", "B", "P")
-                    from state in Gen.Elements(s_states)
+                    from guidFormat in Gen.Frequency((12, Gen.Constant("D")), (1, Gen.Elements("N", "B", "P", "X")))
+                    from state in Gen.Frequency((4, Gen.Elements(s_states)), (1, Gen.Elements(s_otherStates)))
                     from reason in reasons
-                    from at in Gen.Elements(s_times)
+                    from at in Gen.Frequency((6, Gen.Elements(s_times)), (1, Gen.Elements(s_otherTimes)))
                     select (topic.Item2, new JsonObject
                     {
                         ["schema"] = CommandAck.SchemaName,
@@ -100,19 +96,19 @@ internal static class AckFuzzer
                select new AckCase(ack.Item1, mutation(ack.Item2));
     }
 
-    // Each mutation turns a valid document into bytes; about one in five leaves it as it is.
+    // Each mutation turns a valid document into bytes; about one in three leaves it as it is.
     private static Gen<Func<JsonObject, byte[]>> Mutations()
     {
         var field = Gen.Elements(Fields);
         var none = Gen.Constant<Func<JsonObject, byte[]>>(Bytes);
         var text = from name in field
                    from piece in Text()
-                   from where in Gen.Choose(0, 5)
+                   from position in Gen.Choose(0, 5)
                    from lone in Gen.Choose(0, 9)
                    select (Func<JsonObject, byte[]>)(node =>
                    {
                        var value = node[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : string.Empty;
-                       node[name] = where switch
+                       node[name] = position switch
                        {
                            0 => piece + value,
                            1 => value + piece,
@@ -165,7 +161,7 @@ internal static class AckFuzzer
                             case 6:
                                 return Encoding.UTF8.GetBytes(new string('[', depth) + json + new string(']', depth));
                             case 7:
-                                return Encoding.UTF8.GetBytes(depth % 3 switch { 0 => "[" + json + "]", 1 => "\"" + json.Replace("\"", "\\\"", StringComparison.Ordinal) + "\"", _ => "null" });
+                                return Encoding.UTF8.GetBytes((depth % 3) switch { 0 => "[" + json + "]", 1 => "\"" + json.Replace("\"", "\\\"", StringComparison.Ordinal) + "\"", _ => "null" });
                             case 8:
                                 return depth % 2 == 0 ? [] : Encoding.UTF8.GetBytes(new string(' ', depth) + json + new string('\n', depth));
                             default:
@@ -177,7 +173,7 @@ internal static class AckFuzzer
                     });
         var damage = from seed in Gen.Choose(0, int.MaxValue)
                      select (Func<JsonObject, byte[]>)(node => Damage(Bytes(node), new Random(seed)));
-        return Gen.Frequency((2, none), (3, text), (2, literal), (3, shape), (1, damage));
+        return Gen.Frequency((5, none), (3, text), (2, literal), (3, shape), (1, damage));
     }
 
     private static byte[] Bytes(JsonObject node) => Encoding.UTF8.GetBytes(node.ToJsonString());
