@@ -7,9 +7,10 @@ namespace HaTangSo.Telemetry.Server.Tests;
 /// <summary>
 /// Property-based: random mutations of valid messages through the server's real per-message ingestion code (topic,
 /// registry, arrival, validation, name rules, registered link and server, plausibility, measurement-time rate limit,
-/// line formatting). Each message ends written or refused, nothing throws — not even into the boundary that would turn
-/// an exception into a <see cref="RefusalKind.ProcessingError"/> — and every written line carries only registered
-/// tag values. Seeded: a failure names its seed and iteration, and reproduces.
+/// line formatting), every optional field of contract v1 included (commandId, cpuBound, cpu, radio). Each message ends
+/// written or refused, nothing throws — not even into the boundary that would turn an exception into a
+/// <see cref="RefusalKind.ProcessingError"/> — every written line carries only registered tag values, and a written
+/// result answers exactly the command its payload names. Seeded: a failure names its seed and iteration, and reproduces.
 /// </summary>
 public sealed class IngestionFuzzTests
 {
@@ -49,6 +50,7 @@ public sealed class IngestionFuzzTests
         var kinds = new Dictionary<RefusalKind, int>();
         var written = 0;
         var radioWritten = 0;
+        var commandWritten = 0;
         for (var i = 0; i < Iterations; i++)
         {
             var valid = Valid(random, i);
@@ -70,12 +72,18 @@ public sealed class IngestionFuzzTests
             written++;
             AssertRegisteredTags(item.Line!, context);
             radioWritten += item.Line!.Contains("radio_technology=", StringComparison.Ordinal) ? 1 : 0;
+
+            // The command a written result answers is exactly the one its payload names (the pipeline then lets it count
+            // only for a command issued to this probe: CommandFuzzTests in the integration tests, on PostgreSQL).
+            Assert.Equal(CommandIdOf(payload), item.CommandId);
+            commandWritten += item.CommandId is null ? 0 : 1;
         }
 
         // The generator reaches deep: some mutations stay valid, and the refusals come from many different steps.
         Assert.True(written > Iterations / 100, $"only {written} of {Iterations} mutations were still valid");
         Assert.True(kinds.Count >= 10, "refusal kinds seen: " + string.Join(", ", kinds.Select(k => $"{k.Key.Label()} {k.Value}")));
         Assert.True(radioWritten > 0, "no mutated message with radio facts was written: the radio fields were not reached");
+        Assert.True(commandWritten > 0, "no mutated message answering a command was written: commandId was not reached");
     }
 
     [Fact]
@@ -123,6 +131,12 @@ public sealed class IngestionFuzzTests
             };
         }
 
+        // Half answer a command (issue 15.2): its id is a string the mutations reach like any other.
+        if (random.Next(2) == 0)
+        {
+            result = result with { CommandId = new Guid(random.Next(), 15, 2, [.. Enumerable.Range(0, 8).Select(_ => (byte)random.Next(256))]) };
+        }
+
         return random.Next(5) switch
         {
             0 => result with { Status = ResultStatus.Skipped, DownloadMbps = null, UploadMbps = null, LatencyMs = null, JitterMs = null, LossPct = null, LoadedLatencyMs = null, Error = "line busy: 3.2 Mb/s" },
@@ -130,6 +144,10 @@ public sealed class IngestionFuzzTests
             _ => result,
         };
     }
+
+    // A written payload is valid JSON: its commandId, if any, as the contract reads it.
+    private static Guid? CommandIdOf(byte[] payload) =>
+        System.Text.Json.Nodes.JsonNode.Parse(payload)?["commandId"]?.GetValue<string>() is { } text ? Guid.Parse(text) : null;
 
     // The tag section ends at the first space: registered values hold no character line protocol escapes.
     private static void AssertRegisteredTags(string line, string context)

@@ -7,7 +7,7 @@ namespace HaTangSo.Telemetry.Testing;
 /// <summary>
 /// Seeded random mutations of valid messages, for property-based tests of ingestion: random characters (line-protocol
 /// specials, control and format characters, lone surrogates, Vietnamese, emoji) at the start, middle or end of every
-/// string, number edges in every number, JSON shape changes (missing, extra, duplicate and re-typed properties, deep
+/// string, number edges in every number and flag, JSON shape changes (missing, extra, duplicate and re-typed properties, deep
 /// nesting), and raw byte damage (flips, invalid UTF-8, truncation). The same seed gives the same messages.
 /// </summary>
 public sealed class MessageFuzzer(int seed)
@@ -18,6 +18,26 @@ public sealed class MessageFuzzer(int seed)
 
     /// <summary>The number properties of a result.</summary>
     public static readonly string[] NumberFields = ["durationMs", "downloadMbps", "uploadMbps", "latencyMs", "jitterMs", "lossPct", "loadedLatencyMs"];
+
+    /// <summary>
+    /// The optional string properties of contract v1 (a mutation adds <c>commandId</c> when absent; a nested one is mutated
+    /// when its block is there): the command a result answers and the modem's radio facts.
+    /// </summary>
+    public static readonly string[] OptionalStringFields = ["commandId", "radio.accessTechnology", "radio.operatorCode", "radio.band", "radio.cellId"];
+
+    /// <summary>The optional number and boolean properties of contract v1: the CPU report, the radio's levels, the flags.</summary>
+    public static readonly string[] OptionalValueFields =
+    [
+        "cpuBound", "cpu.probePct", "cpu.waitPct", "cpu.stealPct", "cpu.busyPct", "cpu.stalledPct", "cpu.appLimitedPct",
+        "radio.changed", "radio.rsrpDbm", "radio.rsrqDb", "radio.sinrDb",
+    ];
+
+    /// <summary>Every property the mutations reach: required and optional, scalars and the blocks that hold them.</summary>
+    public static readonly string[] AllFields = [.. StringFields, .. NumberFields, .. OptionalStringFields, .. OptionalValueFields, "link", "cpu", "radio"];
+
+    private static readonly string[] s_mutableStrings = [.. StringFields, .. OptionalStringFields];
+
+    private static readonly string[] s_mutableValues = [.. NumberFields, .. OptionalValueFields];
 
     private const string Specials = "\\,= \"\n\r\t";
 
@@ -97,7 +117,7 @@ public sealed class MessageFuzzer(int seed)
             return json;
         }
 
-        var field = StringFields[_random.Next(StringFields.Length)];
+        var field = s_mutableStrings[_random.Next(s_mutableStrings.Length)];
         var value = Get(node, field) ?? string.Empty;
         var piece = RandomText();
         var changed = _random.Next(6) switch
@@ -118,13 +138,14 @@ public sealed class MessageFuzzer(int seed)
 
     private string MutateNumber(string json)
     {
-        var field = NumberFields[_random.Next(NumberFields.Length)];
+        var field = s_mutableValues[_random.Next(s_mutableValues.Length)];
         if (JsonNode.Parse(json) is not JsonObject node)
         {
             return json;
         }
 
-        node[field] = 424242.4242;
+        // A nested field whose block is absent stays absent (the literal then replaces nothing).
+        SetNode(node, field, JsonValue.Create(424242.4242));
         var literal = s_numberLiterals[_random.Next(s_numberLiterals.Length)];
         return node.ToJsonString().Replace("424242.4242", literal, StringComparison.Ordinal);
     }
@@ -136,8 +157,7 @@ public sealed class MessageFuzzer(int seed)
             return json;
         }
 
-        var all = StringFields.Concat(NumberFields).Append("link").ToArray();
-        var field = all[_random.Next(all.Length)];
+        var field = AllFields[_random.Next(AllFields.Length)];
         switch (_random.Next(9))
         {
             case 0:

@@ -50,33 +50,76 @@ internal sealed class AckService(CommandStore commands, ILogger<AckService> logg
             // done is taken only for an upgrade (the store checks the command's kind): a measurement is done by its results.
             _ when !CommandStates.FromProbe.Contains(ack.State) => (null, "state must be delivered, done, refused, expired or failed"),
             { Reason.Length: > ResultLimits.MaxErrorString } => (null, "reason too long"),
-            _ => (ack, null),
+            _ => (ack with { Reason = Storable(ack.Reason) }, null),
         };
     }
+
+    // PostgreSQL text holds neither NUL nor a lone surrogate (a JSON escape can carry both): each becomes U+FFFD, so a
+    // free-text reason cannot make a valid acknowledgement unstorable.
+    private static string? Storable(string? reason) =>
+        reason is null ? null : System.Text.Encoding.UTF8.GetString(System.Text.Encoding.UTF8.GetBytes(reason)).Replace('\0', '\uFFFD');
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await foreach (var (topic, payload) in _inbox.Reader.ReadAllAsync(stoppingToken))
         {
-            var (ack, problem) = Parse(topic, payload);
-            if (ack is null)
-            {
-                logger.AckRefused(topic, problem!);
-                continue;
-            }
-
-            try
-            {
-                if (await commands.AcknowledgeAsync(ack.ProbeId, ack.CommandId, ack.State, ack.Reason?.Replace('\0', '\uFFFD'), stoppingToken))
-                {
-                    logger.CommandState(ack.CommandId, ack.ProbeId, ack.State);
-                }
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                // PostgreSQL away: this acknowledgement is lost; the command's result still makes it done.
-                logger.AckRefused(topic, ex.Message);
-            }
+            await HandleAsync(topic, payload, stoppingToken);
         }
     }
+
+    /// <summary>
+    /// One acknowledgement, start to end: the per-message boundary. Nothing thrown by one message leaves it (only the host
+    /// stopping does); each ends recorded, unchanged (valid, but it moves nothing: late, repeated or not this probe's) or
+    /// refused (logged with the reason).
+    /// </summary>
+    internal async Task<AckOutcome> HandleAsync(string topic, byte[] payload, CancellationToken stoppingToken)
+    {
+        CommandAck? ack;
+        string? problem;
+        try
+        {
+            (ack, problem) = Parse(topic, payload);
+        }
+        catch (Exception ex)
+        {
+            // Parse refuses what it knows is wrong; anything it did not foresee is refused here, not thrown at the host.
+            (ack, problem) = (null, $"{ex.GetType().Name}: {ex.Message}");
+        }
+
+        if (ack is null)
+        {
+            logger.AckRefused(topic, problem!);
+            return AckOutcome.Refused;
+        }
+
+        try
+        {
+            if (await commands.AcknowledgeAsync(ack.ProbeId, ack.CommandId, ack.State, ack.Reason, stoppingToken))
+            {
+                logger.CommandState(ack.CommandId, ack.ProbeId, ack.State);
+                return AckOutcome.Recorded;
+            }
+
+            return AckOutcome.Unchanged;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            // PostgreSQL away: this acknowledgement is lost; the command's result still makes it done.
+            logger.AckRefused(topic, ex.Message);
+            return AckOutcome.Refused;
+        }
+    }
+}
+
+/// <summary>What became of one acknowledgement (<see cref="AckService.HandleAsync"/>).</summary>
+internal enum AckOutcome
+{
+    /// <summary>It moved its command forward.</summary>
+    Recorded,
+
+    /// <summary>Valid, but it moved nothing: a late or repeated state, or no such command of this probe.</summary>
+    Unchanged,
+
+    /// <summary>Refused (malformed, not the topic's probe, a state a probe may not report) or not recorded (PostgreSQL away); logged.</summary>
+    Refused,
 }

@@ -69,15 +69,17 @@ internal sealed class CommandStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Records the probe's acknowledgement. Only the probe's own command moves, and only forward: delivered after queued;
-    /// refused, expired or failed before done (a late or repeated acknowledgement changes nothing). Done comes from the
-    /// probe only for an upgrade (installed); a measurement is done when its results are stored, never on the probe's word.
+    /// refused, expired or failed before done (a late or repeated acknowledgement changes nothing). A command past its
+    /// expiry is expired (final) whatever its row says, so only an <c>expired</c> acknowledgement still touches it — and
+    /// an upgrade's <c>done</c>: the probe started it in time, and a download over a weak link may end after the expiry.
+    /// Done comes from the probe only for an upgrade (installed); a measurement is done when its results are stored.
     /// </summary>
     public async Task<bool> AcknowledgeAsync(string probeId, Guid commandId, string state, string? reason, CancellationToken cancellationToken) =>
         await ExecuteAsync("""
             UPDATE probe_commands SET state = $3, reason = $4,
                 delivered_at = COALESCE(delivered_at, now()),
                 finished_at = CASE WHEN $3 = 'delivered' THEN finished_at ELSE now() END
-            WHERE id = $2 AND probe_id = $1 AND (
+            WHERE id = $2 AND probe_id = $1 AND (expires_at > now() OR $3 = 'expired' OR ($3 = 'done' AND kind = 'upgrade')) AND (
                 ($3 = 'delivered' AND state = 'queued') OR ($3 IN ('refused', 'expired', 'failed') AND state IN ('queued', 'delivered'))
                 OR ($3 = 'done' AND kind = 'upgrade' AND state IN ('queued', 'delivered')))
             """, cancellationToken, probeId, commandId, state, (object?)reason ?? DBNull.Value) == 1;
