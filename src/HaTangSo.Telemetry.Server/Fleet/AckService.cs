@@ -9,15 +9,37 @@ namespace HaTangSo.Telemetry.Server.Fleet;
 /// Probes' acknowledgements of commands (<c>hts/v1/probes/{id}/acks</c>), handed over by the ingestion session and
 /// recorded here off its receive loop. The topic names the probe (the broker lets a probe write only its own), so a
 /// probe can move only its own commands; a malformed acknowledgement is logged and dropped (it changes nothing). The
-/// buffer is bounded: a flood drops acknowledgements, never delays results.
+/// buffer is bounded: a flood drops acknowledgements (counted and logged), never delays results. Refusals are logged
+/// like quarantined results (issue 11.5): the first of a probe in a minute with its reason, the rest of that minute as
+/// one count, so a probe sending garbage cannot flood the log.
 /// </summary>
-internal sealed class AckService(CommandStore commands, ILogger<AckService> logger) : BackgroundService
+internal sealed class AckService(CommandStore commands, ILogger<AckService> logger, TimeProvider? time = null) : BackgroundService
 {
+    /// <summary>Probes whose refusal window is tracked at most (each is a registered probe's topic; a bound all the same).</summary>
+    private const int MaxTracked = 10_000;
+
+    private static readonly TimeSpan s_logWindow = TimeSpan.FromMinutes(1);
     private readonly Channel<(string Topic, byte[] Payload)> _inbox =
         Channel.CreateBounded<(string, byte[])>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropWrite });
 
+    private readonly Dictionary<string, (DateTimeOffset Start, long Quiet)> _refusals = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private long _dropped;
+
+    /// <summary>Refusals counted into a summary instead of logged one by one (all time).</summary>
+    internal long RefusalsNotLogged { get; private set; }
+
+    /// <summary>Acknowledgements dropped because the inbox was full (all time).</summary>
+    internal long Dropped => Interlocked.Read(ref _dropped);
+
     /// <summary>Takes an acknowledgement from the broker session (never blocks it).</summary>
-    public void Post(string topic, byte[] payload) => _inbox.Writer.TryWrite((topic, payload));
+    public void Post(string topic, byte[] payload)
+    {
+        if (!_inbox.Writer.TryWrite((topic, payload)))
+        {
+            Interlocked.Increment(ref _dropped);
+        }
+    }
 
     /// <summary>The acknowledgement in <paramref name="payload"/> if it is a valid one of the topic's probe; otherwise why not.</summary>
     internal static (CommandAck? Ack, string? Problem) Parse(string topic, ReadOnlySpan<byte> payload)
@@ -61,9 +83,15 @@ internal sealed class AckService(CommandStore commands, ILogger<AckService> logg
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        long droppedLogged = 0;
         await foreach (var (topic, payload) in _inbox.Reader.ReadAllAsync(stoppingToken))
         {
             await HandleAsync(topic, payload, stoppingToken);
+            if (Dropped is var dropped && dropped != droppedLogged)
+            {
+                logger.AcksDropped(dropped - droppedLogged, dropped);
+                droppedLogged = dropped;
+            }
         }
     }
 
@@ -88,7 +116,7 @@ internal sealed class AckService(CommandStore commands, ILogger<AckService> logg
 
         if (ack is null)
         {
-            logger.AckRefused(topic, problem!);
+            Refused(topic, problem!);
             return AckOutcome.Refused;
         }
 
@@ -105,9 +133,37 @@ internal sealed class AckService(CommandStore commands, ILogger<AckService> logg
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
             // PostgreSQL away: this acknowledgement is lost; the command's result still makes it done.
-            logger.AckRefused(topic, ex.Message);
+            Refused(topic, ex.Message);
             return AckOutcome.Refused;
         }
+    }
+
+    /// <summary>Logs a refusal, or counts it when its probe already had one logged this minute (summarised at the next one after).</summary>
+    private void Refused(string topic, string problem)
+    {
+        var key = Topics.TryParse(topic, out var probeId, out _) ? probeId : "(not a probe topic)";
+        var now = _time.GetUtcNow();
+        if (_refusals.TryGetValue(key, out var window))
+        {
+            if (now - window.Start < s_logWindow)
+            {
+                _refusals[key] = (window.Start, window.Quiet + 1);
+                RefusalsNotLogged++;
+                return;
+            }
+
+            if (window.Quiet > 0)
+            {
+                logger.AcksRefusedQuietly(key, window.Quiet, window.Start);
+            }
+        }
+        else if (_refusals.Count >= MaxTracked)
+        {
+            _refusals.Clear();
+        }
+
+        _refusals[key] = (now, 0);
+        logger.AckRefused(topic, problem);
     }
 }
 

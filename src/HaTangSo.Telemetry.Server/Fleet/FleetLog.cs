@@ -33,6 +33,12 @@ internal static partial class FleetLog
     [LoggerMessage(3759, LogLevel.Warning, "Acknowledgement refused on {Topic}: {Reason}")]
     public static partial void AckRefused(this ILogger logger, string topic, string reason);
 
+    [LoggerMessage(3780, LogLevel.Warning, "Acknowledgements of {ProbeId} refused in the minute from {Since:O}: {Count} more (the first was logged with its reason)")]
+    public static partial void AcksRefusedQuietly(this ILogger logger, string probeId, long count, DateTimeOffset since);
+
+    [LoggerMessage(3781, LogLevel.Warning, "{Count} acknowledgement(s) dropped: the inbox (1,000) was full ({Total} since start); their commands still end by results or expiry")]
+    public static partial void AcksDropped(this ILogger logger, long count, long total);
+
     [LoggerMessage(3760, LogLevel.Warning, "Could not add the configuration and command rights to the broker role of probe {ProbeId}")]
     public static partial void ProbeRoleUpgradeFailed(this ILogger logger, Exception exception, string probeId);
 }
