@@ -27,7 +27,8 @@ internal static partial class CpuBenchmark
                 .WithCleanStart(false).WithSessionExpiryInterval(3600).WithReceiveMaximum(20_000)
                 .WithKeepAlivePeriod(TimeSpan.FromSeconds(30)).WithTimeout(TimeSpan.FromSeconds(15)).Build();
             var queue = new IngestionQueue(Options.Create(new IngestionOptions()));
-            using var client = new MqttClientFactory().CreateMqttClient(new ThrottledAdapterFactory(queue, TimeProvider.System));
+            var connection = new MqttConnectionState();
+            using var client = new MqttClientFactory().CreateMqttClient(AdapterFactory(queue, connection));
             client.ApplicationMessageReceivedAsync += async e =>
             {
                 e.AutoAcknowledge = false;
@@ -41,17 +42,7 @@ internal static partial class CpuBenchmark
             await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), ct);
 
             var messages = Stream(pass == 0 ? Math.Min(count, 20_000) : count, 3 + pass);
-            using (var publisher = new MqttClientFactory().CreateMqttClient())
-            {
-                await publisher.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port)
-                    .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithClientId("hts-cpu-bench-pub").Build(), ct);
-                foreach (var chunk in messages.Chunk(500))
-                {
-                    await Task.WhenAll(chunk.Select(m => publisher.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(m.Topic)
-                        .WithPayload(m.Payload.ToArray()).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), ct)));
-                }
-            }
-
+            await StreamPublisher.PublishAsync(broker.Port, [.. messages.Select(m => (m.Topic.Split('/')[3], m.Payload.ToArray()))], 2, 50, ct);
             Console.WriteLine($"MQTT pass {pass}: {messages.Count:N0} queued for {clientId}");
             var (cpu, bytes) = await MeasureAsync(async () =>
             {
@@ -67,10 +58,7 @@ internal static partial class CpuBenchmark
                         batch.Add(message);
                     }
 
-                    foreach (var message in batch)
-                    {
-                        await message.Acknowledge(ct);
-                    }
+                    await AcknowledgeAsync(connection, batch, ct);
 
                     queue.Settled(batch.Count);
                     acknowledged += batch.Count;

@@ -1,44 +1,69 @@
-using System.IO.Compression;
-using System.Text;
 using HaTangSo.Telemetry.InfluxDb;
+using HaTangSo.Telemetry.Server.Influx;
 using HaTangSo.Telemetry.Server.Ingestion;
 
 namespace HaTangSo.Telemetry.Benchmarks;
 
 internal static partial class CpuBenchmark
 {
-    // Main (0d9993a): InfluxPointWriter joins the lines into one string, InfluxDbClient encodes it and gzips it.
-    private static byte[] Body(List<PendingLine> lines, bool gzip)
+    // The server's own batch body: the lines as UTF-8 in one pooled buffer; gzip as InfluxDbClient does it.
+    private static int Body(List<PendingLine> lines, bool gzip)
     {
-        var builder = new StringBuilder(lines.Count * 300);
-        foreach (var line in lines)
+        var body = InfluxPointWriter.Encode(lines, out var length);
+        try
         {
-            builder.Append(line.Line).Append('\n');
-        }
+            if (!gzip)
+            {
+                return length;
+            }
 
-        var body = Encoding.UTF8.GetBytes(builder.ToString());
-        if (!gzip)
+            using var output = new MemoryStream((length / 6) + 64);
+            using (var zip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            {
+                zip.Write(body, 0, length);
+            }
+
+            return (int)output.Length;
+        }
+        finally
         {
-            return body;
+            System.Buffers.ArrayPool<byte>.Shared.Return(body);
         }
-
-        using var output = new MemoryStream(body.Length / 4 + 64);
-        using (var zip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            zip.Write(body);
-        }
-
-        return output.ToArray();
     }
 
-    private static Task WriteAsync(InfluxDbClient client, List<PendingLine> lines, CancellationToken ct)
+    private static async Task WriteAsync(InfluxDbClient client, List<PendingLine> lines, CancellationToken ct)
     {
-        var builder = new StringBuilder(lines.Count * 300);
-        foreach (var line in lines)
+        var body = InfluxPointWriter.Encode(lines, out var length);
+        try
         {
-            builder.Append(line.Line).Append('\n');
+            await client.WriteAsync(body.AsMemory(0, length), WritePrecision.Nanoseconds, ct);
         }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(body);
+        }
+    }
 
-        return client.WriteAsync(builder.ToString(), WritePrecision.Nanoseconds, ct);
+    private static ThrottledAdapterFactory AdapterFactory(IngestionQueue queue, MqttConnectionState connection) =>
+        new(queue, TimeProvider.System, connection);
+
+    // The pipeline's AcknowledgeAsync: one PUBACK after another, gathered into one write.
+    private static async Task AcknowledgeAsync(MqttConnectionState connection, List<ReceivedMessage> batch, CancellationToken ct)
+    {
+        var held = connection.HoldWrites();
+        try
+        {
+            foreach (var message in batch)
+            {
+                await message.Acknowledge(ct);
+            }
+        }
+        finally
+        {
+            if (held is not null)
+            {
+                await held.ReleaseWritesAsync(ct);
+            }
+        }
     }
 }
