@@ -65,6 +65,8 @@ internal static partial class CpuBenchmark
                     batch.Clear();
                 }
             });
+            // Out of the share group, or the next pass's session would get only half of its messages.
+            await client.UnsubscribeAsync(Topics.ResultsSharedSubscription, ct);
             await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), ct);
             if (pass == 1)
             {

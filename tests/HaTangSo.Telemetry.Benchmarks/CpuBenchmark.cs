@@ -33,6 +33,14 @@ internal static partial class CpuBenchmark
     {
         Console.WriteLine($"HaTangSo.Telemetry CPU benchmark: {results:N0} results from {Probes} probes, {Environment.ProcessorCount} cores, " +
             $"load average {Load()}, GC {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        if (results == 0)
+        {
+            var only = new List<(string, double, double)>();
+            await MqttStageAsync(mqttResults, only, ct);
+            Print(only);
+            return;
+        }
+
         var warm = Stream(Math.Min(results, 40_000), 1);
         var stream = Stream(results, 2);
         var rows = new List<(string Stage, double CpuUs, double Bytes)>();
