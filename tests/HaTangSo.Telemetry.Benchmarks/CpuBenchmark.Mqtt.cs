@@ -71,6 +71,7 @@ internal static partial class CpuBenchmark
             if (pass == 1)
             {
                 rows.Add(("MQTT receive + PUBACK (MQTTnet, throttled channel)", cpu / messages.Count, bytes / messages.Count));
+                Console.WriteLine(SocketCalls(connection, messages.Count));
             }
         }
     }

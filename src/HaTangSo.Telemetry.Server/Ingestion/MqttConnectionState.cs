@@ -18,6 +18,9 @@ internal sealed class MqttConnectionState
 
     public void SetDisconnected() => Volatile.Write(ref _connected, 0);
 
+    /// <summary>The current connection's channel, if any.</summary>
+    public ThrottledChannel? Channel => Volatile.Read(ref _channel);
+
     /// <summary>Makes <paramref name="channel"/> the current connection's channel (before its CONNECT).</summary>
     public void Attach(ThrottledChannel channel) => Volatile.Write(ref _channel, channel);
 

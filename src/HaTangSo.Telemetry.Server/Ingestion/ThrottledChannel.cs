@@ -52,6 +52,12 @@ internal sealed class ThrottledChannel(IMqttChannel inner, IngestionQueue queue,
 
     public X509Certificate2 ClientCertificate => inner.ClientCertificate;
 
+    /// <summary>Reads of the socket so far (the benchmark's count of system calls; one reader, so no lock).</summary>
+    public long SocketReads { get; private set; }
+
+    /// <summary>Writes to the socket so far (under the write lock).</summary>
+    public long SocketWrites { get; private set; }
+
     public Task ConnectAsync(CancellationToken cancellationToken) => inner.ConnectAsync(cancellationToken);
 
     public Task DisconnectAsync(CancellationToken cancellationToken) => inner.DisconnectAsync(cancellationToken);
@@ -61,6 +67,7 @@ internal sealed class ThrottledChannel(IMqttChannel inner, IngestionQueue queue,
         if (_readStart == _readEnd)
         {
             await queue.WaitForRoomAsync(MaxHold, timeProvider, cancellationToken);
+            SocketReads++;
             if (count >= _read.Length)
             {
                 return await inner.ReadAsync(buffer, offset, count, cancellationToken);
@@ -90,6 +97,7 @@ internal sealed class ThrottledChannel(IMqttChannel inner, IngestionQueue queue,
             {
                 // What a hold gathered goes first (a release that could not flush leaves it here): order is kept.
                 await FlushGatheredAsync(cancellationToken);
+                SocketWrites++;
                 await inner.WriteAsync(buffer, isEndOfPacket, cancellationToken);
                 return;
             }
@@ -152,6 +160,7 @@ internal sealed class ThrottledChannel(IMqttChannel inner, IngestionQueue queue,
 
         try
         {
+            SocketWrites++;
             await inner.WriteAsync(new ReadOnlySequence<byte>(_gathered.WrittenMemory), true, cancellationToken);
         }
         finally
