@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -10,6 +11,11 @@ namespace HaTangSo.Telemetry.InfluxDb;
 /// </summary>
 public static class LineProtocol
 {
+    // Characters that need an escape, a refusal or a closer look; a value without any is appended whole.
+    private static readonly SearchValues<char> s_identifierSpecial = SearchValues.Create(", \\\n\r");
+    private static readonly SearchValues<char> s_keySpecial = SearchValues.Create(",= \\\n\r");
+    private static readonly SearchValues<char> s_stringSpecial = SearchValues.Create("\"\\");
+
     /// <summary>Appends a measurement name: commas and spaces are escaped.</summary>
     public static void AppendMeasurement(StringBuilder builder, string name) =>
         AppendIdentifier(builder, name, "measurement", null, escapeEquals: false);
@@ -30,6 +36,12 @@ public static class LineProtocol
     {
         ArgumentNullException.ThrowIfNull(value);
         builder.Append('"');
+        if (!value.AsSpan().ContainsAny(s_stringSpecial))
+        {
+            builder.Append(value).Append('"');
+            return;
+        }
+
         foreach (var c in value)
         {
             if (c is '"' or '\\')
@@ -80,6 +92,12 @@ public static class LineProtocol
         if (string.IsNullOrEmpty(value))
         {
             throw new ArgumentException($"The {Describe(whatKind, tagKey)} is empty.", nameof(value));
+        }
+
+        if (!value.AsSpan().ContainsAny(escapeEquals ? s_keySpecial : s_identifierSpecial))
+        {
+            builder.Append(value);
+            return;
         }
 
         for (var i = 0; i < value.Length; i++)
