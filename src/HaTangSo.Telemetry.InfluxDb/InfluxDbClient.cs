@@ -37,20 +37,30 @@ public sealed class InfluxDbClient
 
     /// <summary>Writes line-protocol text; returns when InfluxDB answered 204.</summary>
     /// <exception cref="InfluxDbException">InfluxDB refused the write or could not be reached.</exception>
-    public async Task WriteAsync(string lines, WritePrecision precision, CancellationToken cancellationToken)
+    public Task WriteAsync(string lines, WritePrecision precision, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lines);
+        return WriteAsync(Encoding.UTF8.GetBytes(lines), precision, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes line-protocol text already encoded as UTF-8 (the caller may reuse the buffer once this returns); returns
+    /// when InfluxDB answered 204.
+    /// </summary>
+    /// <exception cref="InfluxDbException">InfluxDB refused the write or could not be reached.</exception>
+    public async Task WriteAsync(ReadOnlyMemory<byte> utf8Lines, WritePrecision precision, CancellationToken cancellationToken)
+    {
         var query = $"db={Uri.EscapeDataString(_connection.Database)}&precision={precision.ToQueryValue()}";
         if (!string.IsNullOrEmpty(_connection.RetentionPolicy))
         {
             query += "&rp=" + Uri.EscapeDataString(_connection.RetentionPolicy);
         }
 
-        var body = Encoding.UTF8.GetBytes(lines);
+        using var compressed = _connection.Gzip ? Gzip(utf8Lines.Span) : null;
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_connection.BaseAddress, "write?" + query));
-        request.Content = _connection.Gzip ? new ByteArrayContent(Gzip(body)) : new ByteArrayContent(body);
+        request.Content = new ReadOnlyMemoryContent(compressed is null ? utf8Lines : compressed.GetBuffer().AsMemory(0, (int)compressed.Length));
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("text/plain") { CharSet = "utf-8" };
-        if (_connection.Gzip)
+        if (compressed is not null)
         {
             request.Content.Headers.ContentEncoding.Add("gzip");
         }
@@ -163,14 +173,16 @@ public sealed class InfluxDbClient
         }
     }
 
-    private static byte[] Gzip(byte[] body)
+    // Fastest: on a 2-core host shared with InfluxDB and the broker, CPU is what is short; line protocol still shrinks
+    // about tenfold. The stream's own buffer is sent (no copy).
+    private static MemoryStream Gzip(ReadOnlySpan<byte> body)
     {
-        using var output = new MemoryStream(body.Length / 4 + 64);
+        var output = new MemoryStream((body.Length / 6) + 64);
         using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
         {
             gzip.Write(body);
         }
 
-        return output.ToArray();
+        return output;
     }
 }

@@ -101,7 +101,7 @@ public sealed class LineBuilder
     public LineBuilder Timestamp(long timestamp)
     {
         EnsureFields();
-        _builder.Append(' ').Append(timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        LineProtocol.AppendLong(_builder.Append(' '), timestamp);
         return End();
     }
 
@@ -135,6 +135,13 @@ public sealed class LineBuilder
     /// <summary>The line-protocol text of the complete points.</summary>
     public override string ToString() => _state == State.Idle ? _builder.ToString() : _builder.ToString(0, _lineStart);
 
+    /// <summary>The complete points without the last line break (one point as one line; one string, no trimmed copy).</summary>
+    public string ToStringWithoutFinalLineBreak()
+    {
+        var length = _state == State.Idle ? _builder.Length : _lineStart;
+        return length > 0 && _builder[length - 1] == '\n' ? _builder.ToString(0, length - 1) : _builder.ToString(0, length);
+    }
+
     private void BeginField(string key)
     {
         if (_state == State.Tags)
@@ -145,7 +152,7 @@ public sealed class LineBuilder
                 _builder.Append(',');
                 LineProtocol.AppendKey(_builder, tagKey, "tag key");
                 _builder.Append('=');
-                LineProtocol.AppendKey(_builder, tagValue, $"value of tag '{tagKey}'");
+                LineProtocol.AppendTagValue(_builder, tagKey, tagValue);
             }
 
             _tags.Clear();

@@ -9,6 +9,7 @@ using HaTangSo.Telemetry.Benchmarks;
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- resultids [count]
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- inflight [receive-maximum] [messages]   (does the broker honour Receive Maximum?)
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- drain [backlog] [live-rate]   (HTS_BENCH_DOTNET_gcServer=0, HTS_BENCH_Ingestion__MaxBatchSize=10000 … for the server)
+// dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- cpu [results] [mqtt-results]   (CPU µs and bytes per result, stage by stage)
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- capacity [probes] [days] [stream-rate] [stream-seconds]
 using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(30));
 var mode = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[0] : "ingestion";
@@ -24,6 +25,9 @@ switch (mode)
         break;
     case "flood":
         await FloodBenchmark.RunAsync(Arg(0, 1_000_000), Arg(1, 20), Arg(2, 20), cts.Token);
+        break;
+    case "cpu":
+        await CpuBenchmark.RunAsync(Arg(0, 200_000), Arg(1, 0), cts.Token);
         break;
     case "drain":
         await DrainBenchmark.RunAsync(Arg(0, 1_000_000), Arg(1, 20), cts.Token);

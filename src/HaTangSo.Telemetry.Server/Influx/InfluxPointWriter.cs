@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using HaTangSo.Telemetry.InfluxDb;
 using HaTangSo.Telemetry.Server.Ingestion;
@@ -28,21 +29,30 @@ internal sealed class InfluxPointWriter(InfluxDbClient client, DurableRetry retr
     private async Task WriteRangeAsync(IReadOnlyList<PendingLine> lines, List<(PendingLine, string)> refused, CancellationToken cancellationToken)
     {
         InfluxDbException? rejection = null;
-        await retry.RunAsync(
-            "InfluxDB",
-            async ct =>
-            {
-                rejection = null;
-                try
+        var body = Encode(lines, out var length);
+        try
+        {
+            await retry.RunAsync(
+                "InfluxDB",
+                async ct =>
                 {
-                    await client.WriteAsync(Join(lines), WritePrecision.Nanoseconds, ct);
-                }
-                catch (InfluxDbException ex) when (IsDataRejection(ex))
-                {
-                    rejection = ex;
-                }
-            },
-            cancellationToken);
+                    rejection = null;
+                    try
+                    {
+                        await client.WriteAsync(body.AsMemory(0, length), WritePrecision.Nanoseconds, ct);
+                    }
+                    catch (InfluxDbException ex) when (IsDataRejection(ex))
+                    {
+                        rejection = ex;
+                    }
+                },
+                cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(body);
+        }
+
         if (rejection is null)
         {
             return;
@@ -63,14 +73,24 @@ internal sealed class InfluxPointWriter(InfluxDbClient client, DurableRetry retr
     // are retried (DurableRetry) so nothing is quarantined for them.
     private static bool IsDataRejection(InfluxDbException ex) => ex.StatusCode is 400 or 413 or 422;
 
-    private static string Join(IReadOnlyList<PendingLine> lines)
+    // The batch as UTF-8 straight from the lines into one pooled buffer (no joined string, no second copy), encoded
+    // once for every retry.
+    internal static byte[] Encode(IReadOnlyList<PendingLine> lines, out int length)
     {
-        var builder = new StringBuilder(lines.Count * 300);
+        var total = 0;
         foreach (var line in lines)
         {
-            builder.Append(line.Line).Append('\n');
+            total += Encoding.UTF8.GetByteCount(line.Line) + 1;
         }
 
-        return builder.ToString();
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(total, 1));
+        length = 0;
+        foreach (var line in lines)
+        {
+            length += Encoding.UTF8.GetBytes(line.Line, buffer.AsSpan(length));
+            buffer[length++] = (byte)'\n';
+        }
+
+        return buffer;
     }
 }

@@ -16,12 +16,29 @@ internal static class ResultPoints
     public const string SpeedTest = "speedtest";
     public const string ProbeStatus = "probe_status";
 
+    // One builder per thread, cleared after each point: a result's line costs the returned string and nothing else.
+    [ThreadStatic]
+    private static LineBuilder? t_line;
+
     /// <summary>The line of one result, tagged with the registry's values.</summary>
     /// <exception cref="ArgumentException">A value line protocol cannot carry (validation and the registry keep these out).</exception>
     public static string Format(ResultMessage result, ProbeLocation location, ProbeLink link, SpeedTestServer server)
     {
-        var line = new LineBuilder(384)
-            .Measurement(SpeedTest)
+        var line = t_line ??= new LineBuilder(512);
+        line.Clear();
+        try
+        {
+            return FormatInto(line, result, location, link, server);
+        }
+        finally
+        {
+            line.Clear();
+        }
+    }
+
+    private static string FormatInto(LineBuilder line, ResultMessage result, ProbeLocation location, ProbeLink link, SpeedTestServer server)
+    {
+        line.Measurement(SpeedTest)
             .Tag("province", location.ProvinceCode)
             .Tag("district", location.DistrictCode)
             .Tag("commune", location.CommuneCode)
@@ -72,7 +89,7 @@ internal static class ResultPoints
         }
 
         line.Timestamp(WritePrecision.Nanoseconds.ToTimestamp(result.StartedAt));
-        return line.ToString().TrimEnd('\n');
+        return line.ToStringWithoutFinalLineBreak();
     }
 
     /// <summary>The line of one probe status, at the time the server received it.</summary>
@@ -99,7 +116,7 @@ internal static class ResultPoints
         line.Field("agent_version", Printable(status.AgentVersion))
             .Field("last_error", Printable(status.LastError))
             .Timestamp(WritePrecision.Nanoseconds.ToTimestamp(receivedAt));
-        return line.ToString().TrimEnd('\n');
+        return line.ToStringWithoutFinalLineBreak();
     }
 
     private static string? Printable(string? text) => text?.Length > 1024 ? text[..1024] : text;

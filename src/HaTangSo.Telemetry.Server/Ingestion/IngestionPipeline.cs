@@ -333,6 +333,8 @@ internal sealed class IngestionPipeline(
 
     private async Task AcknowledgeAsync(IReadOnlyList<ReceivedMessage> batch, CancellationToken cancellationToken)
     {
+        // The batch's PUBACKs leave in one write (one segment to the broker, not one system call each).
+        var held = connection.HoldWrites();
         try
         {
             var generation = connection.Generation;
@@ -357,7 +359,28 @@ internal sealed class IngestionPipeline(
         }
         finally
         {
+            await ReleaseAsync(held);
             queue.Settled(batch.Count);
+        }
+    }
+
+    private async Task ReleaseAsync(ThrottledChannel? held)
+    {
+        if (held is null)
+        {
+            return;
+        }
+
+        try
+        {
+            // Not with the host's token: the hold ends in any case, and what it gathered should still reach the broker.
+            using var limit = new CancellationTokenSource(ThrottledChannel.MaxHold * 3, timeProvider);
+            await held.ReleaseWritesAsync(limit.Token);
+        }
+        catch (Exception ex)
+        {
+            // The connection broke: the broker redelivers what was not acknowledged, and each point overwrites itself.
+            logger.MqttAckFailed(ex.Message);
         }
     }
 

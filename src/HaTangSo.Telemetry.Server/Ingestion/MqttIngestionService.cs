@@ -29,7 +29,7 @@ internal sealed class MqttIngestionService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        using var client = new MqttClientFactory().CreateMqttClient(new ThrottledAdapterFactory(queue, timeProvider));
+        using var client = new MqttClientFactory().CreateMqttClient(new ThrottledAdapterFactory(queue, timeProvider, state));
         var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         client.ApplicationMessageReceivedAsync += async e =>
         {

@@ -63,10 +63,15 @@ internal sealed class ProbeRateLimiter(TimeProvider timeProvider, IOptions<Inges
         var days = (int)options.Value.MaxResultAge.TotalDays + 2;
         var windows = _links.GetOrAdd((probe.ProbeId, registeredLink), static (_, days) => new LinkWindows(days), days);
         var limit = windows.TryAdmit(hour, resultId, perHour, now);
+        if (limit == Limit.None)
+        {
+            return null;
+        }
+
+        // The words only for a refusal: an admitted result costs no string.
         var every = string.Create(CultureInfo.InvariantCulture, $"(probe tests every {probe.ScheduleInterval.TotalMinutes:0.#} min)");
         return limit switch
         {
-            Limit.None => null,
             Limit.Hour => new Refusal(RefusalKind.RateLimit, string.Create(CultureInfo.InvariantCulture,
                 $"rate limit: more than {perHour} results for link '{registeredLink}' in the hour from {new DateTimeOffset(hour, TimeSpan.Zero):yyyy-MM-dd HH:mm} UTC {every}")),
             _ => new Refusal(RefusalKind.RateLimit, string.Create(CultureInfo.InvariantCulture,

@@ -65,5 +65,30 @@ internal sealed class IngestionQueue
         }
     }
 
+    /// <summary>
+    /// Returns once the queue has room (at once when it has), or after <paramref name="maxWait"/> on
+    /// <paramref name="timeProvider"/>'s clock. Woken by the batch writer taking a message, not by polling, so a full queue
+    /// is released as soon as it has room whatever the clock does.
+    /// </summary>
+    public async ValueTask WaitForRoomAsync(TimeSpan maxWait, TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        if (!IsFull)
+        {
+            return;
+        }
+
+        using var held = new CancellationTokenSource(maxWait, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, held.Token);
+        try
+        {
+            // A bounded channel completes this when a read makes room (and no waiting writer takes the place first).
+            await _channel.Writer.WaitToWriteAsync(linked.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Held for maxWait: the caller goes on anyway.
+        }
+    }
+
     public void Settled(int count) => Interlocked.Add(ref _unacknowledged, -count);
 }

@@ -1,0 +1,144 @@
+using System.Buffers;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using HaTangSo.Telemetry.Server.Ingestion;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using MQTTnet.Channel;
+
+namespace HaTangSo.Telemetry.Server.Tests;
+
+/// <summary>
+/// The ingestion client's channel: a full queue holds reads until the batch writer takes a message — a signal, not a
+/// clock, so a fake clock that never moves does not keep it waiting — or until <see cref="ThrottledChannel.MaxHold"/>;
+/// reads are served from one socket read; a held batch of writes goes out as one write.
+/// </summary>
+public sealed class ThrottledChannelTests
+{
+    private static readonly TimeSpan s_generous = TimeSpan.FromMinutes(1);
+
+    [Fact]
+    public async Task ReadAsync_QueueFull_ReadsAsSoonAsTheWriterTakesOne_WithoutTheClockMoving()
+    {
+        var (queue, time, inner, channel) = Create();
+        var before = time.GetUtcNow();
+        await FillAsync(queue);
+
+        var read = channel.ReadAsync(new byte[2], 0, 2, TestContext.Current.CancellationToken);
+        Assert.False(read.IsCompleted);
+        Assert.Equal(0, inner.Reads);
+
+        Assert.True(queue.Reader.TryRead(out _));
+        Assert.Equal(2, await read.WaitAsync(s_generous, TestContext.Current.CancellationToken));
+        Assert.Equal(1, inner.Reads);
+        Assert.Equal(before, time.GetUtcNow());
+    }
+
+    [Fact]
+    public async Task ReadAsync_QueueFullForMaxHold_ReadsAnyway()
+    {
+        var (queue, time, inner, channel) = Create();
+        await FillAsync(queue);
+
+        var read = channel.ReadAsync(new byte[2], 0, 2, TestContext.Current.CancellationToken);
+        time.Advance(ThrottledChannel.MaxHold - TimeSpan.FromMilliseconds(1));
+        Assert.False(read.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal(2, await read.WaitAsync(s_generous, TestContext.Current.CancellationToken));
+        Assert.True(queue.IsFull);
+        Assert.Equal(1, inner.Reads);
+    }
+
+    [Fact]
+    public async Task ReadAsync_SmallReads_ServedFromOneSocketRead()
+    {
+        var (_, _, inner, channel) = Create();
+        var header = new byte[2];
+        var body = new byte[8];
+
+        Assert.Equal(2, await channel.ReadAsync(header, 0, 2, TestContext.Current.CancellationToken));
+        Assert.Equal(8, await channel.ReadAsync(body, 0, 8, TestContext.Current.CancellationToken));
+
+        Assert.Equal(1, inner.Reads);
+        Assert.Equal(new byte[] { 0, 1 }, header);
+        Assert.Equal(new byte[] { 2, 3, 4, 5, 6, 7, 8, 9 }, body);
+    }
+
+    [Fact]
+    public async Task WriteAsync_WhileHeld_GoesOutAsOneWriteOnRelease()
+    {
+        var (_, _, inner, channel) = Create();
+        channel.HoldWrites();
+        for (byte i = 1; i <= 3; i++)
+        {
+            await channel.WriteAsync(new ReadOnlySequence<byte>([0x40, 2, 0, i]), true, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Empty(inner.Writes);
+        await channel.ReleaseWritesAsync(TestContext.Current.CancellationToken);
+
+        var write = Assert.Single(inner.Writes);
+        Assert.Equal(new byte[] { 0x40, 2, 0, 1, 0x40, 2, 0, 2, 0x40, 2, 0, 3 }, write);
+        await channel.WriteAsync(new ReadOnlySequence<byte>([0xC0, 0]), true, TestContext.Current.CancellationToken);
+        Assert.Equal(2, inner.Writes.Count);
+    }
+
+    private static (IngestionQueue Queue, FakeTimeProvider Time, FakeChannel Inner, ThrottledChannel Channel) Create()
+    {
+        var queue = new IngestionQueue(Options.Create(new IngestionOptions { MaxBatchSize = 1 }));
+        var time = new FakeTimeProvider();
+        var inner = new FakeChannel();
+        return (queue, time, inner, new ThrottledChannel(inner, queue, time));
+    }
+
+    private static async Task FillAsync(IngestionQueue queue)
+    {
+        while (!queue.IsFull)
+        {
+            await queue.EnqueueAsync(new ReceivedMessage("t", new byte[] { 1 }, DateTimeOffset.UnixEpoch, 1, _ => Task.CompletedTask), TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>A socket that always has ten bytes (0..9) to read and records what is written.</summary>
+    private sealed class FakeChannel : IMqttChannel
+    {
+        public int Reads { get; private set; }
+
+        public List<byte[]> Writes { get; } = [];
+
+        public EndPoint RemoteEndPoint => new IPEndPoint(IPAddress.Loopback, 1883);
+
+        public EndPoint LocalEndPoint => new IPEndPoint(IPAddress.Loopback, 50000);
+
+        public bool IsSecureConnection => false;
+
+        public X509Certificate2 ClientCertificate => null!;
+
+        public Task ConnectAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task DisconnectAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            Reads++;
+            var n = Math.Min(count, 10);
+            for (var i = 0; i < n; i++)
+            {
+                buffer[offset + i] = (byte)i;
+            }
+
+            return Task.FromResult(n);
+        }
+
+        public Task WriteAsync(ReadOnlySequence<byte> buffer, bool isEndOfPacket, CancellationToken cancellationToken)
+        {
+            Writes.Add(buffer.ToArray());
+            return Task.CompletedTask;
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}
