@@ -192,20 +192,26 @@ public sealed class MessageFuzzer(int seed)
         return node.ToJsonString();
     }
 
-    private byte[] MutateBytes(byte[] bytes)
+    private byte[] MutateBytes(byte[] bytes) => Damage(bytes, _random);
+
+    /// <summary>
+    /// One to five byte-level damages of <paramref name="bytes"/>: a random byte, an inserted high byte (broken UTF-8), the
+    /// tail cut off, or a byte-order mark inserted. Shared by every fuzzer of probe messages.
+    /// </summary>
+    public static byte[] Damage(byte[] bytes, Random random)
     {
         var copy = bytes.ToList();
-        var count = _random.Next(1, 6);
+        var count = random.Next(1, 6);
         for (var i = 0; i < count && copy.Count > 0; i++)
         {
-            var at = _random.Next(copy.Count);
-            switch (_random.Next(4))
+            var at = random.Next(copy.Count);
+            switch (random.Next(4))
             {
                 case 0:
-                    copy[at] = (byte)_random.Next(256);
+                    copy[at] = (byte)random.Next(256);
                     break;
                 case 1:
-                    copy.Insert(at, (byte)_random.Next(0x80, 0x100));
+                    copy.Insert(at, (byte)random.Next(0x80, 0x100));
                     break;
                 case 2:
                     copy.RemoveRange(at, copy.Count - at);

@@ -89,19 +89,36 @@ public sealed class ConfirmationByProbeTests(PostgresFixture postgres, InfluxDbF
         var pending = Assert.Single(await RoundsAsync(server, "pending", ct));
         Assert.Equal(OffNet, pending.GetProperty("serverId").GetString());
 
-        // The real probe runs the round's command against the off-net server; its result carries the command id.
-        await WaitAsync(async () => Convert.ToInt64(await context.ScalarAsync(
-            $"SELECT count(*) FROM probe_commands WHERE probe_id = '{ProbeId}' AND server_id = '{OffNet}' AND state = 'done'", ct),
-            System.Globalization.CultureInfo.InvariantCulture) == 1, () => "the probe to answer the round's command", probe, ct);
-        var resultId = (string)(await context.ScalarAsync($"SELECT result_ids[1] FROM probe_commands WHERE probe_id = '{ProbeId}' AND server_id = '{OffNet}'", ct))!;
-        var stored = await context.Influx.QueryRowsAsync(
-            $"SELECT download_mbps FROM speedtest WHERE probe = '{ProbeId}' AND \"server\" = '{OffNet}' AND result_id = '{resultId}'", ct);
-        Assert.True(Assert.Single(stored)["download_mbps"].GetDouble() > 150);
+        // The real probe runs the round's command against the off-net server; its result carries the command id. Over
+        // loopback the probe itself may be what limits the transfer: such a result is flagged CPU-bound, which a round
+        // rightly does not count, so the operator asks again (a measure-now naming the server) until one is not.
+        for (var asked = 1; ; asked++)
+        {
+            await WaitAsync(async () => Convert.ToInt64(await context.ScalarAsync(
+                $"SELECT count(*) FROM probe_commands WHERE probe_id = '{ProbeId}' AND server_id = '{OffNet}' AND state = 'done'", ct),
+                System.Globalization.CultureInfo.InvariantCulture) == asked, () => "the probe to answer the command", probe, ct);
+            var resultId = (string)(await context.ScalarAsync(
+                $"SELECT result_ids[1] FROM probe_commands WHERE probe_id = '{ProbeId}' AND server_id = '{OffNet}' ORDER BY created_at DESC LIMIT 1", ct))!;
+            var stored = Assert.Single(await context.Influx.QueryRowsAsync(
+                $"SELECT download_mbps, cpu_bound FROM speedtest WHERE probe = '{ProbeId}' AND \"server\" = '{OffNet}' AND result_id = '{resultId}'", ct));
+            Assert.True(stored["download_mbps"].GetDouble() > 150);
+            if (!(stored.TryGetValue("cpu_bound", out var bound) && bound.ValueKind == JsonValueKind.True))
+            {
+                break;
+            }
+
+            Assert.True(asked < 6, "every off-net measurement over loopback was CPU-bound. Probe output:\n" + probe.Output);
+            using var again = await server.Http.PostAsJsonAsync($"/api/probes/{ProbeId}/measure", new { link = "fixed", server = OffNet }, ct);
+            Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        }
 
         // The next hourly evaluation ends the round and opens the alert.
         context.Advance(TimeSpan.FromHours(1));
         await RunComplianceAsync(server, ct);
-        var alert = Assert.Single(await AlertsAsync(server, "open", ct));
+        var open = await AlertsAsync(server, "open", ct);
+        Assert.True(open.Length == 1, $"open alerts: {open.Length}; rounds: {string.Join(" | ", await RoundsAsync(server, "all", ct))}; rows: "
+            + string.Join(" | ", (await server.Http.GetFromJsonAsync<JsonElement[]>("/api/compliance/42?window=rolling", ct))!.Where(r => r.GetProperty("access").GetString() == "fixed")));
+        var alert = open[0];
         Assert.Contains("Đo xác nhận qua máy chủ ngoài mạng Trạm trung chuyển Internet quốc gia", alert.GetProperty("summary").GetString(), StringComparison.Ordinal);
         Assert.Contains("từ 1 kết quả — đạt chỉ tiêu", alert.GetProperty("summary").GetString(), StringComparison.Ordinal);
         var found = Assert.Single(await RoundsAsync(server, "all", ct));

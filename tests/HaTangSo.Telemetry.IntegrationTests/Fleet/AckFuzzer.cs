@@ -4,6 +4,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using HaTangSo.Telemetry.Contracts;
 using HaTangSo.Telemetry.Contracts.Fleet;
+using HaTangSo.Telemetry.Testing;
 
 namespace HaTangSo.Telemetry.IntegrationTests.Fleet;
 
@@ -178,31 +179,7 @@ internal static class AckFuzzer
 
     private static byte[] Bytes(JsonObject node) => Encoding.UTF8.GetBytes(node.ToJsonString());
 
-    private static byte[] Damage(byte[] bytes, Random random)
-    {
-        var copy = bytes.ToList();
-        for (var i = random.Next(1, 6); i > 0 && copy.Count > 0; i--)
-        {
-            var at = random.Next(copy.Count);
-            switch (random.Next(4))
-            {
-                case 0:
-                    copy[at] = (byte)random.Next(256);
-                    break;
-                case 1:
-                    copy.Insert(at, (byte)random.Next(0x80, 0x100));
-                    break;
-                case 2:
-                    copy.RemoveRange(at, copy.Count - at);
-                    break;
-                default:
-                    copy.InsertRange(at, [0xEF, 0xBB, 0xBF]);
-                    break;
-            }
-        }
-
-        return [.. copy];
-    }
+    private static byte[] Damage(byte[] bytes, Random random) => MessageFuzzer.Damage(bytes, random);
 
     private static Gen<string> Text() =>
         Gen.Choose(1, 4).SelectMany(n => Gen.ArrayOf(Gen.Elements(s_pieces), n)).Select(pieces => string.Concat(pieces));
