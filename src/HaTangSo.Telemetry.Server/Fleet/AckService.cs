@@ -72,14 +72,9 @@ internal sealed class AckService(CommandStore commands, ILogger<AckService> logg
             // done is taken only for an upgrade (the store checks the command's kind): a measurement is done by its results.
             _ when !CommandStates.FromProbe.Contains(ack.State) => (null, "state must be delivered, done, refused, expired or failed"),
             { Reason.Length: > ResultLimits.MaxErrorString } => (null, "reason too long"),
-            _ => (ack with { Reason = Storable(ack.Reason) }, null),
+            _ => (ack with { Reason = Registry.PostgresText.Storable(ack.Reason) }, null),
         };
     }
-
-    // PostgreSQL text holds neither NUL nor a lone surrogate (a JSON escape can carry both): each becomes U+FFFD, so a
-    // free-text reason cannot make a valid acknowledgement unstorable.
-    private static string? Storable(string? reason) =>
-        reason is null ? null : System.Text.Encoding.UTF8.GetString(System.Text.Encoding.UTF8.GetBytes(reason)).Replace('\0', '\uFFFD');
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

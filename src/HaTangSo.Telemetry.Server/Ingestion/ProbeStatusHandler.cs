@@ -128,5 +128,5 @@ internal sealed class ProbeStatusHandler(NpgsqlDataSource dataSource)
 
     private static DateTime? Utc(DateTimeOffset? time) => time?.UtcDateTime;
 
-    private static string? Clean(string? value) => value?.Replace('\0', '\uFFFD');
+    private static string? Clean(string? value) => Registry.PostgresText.Storable(value);
 }

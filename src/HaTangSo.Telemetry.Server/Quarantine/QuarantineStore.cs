@@ -179,7 +179,7 @@ internal sealed class QuarantineStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlDbType.Array | type });
 
     // PostgreSQL text cannot hold U+0000; the raw bytes are kept in the payload column anyway.
-    private static string? Text(string? value) => value?.Replace('\0', '\uFFFD');
+    private static string? Text(string? value) => Registry.PostgresText.Storable(value);
 
     private sealed class Row(QuarantineEntry entry, byte[] sha, byte[] key)
     {

@@ -93,14 +93,18 @@ internal static class AckFuzzer
                         ["at"] = at,
                     });
         return from ack in valid
-               from mutation in Mutations()
+               from mutation in Mutations(Fields)
                select new AckCase(ack.Item1, mutation(ack.Item2));
     }
 
-    // Each mutation turns a valid document into bytes; about one in three leaves it as it is.
-    private static Gen<Func<JsonObject, byte[]>> Mutations()
+    /// <summary>
+    /// Mutations of a valid document's <paramref name="fields"/> (a dotted name reaches into a nested object, e.g.
+    /// <c>upgrade.state</c>), each turning it into bytes; about one in three leaves it as it is. Shared by the fuzz tests
+    /// of every small probe document (acknowledgements, statuses).
+    /// </summary>
+    public static Gen<Func<JsonObject, byte[]>> Mutations(IReadOnlyList<string> fields)
     {
-        var field = Gen.Elements(Fields);
+        var field = Gen.Elements(fields.ToArray());
         var none = Gen.Constant<Func<JsonObject, byte[]>>(Bytes);
         var text = from name in field
                    from piece in Text()
@@ -108,8 +112,9 @@ internal static class AckFuzzer
                    from lone in Gen.Choose(0, 9)
                    select (Func<JsonObject, byte[]>)(node =>
                    {
-                       var value = node[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : string.Empty;
-                       node[name] = position switch
+                       var (parent, leaf) = Place(node, name);
+                       var value = parent[leaf] is JsonValue v && v.TryGetValue<string>(out var s) ? s : string.Empty;
+                       parent[leaf] = position switch
                        {
                            0 => piece + value,
                            1 => value + piece,
@@ -121,13 +126,14 @@ internal static class AckFuzzer
 
                        // A lone surrogate cannot pass through a .NET string into JSON intact: its escape goes into the text.
                        var json = node.ToJsonString();
-                       return Encoding.UTF8.GetBytes(lone == 0 ? json.Replace($"\"{name}\":\"", $"\"{name}\":\"\\udc00", StringComparison.Ordinal) : json);
+                       return Encoding.UTF8.GetBytes(lone == 0 ? json.Replace($"\"{leaf}\":\"", $"\"{leaf}\":\"\\udc00", StringComparison.Ordinal) : json);
                    });
         var literal = from name in field
                       from value in Gen.Elements(s_literals)
                       select (Func<JsonObject, byte[]>)(node =>
                       {
-                          node[name] = 424242.4242;
+                          var (parent, leaf) = Place(node, name);
+                          parent[leaf] = 424242.4242;
                           return Encoding.UTF8.GetBytes(node.ToJsonString().Replace("424242.4242", value, StringComparison.Ordinal));
                       });
         var shape = from name in field
@@ -137,19 +143,20 @@ internal static class AckFuzzer
                     select (Func<JsonObject, byte[]>)(node =>
                     {
                         var json = node.ToJsonString();
+                        var (parent, leaf) = Place(node, name);
                         switch (kind)
                         {
                             case 0:
-                                node.Remove(name);
+                                parent.Remove(leaf);
                                 break;
                             case 1:
-                                node[name] = null;
+                                parent[leaf] = null;
                                 break;
                             case 2:
-                                node[name] = new JsonArray(1, "two", null);
+                                parent[leaf] = new JsonArray(1, "two", null);
                                 break;
                             case 3:
-                                node[name] = new JsonObject { ["nested"] = piece };
+                                parent[leaf] = new JsonObject { ["nested"] = piece };
                                 break;
                             case 4:
                                 node[piece] = piece;
@@ -157,8 +164,8 @@ internal static class AckFuzzer
                             case 5:
                                 // A duplicate property: the first, or the last, says "done" or names another probe.
                                 return Encoding.UTF8.GetBytes(depth % 2 == 0
-                                    ? json.Insert(1, $"\"{name}\":\"done\",")
-                                    : json[..^1] + $",\"{name}\":\"ht-nobody-01\"}}");
+                                    ? json.Insert(1, $"\"{leaf}\":\"done\",")
+                                    : json[..^1] + $",\"{leaf}\":\"ht-nobody-01\"}}");
                             case 6:
                                 return Encoding.UTF8.GetBytes(new string('[', depth) + json + new string(']', depth));
                             case 7:
@@ -166,7 +173,7 @@ internal static class AckFuzzer
                             case 8:
                                 return depth % 2 == 0 ? [] : Encoding.UTF8.GetBytes(new string(' ', depth) + json + new string('\n', depth));
                             default:
-                                node["schema"] = depth % 2 == 0 ? "hts.ack.v2" : "hts.result.v1";
+                                node["schema"] = depth % 2 == 0 ? "hts.ack.v2" : "hts.result.v1"; // another schema, whatever the document
                                 break;
                         }
 
@@ -175,6 +182,23 @@ internal static class AckFuzzer
         var damage = from seed in Gen.Choose(0, int.MaxValue)
                      select (Func<JsonObject, byte[]>)(node => Damage(Bytes(node), new Random(seed)));
         return Gen.Frequency((5, none), (3, text), (2, literal), (3, shape), (1, damage));
+    }
+
+    // The object holding a (dotted) field and the field's own name; a missing parent object is made, so the field is added.
+    private static (JsonObject Parent, string Leaf) Place(JsonObject node, string name)
+    {
+        var dot = name.IndexOf('.', StringComparison.Ordinal);
+        if (dot < 0)
+        {
+            return (node, name);
+        }
+
+        if (node[name[..dot]] is not JsonObject parent)
+        {
+            node[name[..dot]] = parent = new JsonObject();
+        }
+
+        return (parent, name[(dot + 1)..]);
     }
 
     private static byte[] Bytes(JsonObject node) => Encoding.UTF8.GetBytes(node.ToJsonString());
