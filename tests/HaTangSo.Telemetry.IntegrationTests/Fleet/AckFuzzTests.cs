@@ -148,6 +148,39 @@ public sealed class AckFuzzTests(PostgresFixture postgres)
         Assert.Contains((await StatesAsync(dataSource, ct)).Values, s => s.State == CommandStates.Done);
     }
 
+    [Fact]
+    public async Task ResultStored_MovesOnlyAMeasureCommandTheProbeMayStillAnswer()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var dataSource = await CommandsAsync(ct);
+        var store = new CommandStore(dataSource);
+        (Guid Id, string State, string Kind, string After)[] cases =
+        [
+            (s_ownCommands[0], CommandStates.Queued, CommandKinds.Measure, CommandStates.Done),
+            (s_ownCommands[1], CommandStates.Delivered, CommandKinds.Measure, CommandStates.Done),
+            (s_ownCommands[2], CommandStates.Expired, CommandKinds.Measure, CommandStates.Done), // measured in time, arrived late
+            (s_ownCommands[3], CommandStates.Refused, CommandKinds.Measure, CommandStates.Refused),
+            (s_ownCommands[4], CommandStates.Failed, CommandKinds.Measure, CommandStates.Failed),
+            (s_ownCommands[5], CommandStates.Delivered, CommandKinds.Upgrade, CommandStates.Delivered),
+        ];
+        foreach (var (id, state, kind, _) in cases)
+        {
+            await using var set = dataSource.CreateCommand("UPDATE probe_commands SET state = $2, kind = $3 WHERE id = $1");
+            set.Parameters.Add(new() { Value = id });
+            set.Parameters.Add(new() { Value = state });
+            set.Parameters.Add(new() { Value = kind });
+            await set.ExecuteNonQueryAsync(ct);
+        }
+
+        foreach (var (id, _, _, _) in cases)
+        {
+            await store.ResultStoredAsync(Own, id, "00000000-0000-4000-8000-" + id.ToString("N")[..12], ct);
+        }
+
+        var states = await StatesAsync(dataSource, ct);
+        Assert.All(cases, c => Assert.Equal((c.Id, c.After), (c.Id, states[c.Id].State)));
+    }
+
     // A reason PostgreSQL text can hold: no NUL, no lone surrogate, within the contract's length.
     private static bool Storable(string? reason)
     {
