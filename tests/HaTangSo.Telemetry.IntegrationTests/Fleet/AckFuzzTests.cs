@@ -148,6 +148,48 @@ public sealed class AckFuzzTests(PostgresFixture postgres)
         Assert.Contains((await StatesAsync(dataSource, ct)).Values, s => s.State == CommandStates.Done);
     }
 
+    /// <summary>
+    /// A flood beyond the inbox (1,000) is dropped at the door, never waited for: the broker session is not held. The
+    /// drops are counted and logged once as a sum when the service next takes a message; what was taken is handled.
+    /// </summary>
+    [Fact]
+    public async Task Post_FloodBeyondTheInbox_DropsTheRestCountsAndLogsThem_HandlesWhatItTook()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var dataSource = await CommandsAsync(ct);
+        var logger = new FakeLogger<AckService>();
+        using var service = new AckService(new CommandStore(dataSource), logger);
+        var ack = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new CommandAck
+        {
+            CommandId = s_ownCommands[0], ProbeId = Own, State = CommandStates.Refused, Reason = "busy", At = DateTimeOffset.UtcNow,
+        }, ContractsJsonContext.Default.CommandAck);
+
+        // Not started yet: nothing is taken out while the flood comes in.
+        for (var i = 0; i < 1_500; i++)
+        {
+            service.Post(Topics.Acks(Own), ack);
+        }
+
+        Assert.Equal(500, service.Dropped);
+        await service.StartAsync(ct);
+        try
+        {
+            var deadline = DateTime.UtcNow.AddMinutes(5);
+            while (!logger.Collector.GetSnapshot().Any(r => r.Id.Id == 3781) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50, ct);
+            }
+        }
+        finally
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
+
+        var summary = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == 3781);
+        Assert.Contains("500 acknowledgement(s) dropped", summary.Message, StringComparison.Ordinal);
+        Assert.Equal(CommandStates.Refused, (await StatesAsync(dataSource, ct))[s_ownCommands[0]].State);
+    }
+
     [Fact]
     public async Task ResultStored_MovesOnlyAMeasureCommandTheProbeMayStillAnswer()
     {
