@@ -5,12 +5,7 @@ namespace HaTangSo.Telemetry.Server.Registry;
 
 /// <summary>
 /// Keeps <see cref="ProbeDirectory"/> current: <c>LISTEN hts_registry_changed</c> (the triggers of
-/// migration 0001 notify every instance) plus a periodic reload as a safety net. Notifications are gathered while they
-/// keep coming (up to <see cref="GatherLimit"/>), then the registry is reloaded once: a reload reads everything committed
-/// before it starts, and changes come in bursts (one registration notifies for its probe, its links and its
-/// configuration in separate statements; a bulk registration thousands of times), so a reload per notification was a
-/// full read of the registry per notification — O(probes²) after a bulk registration (issue 16: 500 registrations
-/// kept PostgreSQL busy for 47 s with 1,423 reloads, more CPU than the ingestion it overlapped).
+/// migration 0001 notify every instance) plus a periodic reload as a safety net.
 /// </summary>
 internal sealed class RegistryListener(
     NpgsqlDataSource dataSource,
@@ -44,7 +39,6 @@ internal sealed class RegistryListener(
                     try
                     {
                         await connection.WaitAsync(timeout.Token);
-                        await GatherAsync(connection, stoppingToken);
                     }
                     catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
                     {
@@ -68,23 +62,6 @@ internal sealed class RegistryListener(
                 await Task.Delay(retryDelay, timeProvider, stoppingToken);
                 retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
             }
-        }
-    }
-
-    /// <summary>How long the listener waits for a further notification of the same burst.</summary>
-    internal static readonly TimeSpan GatherQuiet = TimeSpan.FromMilliseconds(200);
-
-    /// <summary>The longest a burst is gathered before the reload (a steady trickle still reloads this often).</summary>
-    internal static readonly TimeSpan GatherLimit = TimeSpan.FromSeconds(1);
-
-    // After the first notification of a burst: take the notifications that follow it within GatherQuiet of each
-    // other, for at most GatherLimit. A notification that arrives after this returns (while the reload runs) wakes the
-    // next round, so no change is missed; a change becomes visible at most about GatherLimit later than before.
-    private async Task GatherAsync(NpgsqlConnection connection, CancellationToken stoppingToken)
-    {
-        var started = timeProvider.GetTimestamp();
-        while (timeProvider.GetElapsedTime(started) < GatherLimit && await connection.WaitAsync(GatherQuiet, stoppingToken))
-        {
         }
     }
 }
