@@ -4,13 +4,13 @@ using Microsoft.Extensions.Options;
 namespace HaTangSo.Telemetry.Server.Tests;
 
 /// <summary>
-/// The ingestion queue bounds what the server holds of a broker's backlog (one batch by default), whatever the broker sends:
+/// The ingestion queue bounds what the server holds of a broker's backlog (two batches by default), whatever the broker sends:
 /// the MQTT handler waits when it is full and the channel stops reading (see <see cref="ThrottledChannel"/>).
 /// </summary>
 public sealed class IngestionQueueTests
 {
     [Theory]
-    [InlineData(null, 5_000)]
+    [InlineData(null, 10_000)]
     [InlineData(1, 5_000)]
     [InlineData(2, 10_000)]
     public void Capacity_IsQueuedBatchesTimesTheBatchSize(int? queuedBatches, int expected)

@@ -16,7 +16,7 @@ internal sealed record ReceivedMessage(
 
 /// <summary>
 /// The hand-off between the MQTT client and the batch writer, bounded to <see cref="IngestionOptions.MaxBatchSize"/> ×
-/// <see cref="IngestionOptions.QueuedBatches"/> (by default one batch: the next one fills while the writer writes one).
+/// <see cref="IngestionOptions.QueuedBatches"/> (by default two batches).
 /// When it is full the MQTT client's message handler waits, so the client stops reading its socket and TCP holds the
 /// broker back. Receive Maximum alone does not bound it: Mosquitto 2.0.11 moves up to Receive Maximum queued messages
 /// into flight for every PUBACK of the oldest message in flight (its <c>db__message_delete_outgoing</c>; eclipse-mosquitto/mosquitto#2301), so a batch of acknowledgements released the
