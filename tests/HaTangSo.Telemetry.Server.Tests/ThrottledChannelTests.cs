@@ -51,6 +51,65 @@ public sealed class ThrottledChannelTests
     }
 
     [Fact]
+    public async Task ReadAsync_DecodedButNotTakenByTheHandler_HoldsReadsUntilTheHandlerTakesOne_WithoutTheClockMoving()
+    {
+        // The message handler starved of CPU: the client decoded a queue's worth and handed none over yet.
+        var (queue, time, inner, channel) = Create();
+        var before = time.GetUtcNow();
+        queue.Decoded();
+        queue.Decoded();
+        Assert.True(queue.IsFull);
+
+        var read = channel.ReadAsync(new byte[2], 0, 2, TestContext.Current.CancellationToken);
+        Assert.False(read.IsCompleted);
+        Assert.Equal(0, inner.Reads);
+
+        queue.Taken();
+        Assert.Equal(2, await read.WaitAsync(s_generous, TestContext.Current.CancellationToken));
+        Assert.Equal(1, inner.Reads);
+        Assert.Equal(before, time.GetUtcNow());
+    }
+
+    [Fact]
+    public async Task ReadAsync_HandlerTakesOneIntoAFullQueue_WaitsForTheBatchWriterThenReads()
+    {
+        var (queue, _, inner, channel) = Create();
+        await queue.EnqueueAsync(Message(), TestContext.Current.CancellationToken);
+        queue.Decoded();
+        var read = channel.ReadAsync(new byte[2], 0, 2, TestContext.Current.CancellationToken);
+        Assert.False(read.IsCompleted);
+
+        // The handler takes the decoded message and queues it: the queue itself is now full.
+        queue.Taken();
+        await queue.EnqueueAsync(Message(), TestContext.Current.CancellationToken);
+        Assert.True(queue.IsFull);
+        Assert.Equal(0, inner.Reads);
+
+        Assert.True(queue.Reader.TryRead(out _));
+        Assert.Equal(2, await read.WaitAsync(s_generous, TestContext.Current.CancellationToken));
+        Assert.Equal(1, inner.Reads);
+    }
+
+    [Fact]
+    public void ConnectionStarted_ForgetsWhatTheLastConnectionDecodedAndNeverHandedOver()
+    {
+        var (queue, _, _, _) = Create();
+        queue.Decoded();
+        queue.Decoded();
+        Assert.True(queue.IsFull);
+
+        queue.ConnectionStarted();
+        Assert.False(queue.IsFull);
+
+        // A handler of the old connection finishing late does not make room that is not there.
+        queue.Taken();
+        Assert.Equal(0, queue.DecodedNotTaken);
+        queue.Decoded();
+        queue.Decoded();
+        Assert.True(queue.IsFull);
+    }
+
+    [Fact]
     public async Task ReadAsync_SmallReads_ServedFromOneSocketRead()
     {
         var (_, _, inner, channel) = Create();
@@ -96,9 +155,11 @@ public sealed class ThrottledChannelTests
     {
         while (!queue.IsFull)
         {
-            await queue.EnqueueAsync(new ReceivedMessage("t", new byte[] { 1 }, DateTimeOffset.UnixEpoch, 1, _ => Task.CompletedTask), TestContext.Current.CancellationToken);
+            await queue.EnqueueAsync(Message(), TestContext.Current.CancellationToken);
         }
     }
+
+    private static ReceivedMessage Message() => new("t", new byte[] { 1 }, DateTimeOffset.UnixEpoch, 1, _ => Task.CompletedTask);
 
     /// <summary>A socket that always has ten bytes (0..9) to read and records what is written.</summary>
     private sealed class FakeChannel : IMqttChannel

@@ -29,6 +29,12 @@ internal sealed class IngestionQueue
 
     private long _unacknowledged;
 
+    // Decoded by the client, not yet taken by its handler.
+    private int _decoded;
+
+    // The channel's read waiting for the handler to take messages (one reader, so one waiter at most).
+    private TaskCompletionSource? _roomWaiter;
+
     public IngestionQueue(IOptions<IngestionOptions> options)
     {
         Capacity = Math.Max(2, options.Value.MaxBatchSize * options.Value.QueuedBatches);
@@ -39,8 +45,39 @@ internal sealed class IngestionQueue
     /// <summary>Messages the queue holds at most before the MQTT client waits.</summary>
     public int Capacity { get; }
 
-    /// <summary>Whether the queue holds <see cref="Capacity"/> messages (the MQTT channel then stops reading).</summary>
-    public bool IsFull => _channel.Reader.Count >= Capacity;
+    /// <summary>
+    /// Whether the queue, with the messages the client has decoded and not yet handed to it (<see cref="Decoded"/>), holds
+    /// <see cref="Capacity"/> messages: the MQTT channel then stops reading. Counting the decoded ones matters when the
+    /// message handler is starved of CPU: MQTTnet's receive loop goes on reading into a queue of its own, which a
+    /// drain on a saturated machine filled to about 40,000 messages while this queue was not full.
+    /// </summary>
+    public bool IsFull => _channel.Reader.Count + Volatile.Read(ref _decoded) >= Capacity;
+
+    /// <summary>Messages decoded by the client and not yet taken by its message handler.</summary>
+    public int DecodedNotTaken => Volatile.Read(ref _decoded);
+
+    /// <summary>A PUBLISH packet was decoded (the channel adapter, <see cref="ThrottledAdapterFactory"/>).</summary>
+    public void Decoded() => Interlocked.Increment(ref _decoded);
+
+    /// <summary>
+    /// The client's message handler took a message (every message, whatever it does with it, first thing): it no longer
+    /// waits in the client's own queue. Wakes a read held back by <see cref="WaitForRoomAsync"/>, which looks again.
+    /// </summary>
+    public void Taken()
+    {
+        // Never below zero: a message is decoded before its handler runs, so only a handler of an older connection
+        // (whose count ConnectionStarted dropped) can find nothing to take, and it must not make room that is not there.
+        var seen = Volatile.Read(ref _decoded);
+        while (seen > 0 && Interlocked.CompareExchange(ref _decoded, seen - 1, seen) is var now && now != seen)
+        {
+            seen = now;
+        }
+
+        Interlocked.Exchange(ref _roomWaiter, null)?.TrySetResult();
+    }
+
+    /// <summary>A new connection: what the last one decoded and did not hand over is gone with it.</summary>
+    public void ConnectionStarted() => Volatile.Write(ref _decoded, 0);
 
     /// <summary>Messages received and not yet acknowledged (or abandoned with their connection).</summary>
     public long Unacknowledged => Interlocked.Read(ref _unacknowledged);
@@ -67,8 +104,8 @@ internal sealed class IngestionQueue
 
     /// <summary>
     /// Returns once the queue has room (at once when it has), or after <paramref name="maxWait"/> on
-    /// <paramref name="timeProvider"/>'s clock. Woken by the batch writer taking a message, not by polling, so a full queue
-    /// is released as soon as it has room whatever the clock does.
+    /// <paramref name="timeProvider"/>'s clock. Woken by the batch writer taking a message or the message handler taking
+    /// one from the client, not by polling, so a full queue is released as soon as it has room whatever the clock does.
     /// </summary>
     public async ValueTask WaitForRoomAsync(TimeSpan maxWait, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
@@ -81,12 +118,34 @@ internal sealed class IngestionQueue
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, held.Token);
         try
         {
-            // A bounded channel completes this when a read makes room (and no waiting writer takes the place first).
-            await _channel.Writer.WaitToWriteAsync(linked.Token);
+            while (IsFull)
+            {
+                if (_channel.Reader.Count >= Capacity)
+                {
+                    // A bounded channel completes this when a read makes room (and no waiting writer takes the place first).
+                    await _channel.Writer.WaitToWriteAsync(linked.Token);
+                    continue;
+                }
+
+                // Full because of what the client decoded and its handler has not taken yet: woken by Taken. The waiter
+                // is published before the check, so a Taken between the two is not missed.
+                var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Interlocked.Exchange(ref _roomWaiter, waiter);
+                if (!IsFull)
+                {
+                    break;
+                }
+
+                await waiter.Task.WaitAsync(linked.Token);
+            }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             // Held for maxWait: the caller goes on anyway.
+        }
+        finally
+        {
+            Volatile.Write(ref _roomWaiter, null);
         }
     }
 

@@ -7,6 +7,7 @@ using MQTTnet.Channel;
 using MQTTnet.Diagnostics.Logger;
 using MQTTnet.Formatter;
 using MQTTnet.Implementations;
+using MQTTnet.Packets;
 
 namespace HaTangSo.Telemetry.Server.Ingestion;
 
@@ -170,14 +171,59 @@ internal sealed class ThrottledChannel(IMqttChannel inner, IngestionQueue queue,
     }
 }
 
-/// <summary>Creates the ingestion client's adapters over a <see cref="ThrottledChannel"/> (TCP, with or without TLS).</summary>
+/// <summary>
+/// Creates the ingestion client's adapters over a <see cref="ThrottledChannel"/> (TCP, with or without TLS). Each PUBLISH
+/// the adapter decodes is counted in the queue (<see cref="IngestionQueue.Decoded"/>) until the client's message handler
+/// takes it: that handler must call <see cref="IngestionQueue.Taken"/> once for every message, first thing.
+/// </summary>
 internal sealed class ThrottledAdapterFactory(IngestionQueue queue, TimeProvider timeProvider, MqttConnectionState? connection = null) : IMqttClientAdapterFactory
 {
     public IMqttChannelAdapter CreateClientAdapter(MqttClientOptions options, MqttPacketInspector packetInspector, IMqttNetLogger logger)
     {
         var channel = new ThrottledChannel(new MqttTcpChannel(options), queue, timeProvider);
         connection?.Attach(channel);
+        queue.ConnectionStarted();
         var formatter = new MqttPacketFormatterAdapter(options.ProtocolVersion, new MqttBufferWriter(options.WriterBufferSize, options.WriterBufferSizeMax));
-        return new MqttChannelAdapter(channel, formatter, logger) { AllowPacketFragmentation = options.AllowPacketFragmentation, PacketInspector = packetInspector };
+        var adapter = new MqttChannelAdapter(channel, formatter, logger) { AllowPacketFragmentation = options.AllowPacketFragmentation, PacketInspector = packetInspector };
+        return new CountingAdapter(adapter, queue);
+    }
+
+    /// <summary>Counts the PUBLISH packets the client decodes; everything else passes through.</summary>
+    private sealed class CountingAdapter(MqttChannelAdapter inner, IngestionQueue queue) : IMqttChannelAdapter
+    {
+        public long BytesReceived => inner.BytesReceived;
+
+        public long BytesSent => inner.BytesSent;
+
+        public X509Certificate2 ClientCertificate => inner.ClientCertificate;
+
+        public EndPoint RemoteEndPoint => inner.RemoteEndPoint;
+
+        public EndPoint LocalEndPoint => inner.LocalEndPoint;
+
+        public bool IsSecureConnection => inner.IsSecureConnection;
+
+        public MqttPacketFormatterAdapter PacketFormatterAdapter => inner.PacketFormatterAdapter;
+
+        public Task ConnectAsync(CancellationToken cancellationToken) => inner.ConnectAsync(cancellationToken);
+
+        public Task DisconnectAsync(CancellationToken cancellationToken) => inner.DisconnectAsync(cancellationToken);
+
+        public async Task<MqttPacket> ReceivePacketAsync(CancellationToken cancellationToken)
+        {
+            var packet = await inner.ReceivePacketAsync(cancellationToken);
+            if (packet is MqttPublishPacket)
+            {
+                queue.Decoded();
+            }
+
+            return packet;
+        }
+
+        public void ResetStatistics() => inner.ResetStatistics();
+
+        public Task SendPacketAsync(MqttPacket packet, CancellationToken cancellationToken) => inner.SendPacketAsync(packet, cancellationToken);
+
+        public void Dispose() => inner.Dispose();
     }
 }
