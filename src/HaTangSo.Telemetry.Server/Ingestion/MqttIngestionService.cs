@@ -18,6 +18,7 @@ namespace HaTangSo.Telemetry.Server.Ingestion;
 internal sealed class MqttIngestionService(
     IngestionQueue queue,
     MqttConnectionState state,
+    LiveLane live,
     Fleet.ServerMqttClient shared,
     Fleet.AckService acks,
     IngestionMetrics metrics,
@@ -43,11 +44,25 @@ internal sealed class MqttIngestionService(
             e.AutoAcknowledge = false;
             var generation = state.Generation;
             var args = e;
-            metrics.Received(e.ApplicationMessage.Topic.EndsWith("/status", StringComparison.Ordinal));
+            var topic = e.ApplicationMessage.Topic;
+            var payload = e.ApplicationMessage.Payload.ToArray();
+            var status = topic.EndsWith("/status", StringComparison.Ordinal);
+            // A copy of a result the live lane has written: acknowledged in its turn, not processed again. The first copy
+            // also shows that this session has caught up with the backlog, so the live lane closes.
+            var copy = !status && live.IsActive && await live.Ledger.IsCopyAsync(topic, payload, live.IsOpen, stoppingToken);
+            if (copy)
+            {
+                live.CaughtUp();
+            }
+            else
+            {
+                metrics.Received(status);
+            }
+
             // Waits while the queue is full: the client then stops reading and the broker is held back by TCP. Cancelled
             // only when the host stops; the message stays unacknowledged and the broker redelivers it.
             await queue.EnqueueAsync(
-                new ReceivedMessage(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray(), timeProvider.GetUtcNow(), generation, ct => args.AcknowledgeAsync(ct)),
+                new ReceivedMessage(topic, payload, timeProvider.GetUtcNow(), generation, ct => args.AcknowledgeAsync(ct)) { IsCopy = copy },
                 stoppingToken);
         };
         client.DisconnectedAsync += e =>
@@ -63,6 +78,9 @@ internal sealed class MqttIngestionService(
             return Task.CompletedTask;
         };
 
+        // The live lane subscribes before this session connects: a result published from now on reaches it even if a
+        // backlog waits here. Bounded, so a broker that is down does not hold this session back.
+        await live.OpenAsync(TimeSpan.FromSeconds(20), timeProvider, stoppingToken);
         var session = $"ingestion session {settings.Host}:{settings.Port}";
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -122,6 +140,12 @@ internal sealed class MqttIngestionService(
             foreach (var item in subscribed.Items.Where(i => (int)i.ResultCode > 2))
             {
                 logger.MqttSubscriptionRefused(item.TopicFilter.Topic, item.ResultCode.ToString());
+            }
+
+            if (!result.IsSessionPresent)
+            {
+                // The broker has no session for us (first start, expired, or lost): no copy of a live result will come.
+                live.Ledger.ForgetWritten();
             }
 
             state.SetConnected();
