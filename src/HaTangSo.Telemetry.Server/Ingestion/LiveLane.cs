@@ -77,6 +77,11 @@ internal sealed class LiveLane : IDisposable
     /// </summary>
     public async Task OpenAsync(TimeSpan limit, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
+        if (!Settings.Enabled)
+        {
+            return;
+        }
+
         var opened = Volatile.Read(ref _opened).Task;
         Volatile.Write(ref _openRequested, 1);
         _wake.Release();

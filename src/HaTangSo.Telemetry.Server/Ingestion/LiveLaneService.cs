@@ -142,6 +142,14 @@ internal sealed class LiveLaneService(
             logger.LiveLaneOpened(reason, settings.LiveClientId, sessionQueue.Count);
             return client;
         }
+        catch (MQTTnet.Adapter.MqttConnectingFailedException ex)
+        {
+            // MQTTnet 5 throws on a refused CONNACK: at start-up the live login may not exist yet.
+            logger.LiveLaneRefused(settings.LiveClientId, ex.Message);
+            lane.Connection.SetDisconnected();
+            client.Dispose();
+            return null;
+        }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             logger.LiveLaneFailed(ex, settings.LiveClientId);
