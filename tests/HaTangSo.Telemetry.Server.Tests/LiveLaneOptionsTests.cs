@@ -10,7 +10,7 @@ public sealed class LiveLaneOptionsTests
     {
         var options = new MqttOptions();
         Assert.True(new MqttOptionsValidator().Validate(null, options).Succeeded);
-        Assert.True(options.LiveLane.Enabled);
+        Assert.False(options.LiveLane.Enabled);
         Assert.Equal("hts-server-1-live", options.LiveClientId);
     }
 

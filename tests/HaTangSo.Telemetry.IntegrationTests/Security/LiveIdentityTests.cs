@@ -15,7 +15,7 @@ public sealed class LiveIdentityTests(PostgresFixture postgres, InfluxDbFixture 
     public async Task LiveIdentity_ReceivesResultsOnly_BoundToItsClientId_NoMoreThanTheMainIdentity()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var stack = await SecureStack.StartAsync(postgres, influx, ct);
+        await using var stack = await SecureStack.StartAsync(postgres, influx, ct, extra: new Dictionary<string, string?> { ["Mqtt__LiveLane__Enabled"] = "true" });
         var probePassword = (await stack.EnrolAsync("probe-a", ct)).GetProperty("mqttPassword").GetString()!;
         var live = stack.ServerUsername + "-live";
         // The server used it (its live lane opens at start-up); stopped, both client ids are free for the checks.
