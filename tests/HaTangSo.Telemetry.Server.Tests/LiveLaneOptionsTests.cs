@@ -2,7 +2,10 @@ using HaTangSo.Telemetry.Server.Ingestion;
 
 namespace HaTangSo.Telemetry.Server.Tests;
 
-/// <summary><c>Mqtt:LiveLane</c> is validated with the rest of <c>Mqtt</c>; a bad value names its key.</summary>
+/// <summary>
+/// <c>Mqtt:LiveLane</c> is validated with the rest of <c>Mqtt</c>; a bad value names its key (the source generator words
+/// nested members as <c>MqttOptions.LiveLane.OpenAfter</c>, not with the attribute's message).
+/// </summary>
 public sealed class LiveLaneOptionsTests
 {
     [Fact]
@@ -15,10 +18,10 @@ public sealed class LiveLaneOptionsTests
     }
 
     [Theory]
-    [InlineData(nameof(LiveLaneOptions.OpenAfter), "Mqtt:LiveLane:OpenAfter")]
-    [InlineData(nameof(LiveLaneOptions.CloseAfter), "Mqtt:LiveLane:CloseAfter")]
-    [InlineData(nameof(LiveLaneOptions.RememberFor), "Mqtt:LiveLane:RememberFor")]
-    [InlineData(nameof(LiveLaneOptions.MaxRemembered), "Mqtt:LiveLane:MaxRemembered")]
+    [InlineData(nameof(LiveLaneOptions.OpenAfter), "MqttOptions.LiveLane.OpenAfter")]
+    [InlineData(nameof(LiveLaneOptions.CloseAfter), "MqttOptions.LiveLane.CloseAfter")]
+    [InlineData(nameof(LiveLaneOptions.RememberFor), "MqttOptions.LiveLane.RememberFor")]
+    [InlineData(nameof(LiveLaneOptions.MaxRemembered), "MqttOptions.LiveLane.MaxRemembered")]
     public void Validate_OutOfRange_NamesTheKey(string property, string key)
     {
         var live = new LiveLaneOptions();
