@@ -23,6 +23,26 @@ internal static class Load
                 }
             });
 
+    /// <summary>
+    /// CPU seconds of <paramref name="pid"/>, of the children it has reaped and of its live children (PostgreSQL: the
+    /// postmaster, its backends and workers).
+    /// </summary>
+    public static double TreeCpuSeconds(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var reaped = (long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture)) / 100.0;
+            var children = File.ReadAllText($"/proc/{pid}/task/{pid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return CpuSeconds(pid) + reaped + children.Sum(c => CpuSeconds(int.Parse(c, CultureInfo.InvariantCulture)));
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
     /// <summary>utime + stime of /proc/{pid}/stat, in seconds (USER_HZ = 100).</summary>
     public static double CpuSeconds(int pid)
     {

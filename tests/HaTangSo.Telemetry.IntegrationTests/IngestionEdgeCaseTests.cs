@@ -70,10 +70,25 @@ public sealed class IngestionEdgeCaseTests(PostgresFixture postgres, InfluxDbFix
             await insert.ExecuteNonQueryAsync(ct);
         }
 
-        var accepted = SampleResults.Create(lateProbe, 1, DateTimeOffset.UtcNow.AddMinutes(-1));
-        await publisher.PublishAsync(accepted, ct);
+        // The next result can reach the server before the registry's notification does (they race on a busy box): it is
+        // then refused like the first, and the probe's next result (15 minutes later) shows the registration was picked
+        // up. Up to four are published, each waited for in turn; then the usual wait fails with the logs.
+        var published = new List<string>();
+        for (var attempt = 0; attempt < 4 && await context.Influx.CountResultsAsync(ct) == 0; attempt++)
+        {
+            var next = SampleResults.Create(lateProbe, (2 * attempt) + 1, DateTimeOffset.UtcNow.AddMinutes(-60 + (15 * attempt)));
+            published.Add(next.ResultId);
+            await publisher.PublishAsync(next, ct);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            wait.CancelAfter(TimeSpan.FromSeconds(20));
+            while (!wait.IsCancellationRequested && await context.Influx.CountResultsAsync(ct) == 0)
+            {
+                await Task.Delay(200, CancellationToken.None);
+            }
+        }
+
         await context.WaitForResultsAsync(1, s_timeout, ct);
-        Assert.Equal([accepted.ResultId], await context.Influx.ResultIdsAsync(ct));
+        Assert.Subset(published.ToHashSet(), (await context.Influx.ResultIdsAsync(ct)).ToHashSet());
     }
 
     [Fact]

@@ -4,15 +4,40 @@ using Microsoft.Extensions.Options;
 namespace HaTangSo.Telemetry.Server.Tests;
 
 /// <summary>
-/// The ingestion queue bounds what the server holds of a broker's backlog (two batches), whatever the broker sends:
+/// The ingestion queue bounds what the server holds of a broker's backlog (two batches by default), whatever the broker sends:
 /// the MQTT handler waits when it is full and the channel stops reading (see <see cref="ThrottledChannel"/>).
 /// </summary>
 public sealed class IngestionQueueTests
 {
+    [Theory]
+    [InlineData(null, 10_000)]
+    [InlineData(1, 5_000)]
+    [InlineData(2, 10_000)]
+    public void Capacity_IsQueuedBatchesTimesTheBatchSize(int? queuedBatches, int expected)
+    {
+        var options = new IngestionOptions();
+        if (queuedBatches is { } batches)
+        {
+            options.QueuedBatches = batches;
+        }
+
+        Assert.Equal(expected, new IngestionQueue(Options.Create(options)).Capacity);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    public void QueuedBatches_OutsideOneToFour_IsRefusedNamingTheField(int queuedBatches)
+    {
+        var result = new IngestionOptionsValidator().Validate(null, new IngestionOptions { QueuedBatches = queuedBatches });
+        Assert.True(result.Failed);
+        Assert.Contains("QueuedBatches", result.FailureMessage, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task EnqueueAsync_WhenFull_WaitsUntilTheBatchWriterTakesOne()
     {
-        var queue = new IngestionQueue(Options.Create(new IngestionOptions { MaxBatchSize = 2 }));
+        var queue = new IngestionQueue(Options.Create(new IngestionOptions { MaxBatchSize = 2, QueuedBatches = 2 }));
         Assert.Equal(4, queue.Capacity);
         for (var i = 0; i < 4; i++)
         {

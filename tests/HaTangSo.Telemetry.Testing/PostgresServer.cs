@@ -22,6 +22,9 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>The port PostgreSQL listens on (127.0.0.1).</summary>
     public int Port { get; }
 
+    /// <summary>The postmaster's process id (its backends are its children): for benchmarks that read its CPU time.</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>A connection string to <paramref name="database"/> as the superuser.</summary>
     public string ConnectionString(string database = "postgres") =>
         new NpgsqlConnectionStringBuilder
@@ -34,8 +37,16 @@ public sealed class PostgresServer : IAsyncDisposable
             Timeout = 15,
         }.ConnectionString;
 
-    /// <summary>Creates and starts a cluster; returns when it accepts connections.</summary>
-    public static async Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default)
+    /// <summary>Creates and starts a test cluster (no fsync); returns when it accepts connections.</summary>
+    public static Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default) =>
+        StartAsync(durable: false, cancellationToken);
+
+    /// <summary>
+    /// Creates and starts a cluster; returns when it accepts connections. <paramref name="durable"/>: PostgreSQL's own
+    /// defaults (fsync, synchronous commit, full-page writes), as production runs it — for benchmarks of what a write
+    /// costs; tests leave it off.
+    /// </summary>
+    public static async Task<PostgresServer> StartAsync(bool durable, CancellationToken cancellationToken = default)
     {
         var bin = FindBinDirectory();
         var directory = new TempDirectory("hts-postgres");
@@ -58,7 +69,7 @@ public sealed class PostgresServer : IAsyncDisposable
                 .. postgres.Arguments, "-D", data, "-p", port.ToString(CultureInfo.InvariantCulture),
                 "-k", directory.Path, "-c", "listen_addresses=127.0.0.1",
                 // A test cluster: durability of the test database itself is not under test.
-                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                .. (durable ? (string[])[] : ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]),
                 "-c", "max_connections=200",
             ]);
         var server = new PostgresServer(directory, process, port);

@@ -11,6 +11,9 @@ internal sealed class ThroughputMeter(Func<long>? source = null)
 {
     private readonly List<ThroughputSample> _samples = [];
     private long _bytes;
+    private TimeProvider? _time;
+    private long _start;
+    private bool _ended;
 
     /// <summary>
     /// Bytes so far: those counted with <see cref="Add"/>, or what <c>source</c> reports when one is given
@@ -33,23 +36,39 @@ internal sealed class ThroughputMeter(Func<long>? source = null)
     /// <summary>Called by the streams as data arrives or leaves.</summary>
     public void Add(int bytes) => Interlocked.Add(ref _bytes, bytes);
 
-    /// <summary>Samples the count every <paramref name="interval"/> until cancelled (one sample at the start).</summary>
+    /// <summary>
+    /// Samples the count every <paramref name="interval"/> until cancelled (one sample at the start). No sample is
+    /// taken on cancellation: by then the streams' sockets may be closed, and a closed socket reports its last reading
+    /// (up to an interval old, far more when the box is busy) at the current time, which made every transfer end low
+    /// (<see cref="End"/> ends it instead).
+    /// </summary>
     public async Task SampleAsync(TimeProvider time, TimeSpan interval, CancellationToken cancellationToken)
     {
-        var start = time.GetTimestamp();
+        _time = time;
+        _start = time.GetTimestamp();
         Record(TimeSpan.Zero);
         using var timer = new PeriodicTimer(interval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                Record(time.GetElapsedTime(start));
+                Record(time.GetElapsedTime(_start));
             }
         }
         catch (OperationCanceledException)
         {
-            Record(time.GetElapsedTime(start));
         }
+    }
+
+    /// <summary>
+    /// Ends the measured span now with a last sample, taken while every stream is still open (before they are
+    /// stopped), so its count and its time belong together; no sample is taken after it (a tick of the sampler racing
+    /// the streams' stop would read closed sockets). Only after <see cref="SampleAsync"/> has started.
+    /// </summary>
+    public void End()
+    {
+        var time = _time ?? throw new InvalidOperationException("SampleAsync has not started");
+        Record(time.GetElapsedTime(_start), end: true);
     }
 
     /// <summary>
@@ -71,11 +90,16 @@ internal sealed class ThroughputMeter(Func<long>? source = null)
         return seconds < 0.5 || bytes <= 0 ? null : bytes * 8 / seconds / 1e6;
     }
 
-    private void Record(TimeSpan elapsed)
+    private void Record(TimeSpan elapsed, bool end = false)
     {
+        var bytes = Bytes;
         lock (_samples)
         {
-            _samples.Add(new ThroughputSample(elapsed, Bytes));
+            if (!_ended)
+            {
+                _samples.Add(new ThroughputSample(elapsed, bytes));
+                _ended = end;
+            }
         }
     }
 }

@@ -72,6 +72,9 @@ internal sealed class ThroughputTest(LinkEndpoint endpoint, MeasurementSettings 
                 var appLimit = counter is not null && direction == TransferDirection.Upload ? AppLimitWatch.Start(counter, time) : null;
                 await Task.Delay(settings.Duration > settings.Warmup ? settings.Duration - settings.Warmup : TimeSpan.Zero, time, cancellationToken);
                 cpu = cpuMeter.Stop() with { StalledPct = stalls.Stop(), AppLimitedPct = appLimit?.Stop() };
+
+                // The span ends here, with every stream still open; stopping them closes their sockets.
+                meter.End();
             }
             finally
             {

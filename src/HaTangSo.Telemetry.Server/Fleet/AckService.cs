@@ -19,8 +19,10 @@ internal sealed class AckService(CommandStore commands, ILogger<AckService> logg
     private const int MaxTracked = 10_000;
 
     private static readonly TimeSpan s_logWindow = TimeSpan.FromMinutes(1);
+    // Wait mode, written with TryWrite only (never waits): TryWrite says false when full. In DropWrite mode it says true
+    // and drops silently, and the drops were never counted.
     private readonly Channel<(string Topic, byte[] Payload)> _inbox =
-        Channel.CreateBounded<(string, byte[])>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropWrite });
+        Channel.CreateBounded<(string, byte[])>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
 
     private readonly Dictionary<string, (DateTimeOffset Start, long Quiet)> _refusals = new(StringComparer.Ordinal);
     private readonly TimeProvider _time = time ?? TimeProvider.System;

@@ -107,7 +107,12 @@ internal sealed class CommandStore(NpgsqlDataSource dataSource)
         return owned;
     }
 
-    /// <summary>Adds a stored result to its command (once per result id); the command is done when every link asked for has one.</summary>
+    /// <summary>
+    /// Adds a stored result to its measure command (once per result id); the command is done when every link asked for
+    /// has one. Only a command the probe may still be answering moves: queued, delivered, done (a further link), or expired
+    /// here (measured in time, delivered late after an outage). One the probe refused or failed, and an upgrade, keep
+    /// their state: a result naming them is stored as an ordinary result.
+    /// </summary>
     public async Task ResultStoredAsync(string probeId, Guid commandId, string resultId, CancellationToken cancellationToken) =>
         await ExecuteAsync("""
             UPDATE probe_commands SET result_ids = array_append(result_ids, $3),
@@ -115,6 +120,7 @@ internal sealed class CommandStore(NpgsqlDataSource dataSource)
                 delivered_at = COALESCE(delivered_at, now()),
                 finished_at = CASE WHEN cardinality(result_ids) + 1 >= expected_results THEN now() ELSE finished_at END
             WHERE id = $2 AND probe_id = $1 AND NOT ($3 = ANY (result_ids))
+                AND kind = 'measure' AND state IN ('queued', 'delivered', 'done', 'expired')
             """, cancellationToken, probeId, commandId, resultId);
 
     private async Task<int> ExecuteAsync(string text, CancellationToken cancellationToken, params object[] values)

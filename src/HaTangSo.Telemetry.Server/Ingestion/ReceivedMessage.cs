@@ -35,11 +35,11 @@ internal enum DeliveryLane
 }
 
 /// <summary>
-/// The hand-off between the MQTT client and the batch writer, bounded to <see cref="IngestionOptions.MaxBatchSize"/> × 2
-/// (the batch being filled and the next one). When it is full the MQTT client's message handler waits, so the client stops
-/// reading its socket and TCP holds the broker back. Receive Maximum alone does not bound it: Mosquitto 2.0.11 moves up
-/// to Receive Maximum queued messages into flight for every PUBACK of the oldest message in flight (its
-/// <c>db__message_delete_outgoing</c>; eclipse-mosquitto/mosquitto#2301), so a batch of acknowledgements released the
+/// The hand-off between the MQTT client and the batch writer, bounded to <see cref="IngestionOptions.MaxBatchSize"/> ×
+/// <see cref="IngestionOptions.QueuedBatches"/> (by default two batches).
+/// When it is full the MQTT client's message handler waits, so the client stops reading its socket and TCP holds the
+/// broker back. Receive Maximum alone does not bound it: Mosquitto 2.0.11 moves up to Receive Maximum queued messages
+/// into flight for every PUBACK of the oldest message in flight (its <c>db__message_delete_outgoing</c>; eclipse-mosquitto/mosquitto#2301), so a batch of acknowledgements released the
 /// whole session queue to the server (the drain benchmark measured 280,000 unacknowledged messages with Receive
 /// Maximum 20,000, and 2.2 GiB of RSS).
 /// </summary>
@@ -50,7 +50,7 @@ internal sealed class IngestionQueue
     private long _unacknowledged;
 
     public IngestionQueue(IOptions<IngestionOptions> options)
-        : this(Math.Max(2, options.Value.MaxBatchSize * 2))
+        : this(Math.Max(2, options.Value.MaxBatchSize * options.Value.QueuedBatches))
     {
     }
 

@@ -148,6 +148,81 @@ public sealed class AckFuzzTests(PostgresFixture postgres)
         Assert.Contains((await StatesAsync(dataSource, ct)).Values, s => s.State == CommandStates.Done);
     }
 
+    /// <summary>
+    /// A flood beyond the inbox (1,000) is dropped at the door, never waited for: the broker session is not held. The
+    /// drops are counted and logged once as a sum when the service next takes a message; what was taken is handled.
+    /// </summary>
+    [Fact]
+    public async Task Post_FloodBeyondTheInbox_DropsTheRestCountsAndLogsThem_HandlesWhatItTook()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var dataSource = await CommandsAsync(ct);
+        var logger = new FakeLogger<AckService>();
+        using var service = new AckService(new CommandStore(dataSource), logger);
+        var ack = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new CommandAck
+        {
+            CommandId = s_ownCommands[0], ProbeId = Own, State = CommandStates.Refused, Reason = "busy", At = DateTimeOffset.UtcNow,
+        }, ContractsJsonContext.Default.CommandAck);
+
+        // Not started yet: nothing is taken out while the flood comes in.
+        for (var i = 0; i < 1_500; i++)
+        {
+            service.Post(Topics.Acks(Own), ack);
+        }
+
+        Assert.Equal(500, service.Dropped);
+        await service.StartAsync(ct);
+        try
+        {
+            var deadline = DateTime.UtcNow.AddMinutes(5);
+            while (!logger.Collector.GetSnapshot().Any(r => r.Id.Id == 3781) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50, ct);
+            }
+        }
+        finally
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
+
+        var summary = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == 3781);
+        Assert.Contains("500 acknowledgement(s) dropped", summary.Message, StringComparison.Ordinal);
+        Assert.Equal(CommandStates.Refused, (await StatesAsync(dataSource, ct))[s_ownCommands[0]].State);
+    }
+
+    [Fact]
+    public async Task ResultStored_MovesOnlyAMeasureCommandTheProbeMayStillAnswer()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var dataSource = await CommandsAsync(ct);
+        var store = new CommandStore(dataSource);
+        (Guid Id, string State, string Kind, string After)[] cases =
+        [
+            (s_ownCommands[0], CommandStates.Queued, CommandKinds.Measure, CommandStates.Done),
+            (s_ownCommands[1], CommandStates.Delivered, CommandKinds.Measure, CommandStates.Done),
+            (s_ownCommands[2], CommandStates.Expired, CommandKinds.Measure, CommandStates.Done), // measured in time, arrived late
+            (s_ownCommands[3], CommandStates.Refused, CommandKinds.Measure, CommandStates.Refused),
+            (s_ownCommands[4], CommandStates.Failed, CommandKinds.Measure, CommandStates.Failed),
+            (s_ownCommands[5], CommandStates.Delivered, CommandKinds.Upgrade, CommandStates.Delivered),
+        ];
+        foreach (var (id, state, kind, _) in cases)
+        {
+            await using var set = dataSource.CreateCommand("UPDATE probe_commands SET state = $2, kind = $3 WHERE id = $1");
+            set.Parameters.Add(new() { Value = id });
+            set.Parameters.Add(new() { Value = state });
+            set.Parameters.Add(new() { Value = kind });
+            await set.ExecuteNonQueryAsync(ct);
+        }
+
+        foreach (var (id, _, _, _) in cases)
+        {
+            await store.ResultStoredAsync(Own, id, "00000000-0000-4000-8000-" + id.ToString("N")[..12], ct);
+        }
+
+        var states = await StatesAsync(dataSource, ct);
+        Assert.All(cases, c => Assert.Equal((c.Id, c.After), (c.Id, states[c.Id].State)));
+    }
+
     // A reason PostgreSQL text can hold: no NUL, no lone surrogate, within the contract's length.
     private static bool Storable(string? reason)
     {

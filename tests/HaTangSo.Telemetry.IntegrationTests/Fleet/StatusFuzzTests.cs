@@ -31,7 +31,7 @@ public sealed class StatusFuzzTests(PostgresFixture postgres)
     {
         var ct = TestContext.Current.CancellationToken;
         var topic = Topics.Status(Own);
-        var cases = AckFuzzer.Mutations(s_fields).Select(mutate => mutate(Valid()));
+        var cases = DocumentFuzzer.Mutations(s_fields).Select(mutate => mutate(Valid()));
         var accepted = new List<AcceptedStatus>();
         var property = Prop.ForAll(Arb.From(cases), payload =>
         {
