@@ -24,7 +24,7 @@ internal sealed class IngestionMetrics
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _writeDuration;
 
-    public IngestionMetrics(IMeterFactory meterFactory, IngestionQueue queue)
+    public IngestionMetrics(IMeterFactory meterFactory, IngestionQueue queue, LiveLane live)
     {
         var meter = meterFactory.Create(MeterName);
         _received = meter.CreateCounter<long>("hts.ingest.messages.received", "{message}", "Messages taken from the broker.");
@@ -40,8 +40,8 @@ internal sealed class IngestionMetrics
         _live = meter.CreateCounter<long>("hts.ingest.live.results", "{message}",
             "Results seen by the live lane during a backlog drain, by outcome: taken (written first), copy (its second arrival through the persistent session, only acknowledged), left (the ledger was full; left to the persistent session).");
         _liveOpen = meter.CreateUpDownCounter<int>("hts.ingest.live.open", "{session}", "1 while the live lane (the second, short-lived session) is open.");
-        meter.CreateObservableUpDownCounter("hts.ingest.unacknowledged", () => queue.Unacknowledged, "{message}",
-            "Messages received and not yet acknowledged to the broker.");
+        meter.CreateObservableUpDownCounter("hts.ingest.unacknowledged", () => queue.Unacknowledged + live.Queue.Unacknowledged, "{message}",
+            "Messages received and not yet acknowledged to the broker (both sessions: the persistent one and the live lane).");
     }
 
     public void Received(bool status) => _received.Add(1, new KeyValuePair<string, object?>("kind", status ? "status" : "result"));

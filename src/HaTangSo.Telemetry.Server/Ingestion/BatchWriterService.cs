@@ -71,6 +71,12 @@ internal sealed class BatchWriterService(
                     continue;
                 }
 
+                if (batch[0].Lane == DeliveryLane.Session)
+                {
+                    // After a resumed session, a full first batch is the backlog the broker held: the live lane opens.
+                    live.SessionBatchTaken(full: batch.Count >= settings.MaxBatchSize);
+                }
+
                 var durable = false;
                 try
                 {

@@ -73,7 +73,8 @@ internal sealed class IngestionPipeline(
         quarantineLog.Flush();
         var elapsed = timeProvider.GetElapsedTime(started);
         metrics.Written(outcome.Written);
-        metrics.Batch(batch.Count, elapsed);
+        // Copies are not counted again: the batch sizes add up to the messages received.
+        metrics.Batch(batch.Count - batch.Count(m => m.IsCopy), elapsed);
         logger.BatchWritten(batch.Count, outcome.Written, outcome.Refused.Count + (int)counted, elapsed);
         await AcknowledgeAsync(batch, cancellationToken);
     }

@@ -5,8 +5,11 @@ namespace HaTangSo.Telemetry.Server.Ingestion;
 /// <summary>Why the live lane opened or closed (logged, and the <c>reason</c> of its metrics).</summary>
 internal enum LiveLaneReason
 {
-    /// <summary>The server started: the persistent session may hold a backlog.</summary>
-    Startup,
+    /// <summary>
+    /// The persistent session was resumed (the CONNACK said session present, at start-up or after a reconnect) and its
+    /// first batch was a full one: the broker held a backlog for it.
+    /// </summary>
+    Resumed,
 
     /// <summary>The persistent session held a full batch waiting for <see cref="LiveLaneOptions.OpenAfter"/>.</summary>
     Backlog,
@@ -32,7 +35,10 @@ internal enum LiveLaneReason
 /// every result published from then on; those go into their own <see cref="Queue"/>, which the batch writer serves first,
 /// and are acknowledged on that connection. The persistent session still delivers every result: <see cref="Ledger"/>
 /// recognises the copies, and the first copy it sees shows that the backlog is gone, which closes the live lane.
-/// <see cref="LiveLaneService"/> opens and closes the connection.
+/// <see cref="LiveLaneService"/> opens and closes the connection. The lane opens only when there is a backlog (a resumed
+/// session whose first batch is full, or a full batch waiting for <see cref="LiveLaneOptions.OpenAfter"/>): every result
+/// taken while it is open arrives twice, and with several server instances a copy that lands in another instance's
+/// persistent session is written twice (the same point), so an open lane without a backlog would cost and help nothing.
 /// </summary>
 internal sealed class LiveLane : IDisposable
 {
@@ -40,7 +46,7 @@ internal sealed class LiveLane : IDisposable
     private int _open;
     private int _closeRequested;
     private int _openRequested;
-    private TaskCompletionSource _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _resumed;
 
     public LiveLane(IOptions<IngestionOptions> ingestion, IOptions<MqttOptions> mqtt, TimeProvider timeProvider)
     {
@@ -72,26 +78,30 @@ internal sealed class LiveLane : IDisposable
     public long Openings { get; private set; }
 
     /// <summary>
-    /// Asks for the lane to open (at start-up, before the persistent session connects, so that no result published
-    /// after this falls between the two) and waits until it is open or could not be opened, at most <paramref name="limit"/>.
+    /// The persistent session connected. Without a session on the broker no copy of a live result will come (the ledger
+    /// forgets the written ones). With one, the broker may have held a backlog while the server was away: the next batch
+    /// the writer takes from the persistent session tells (<see cref="SessionBatchTaken"/>).
     /// </summary>
-    public async Task OpenAsync(TimeSpan limit, TimeProvider timeProvider, CancellationToken cancellationToken)
+    public void SessionConnected(bool sessionPresent)
     {
-        if (!Settings.Enabled)
+        if (!sessionPresent)
         {
-            return;
+            Ledger.ForgetWritten();
         }
 
-        var opened = Volatile.Read(ref _opened).Task;
-        Volatile.Write(ref _openRequested, 1);
-        _wake.Release();
-        try
+        Volatile.Write(ref _resumed, sessionPresent && Settings.Enabled ? 1 : 0);
+    }
+
+    /// <summary>
+    /// The batch writer took a batch from the persistent session. The first after a resumed session decides: a full batch
+    /// means a backlog was waiting, and the lane opens at once (a batch that is not full means none was).
+    /// </summary>
+    public void SessionBatchTaken(bool full)
+    {
+        if (Volatile.Read(ref _resumed) == 1 && Interlocked.Exchange(ref _resumed, 0) == 1 && full && !IsOpen)
         {
-            await opened.WaitAsync(limit, timeProvider, cancellationToken);
-        }
-        catch (TimeoutException)
-        {
-            // The persistent session goes on without it: nothing is lost, live results only wait longer.
+            Volatile.Write(ref _openRequested, 1);
+            _wake.Release();
         }
     }
 
@@ -154,8 +164,4 @@ internal sealed class LiveLane : IDisposable
     }
 
     public void Dispose() => _wake.Dispose();
-
-    /// <summary>An open attempt ended (opened or not): releases whoever waits in <see cref="OpenAsync"/>.</summary>
-    internal void OpenAttempted() =>
-        Interlocked.Exchange(ref _opened, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 }

@@ -11,10 +11,10 @@ namespace HaTangSo.Telemetry.Server.Ingestion;
 public sealed class LiveLaneOptions
 {
     /// <summary>
-    /// Whether the server opens a live lane at start-up and whenever a backlog builds up. Off by default until two
-    /// double counts seen in the full test run are understood (README, "Draining a backlog").
+    /// Whether the server opens a live lane whenever a backlog builds up (on by default; false leaves every result to the
+    /// persistent session, in order, behind any backlog).
     /// </summary>
-    public bool Enabled { get; set; }
+    public bool Enabled { get; set; } = true;
 
     /// <summary>
     /// How long the persistent session must hold at least one full batch waiting (a backlog) before the live lane opens

@@ -8,9 +8,10 @@ using MQTTnet.Protocol;
 namespace HaTangSo.Telemetry.Server.Ingestion;
 
 /// <summary>
-/// Opens and closes the <see cref="LiveLane"/>'s connection: at start-up (asked by <see cref="MqttIngestionService"/>
-/// before the persistent session connects), and while the server runs when the persistent session has held a full batch
-/// waiting for <see cref="LiveLaneOptions.OpenAfter"/>; closed when the persistent session delivers a copy of a live
+/// Opens and closes the <see cref="LiveLane"/>'s connection. It opens only on a backlog: at once when a resumed persistent
+/// session's first batch is full (<see cref="LiveLane.SessionBatchTaken"/>: the broker held results while the server was
+/// away), and while the server runs when the persistent session has held a full batch waiting for
+/// <see cref="LiveLaneOptions.OpenAfter"/> (after an InfluxDB outage, say); closed when the persistent session delivers a copy of a live
 /// result (it has caught up), or holds less than a batch for <see cref="LiveLaneOptions.CloseAfter"/>. The lane never
 /// stops ingestion: a refused login or an unreachable broker is logged and the persistent session carries on alone.
 /// </summary>
@@ -31,16 +32,15 @@ internal sealed class LiveLaneService(
         var settings = options.Value;
         if (!settings.LiveLane.Enabled)
         {
-            lane.OpenAttempted();
             return;
         }
 
         IMqttClient? client = null;
         var (backloggedSince, calmSince) = ((DateTimeOffset?)null, (DateTimeOffset?)null);
-        var reason = LiveLaneReason.Startup;
-        // At start-up the live login may not exist yet (ProvisioningStartup creates it as the persistent session's): a
-        // refused open is tried again every check until then.
-        var startupUntil = timeProvider.GetUtcNow() + TimeSpan.FromSeconds(30);
+        // A resumed session's backlog opens the lane at once; should the broker refuse the live login (ProvisioningStartup
+        // creates it with the persistent session's, and a broker may apply them a moment apart) it is tried again each
+        // check for a while.
+        DateTimeOffset? retryUntil = null;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -61,19 +61,15 @@ internal sealed class LiveLaneService(
 
                 if (!lane.IsOpen)
                 {
-                    var asked = lane.TakeOpenRequest();
-                    if (asked || now - backloggedSince >= settings.LiveLane.OpenAfter)
+                    var resumed = lane.TakeOpenRequest();
+                    if (resumed || now - backloggedSince >= settings.LiveLane.OpenAfter)
                     {
-                        reason = asked ? LiveLaneReason.Startup : LiveLaneReason.Backlog;
-                        client = await OpenAsync(settings, reason, stoppingToken);
+                        client = await OpenAsync(settings, resumed ? LiveLaneReason.Resumed : LiveLaneReason.Backlog, stoppingToken);
                         (backloggedSince, calmSince) = (null, null);
-                        if (client is null && asked && now < startupUntil)
+                        retryUntil = client is not null || !resumed ? null : retryUntil ?? now + TimeSpan.FromSeconds(30);
+                        if (now < retryUntil)
                         {
                             lane.RequestOpenAgain();
-                        }
-                        else
-                        {
-                            lane.OpenAttempted();
                         }
                     }
 

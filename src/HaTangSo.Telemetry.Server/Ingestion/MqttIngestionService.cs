@@ -78,9 +78,6 @@ internal sealed class MqttIngestionService(
             return Task.CompletedTask;
         };
 
-        // The live lane subscribes before this session connects: a result published from now on reaches it even if a
-        // backlog waits here. Bounded, so a broker that is down does not hold this session back.
-        await live.OpenAsync(TimeSpan.FromSeconds(20), timeProvider, stoppingToken);
         var session = $"ingestion session {settings.Host}:{settings.Port}";
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -130,6 +127,9 @@ internal sealed class MqttIngestionService(
                 throw new BrokerUnavailableException("CONNACK: " + result.ResultCode);
             }
 
+            // Before the subscription: a resumed session's backlog starts flowing at once, and its first batch opens the live lane.
+            live.SessionConnected(result.IsSessionPresent);
+
             // Subscribing again on a present session is harmless and repairs a session the broker lost.
             var subscribe = new MqttClientSubscribeOptionsBuilder()
                 .WithTopicFilter(Topics.ResultsSharedSubscription, MqttQualityOfServiceLevel.AtLeastOnce)
@@ -140,12 +140,6 @@ internal sealed class MqttIngestionService(
             foreach (var item in subscribed.Items.Where(i => (int)i.ResultCode > 2))
             {
                 logger.MqttSubscriptionRefused(item.TopicFilter.Topic, item.ResultCode.ToString());
-            }
-
-            if (!result.IsSessionPresent)
-            {
-                // The broker has no session for us (first start, expired, or lost): no copy of a live result will come.
-                live.Ledger.ForgetWritten();
             }
 
             state.SetConnected();
