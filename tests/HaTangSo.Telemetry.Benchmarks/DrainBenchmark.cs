@@ -36,7 +36,8 @@ internal static class DrainBenchmark
             ["Ingestion__ProbeRateLimitFactor"] = "4",
             ["Ingestion__ProbeRateLimitBurst"] = "4",
             ["Logging__LogLevel__Default"] = "Warning",
-            // The live lane (issue 16.2; off by default for now): HTS_BENCH_Mqtt__LiveLane__Enabled=false measures without it.
+            // The live lane (issue 16.2; on by default, opens on the resumed backlog): HTS_BENCH_Mqtt__LiveLane__Enabled=false
+            // measures without it.
             ["Mqtt__LiveLane__Enabled"] = "true",
             // The live lane's opening and closing (event ids 3790-3791), to print when it closed.
             ["Logging__LogLevel__HaTangSo.Telemetry.Server.Ingestion.LiveLaneService"] = "Information",

@@ -1,10 +1,13 @@
+using HaTangSo.Telemetry.Server.Diagnostics;
 using HaTangSo.Telemetry.Server.Ingestion;
+using Microsoft.Extensions.Options;
 
 namespace HaTangSo.Telemetry.Server.Tests;
 
 /// <summary>
-/// <c>Mqtt:LiveLane</c> is validated with the rest of <c>Mqtt</c>; a bad value names its key (the source generator words
-/// nested members as <c>MqttOptions.LiveLane.OpenAfter</c>, not with the attribute's message).
+/// <c>Mqtt:LiveLane</c> is validated with the rest of <c>Mqtt</c>; a bad value names its key as it is configured (the source
+/// generator names nested members by their type path, <c>MqttOptions.LiveLane.OpenAfter</c>, which
+/// <see cref="ConfigurationErrors"/> turns into <c>Mqtt:LiveLane:OpenAfter</c>).
 /// </summary>
 public sealed class LiveLaneOptionsTests
 {
@@ -13,15 +16,15 @@ public sealed class LiveLaneOptionsTests
     {
         var options = new MqttOptions();
         Assert.True(new MqttOptionsValidator().Validate(null, options).Succeeded);
-        Assert.False(options.LiveLane.Enabled);
+        Assert.True(options.LiveLane.Enabled);
         Assert.Equal("hts-server-1-live", options.LiveClientId);
     }
 
     [Theory]
-    [InlineData(nameof(LiveLaneOptions.OpenAfter), "MqttOptions.LiveLane.OpenAfter")]
-    [InlineData(nameof(LiveLaneOptions.CloseAfter), "MqttOptions.LiveLane.CloseAfter")]
-    [InlineData(nameof(LiveLaneOptions.RememberFor), "MqttOptions.LiveLane.RememberFor")]
-    [InlineData(nameof(LiveLaneOptions.MaxRemembered), "MqttOptions.LiveLane.MaxRemembered")]
+    [InlineData(nameof(LiveLaneOptions.OpenAfter), "Mqtt:LiveLane:OpenAfter")]
+    [InlineData(nameof(LiveLaneOptions.CloseAfter), "Mqtt:LiveLane:CloseAfter")]
+    [InlineData(nameof(LiveLaneOptions.RememberFor), "Mqtt:LiveLane:RememberFor")]
+    [InlineData(nameof(LiveLaneOptions.MaxRemembered), "Mqtt:LiveLane:MaxRemembered")]
     public void Validate_OutOfRange_NamesTheKey(string property, string key)
     {
         var live = new LiveLaneOptions();
@@ -36,6 +39,8 @@ public sealed class LiveLaneOptionsTests
 
         var result = new MqttOptionsValidator().Validate(null, new MqttOptions { LiveLane = live });
         Assert.True(result.Failed);
-        Assert.Contains(key, result.FailureMessage, StringComparison.Ordinal);
+        var described = ConfigurationErrors.Describe(new OptionsValidationException(MqttOptions.SectionName, typeof(MqttOptions), result.Failures));
+        // One line for the one bad key, starting with it.
+        Assert.True(described.Contains("\n  " + key + ": ", StringComparison.Ordinal), described + "\n(validator: " + result.FailureMessage + ")");
     }
 }
