@@ -18,7 +18,8 @@ public sealed class LiveLaneOptions
 
     /// <summary>
     /// How long the persistent session must hold at least one full batch waiting (a backlog) before the live lane opens
-    /// while the server runs (after an InfluxDB outage, say). At start-up it opens at once.
+    /// while the server runs (after an InfluxDB outage, say). A resumed persistent session (session present at start-up or
+    /// after a reconnect) whose first batch is full opens it at once.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Mqtt:LiveLane:OpenAfter must be between 1 second and 1 hour.")]
     public TimeSpan OpenAfter { get; set; } = TimeSpan.FromSeconds(5);
