@@ -14,6 +14,15 @@ public static partial class Topics
     /// <summary>What the server subscribes to for results.</summary>
     public const string ResultsSharedSubscription = "$share/" + IngestShareGroup + "/" + ProbesPrefix + "+/results";
 
+    /// <summary>
+    /// Share group of the servers' live lanes (a second, short-lived session per instance while a backlog drains): a group
+    /// of its own, so it receives its own copy of every result (MQTT 5, 4.8.2), split between the instances' live lanes.
+    /// </summary>
+    public const string LiveShareGroup = "hts-ingest-live";
+
+    /// <summary>What a server's live lane subscribes to (results only).</summary>
+    public const string LiveResultsSharedSubscription = "$share/" + LiveShareGroup + "/" + ProbesPrefix + "+/results";
+
     /// <summary>What the server subscribes to for probe status (retained).</summary>
     public const string StatusSubscription = ProbesPrefix + "+/status";
 

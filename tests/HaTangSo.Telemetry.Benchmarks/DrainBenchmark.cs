@@ -36,6 +36,11 @@ internal static class DrainBenchmark
             ["Ingestion__ProbeRateLimitFactor"] = "4",
             ["Ingestion__ProbeRateLimitBurst"] = "4",
             ["Logging__LogLevel__Default"] = "Warning",
+            // The live lane (issue 16.2; on by default, opens on the resumed backlog): HTS_BENCH_Mqtt__LiveLane__Enabled=false
+            // measures without it.
+            ["Mqtt__LiveLane__Enabled"] = "true",
+            // The live lane's opening and closing (event ids 3790-3791), to print when it closed.
+            ["Logging__LogLevel__HaTangSo.Telemetry.Server.Ingestion.LiveLaneService"] = "Information",
         };
         // HTS_BENCH_DOTNET_gcServer=0, HTS_BENCH_Ingestion__MaxBatchSize=10000 …: runtime settings and configuration for the
         // server only.
@@ -107,6 +112,11 @@ internal static class DrainBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| lost / duplicated (by result_id) | {lost:N0} / {duplicated:N0} |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| CPU during the drain | server {drainServerCpu:F1} s ({drainServerCpu * 1e6 / Math.Max(1, count):F0} µs a result), broker {drainBrokerCpu:F1} s |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| server peak RSS | {peak.PeakBytes / 1048576.0:0} MiB sampled, VmHWM {peak.HighWaterBytes / 1048576.0:0} MiB |"));
+        // The live lane writes live results first and only acknowledges their second arrival: each must be one point.
+        var (liveCount, liveIds) = (await CountAsync(reader, "live", ct), await DistinctAsync(reader, "live", ct));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| live results written / distinct (by result_id) | {liveCount:N0} / {liveIds:N0} |"));
+        var lane = server.Output.Split('\n').Where(l => l.Contains("Live lane", StringComparison.Ordinal)).Select(l => l.Trim()).ToList();
+        Console.WriteLine($"| live lane | {(lane.Count == 0 ? "not logged (Logging:LogLevel:Default is Warning; see below)" : string.Join(" → ", lane))} |");
         Console.WriteLine(latencies.Count == 0
             ? "| live results during the drain | none became queryable |"
             : string.Create(CultureInfo.InvariantCulture, $"| live results during the drain, publish → queryable | n {latencies.Count}, p50 {IngestionBenchmark.Percentile(latencies, 0.5):F0} ms, p99 {IngestionBenchmark.Percentile(latencies, 0.99):F0} ms, max {latencies.Max():F0} ms |"));

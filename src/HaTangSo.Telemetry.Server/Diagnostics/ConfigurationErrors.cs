@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
 namespace HaTangSo.Telemetry.Server.Diagnostics;
@@ -13,8 +14,16 @@ internal static class ConfigurationErrors
     {
         var section = exception.OptionsType
             .GetField("SectionName", BindingFlags.Public | BindingFlags.Static)?.GetRawConstantValue() as string;
+        // The options source generator names a nested member by its type path (MqttOptions.LiveLane.OpenAfter) and may
+        // word the message itself: that path is the key Mqtt:LiveLane:OpenAfter.
+        var typePath = new Regex(@"\b" + Regex.Escape(exception.OptionsType.Name) + @"((?:\.[A-Za-z_][A-Za-z0-9_]*)+)", RegexOptions.CultureInvariant);
         var lines = exception.Failures.Select(failure =>
         {
+            if (section is not null && typePath.Match(failure) is { Success: true } nested)
+            {
+                return Nested(failure, section, typePath, nested);
+            }
+
             // Failures read "Member: message" (DataAnnotations) or carry the key already in a custom message.
             var colon = failure.IndexOf(": ", StringComparison.Ordinal);
             var member = colon > 0 ? failure[..colon] : null;
@@ -23,6 +32,16 @@ internal static class ConfigurationErrors
                 : $"{section}:{member}: {failure[(colon + 2)..]}";
         });
         return "Invalid configuration:\n  " + string.Join("\n  ", lines);
+    }
+
+    private static string Nested(string failure, string section, Regex typePath, Match nested)
+    {
+        string Key(Match m) => section + m.Groups[1].Value.Replace('.', ':');
+        var key = Key(nested);
+        var text = typePath.Replace(failure, Key);
+        var member = nested.Groups[1].Value[(nested.Groups[1].Value.LastIndexOf('.') + 1)..] + ": ";
+        text = text.StartsWith(member, StringComparison.Ordinal) ? text[member.Length..] : text;
+        return text.StartsWith(key, StringComparison.Ordinal) ? text : $"{key}: {text}";
     }
 
     /// <summary>Runs the host; a configuration error is printed plainly and ends the process with code 2.</summary>

@@ -7,11 +7,11 @@ using Npgsql;
 namespace HaTangSo.Telemetry.Server.Diagnostics;
 
 /// <summary>Broker connection state of the ingestion client.</summary>
-internal sealed class MqttHealthCheck(MqttConnectionState state, IngestionQueue queue) : IHealthCheck
+internal sealed class MqttHealthCheck(MqttConnectionState state, IngestionQueue queue, LiveLane live) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var data = new Dictionary<string, object> { ["unacknowledged"] = queue.Unacknowledged };
+        var data = new Dictionary<string, object> { ["unacknowledged"] = queue.Unacknowledged + live.Queue.Unacknowledged };
         return Task.FromResult(state.IsConnected
             ? HealthCheckResult.Healthy("connected", data)
             : HealthCheckResult.Unhealthy("not connected to the broker", data: data));

@@ -19,10 +19,12 @@ internal sealed class IngestionMetrics
     private readonly Counter<long> _dropped;
     private readonly KeyValuePair<string, object?>[] _reasons =
         [.. RefusalKinds.All.Select(k => new KeyValuePair<string, object?>("reason", k.Label()))];
+    private readonly Counter<long> _live;
+    private readonly UpDownCounter<int> _liveOpen;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _writeDuration;
 
-    public IngestionMetrics(IMeterFactory meterFactory, IngestionQueue queue)
+    public IngestionMetrics(IMeterFactory meterFactory, IngestionQueue queue, LiveLane live)
     {
         var meter = meterFactory.Create(MeterName);
         _received = meter.CreateCounter<long>("hts.ingest.messages.received", "{message}", "Messages taken from the broker.");
@@ -35,11 +37,22 @@ internal sealed class IngestionMetrics
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 10, 100, 500, 1000, 2000, 5000, 10000, 20000] });
         _writeDuration = meter.CreateHistogram<double>("hts.ingest.write.duration", "s", "Time to make one batch durable (InfluxDB write and quarantine).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
-        meter.CreateObservableUpDownCounter("hts.ingest.unacknowledged", () => queue.Unacknowledged, "{message}",
-            "Messages received and not yet acknowledged to the broker.");
+        _live = meter.CreateCounter<long>("hts.ingest.live.results", "{message}",
+            "Results seen by the live lane during a backlog drain, by outcome: taken (written first), copy (its second arrival through the persistent session, only acknowledged), left (the ledger was full; left to the persistent session).");
+        _liveOpen = meter.CreateUpDownCounter<int>("hts.ingest.live.open", "{session}", "1 while the live lane (the second, short-lived session) is open.");
+        meter.CreateObservableUpDownCounter("hts.ingest.unacknowledged", () => queue.Unacknowledged + live.Queue.Unacknowledged, "{message}",
+            "Messages received and not yet acknowledged to the broker (both sessions: the persistent one and the live lane).");
     }
 
     public void Received(bool status) => _received.Add(1, new KeyValuePair<string, object?>("kind", status ? "status" : "result"));
+
+    public void LiveTaken() => _live.Add(1, new KeyValuePair<string, object?>("outcome", "taken"));
+
+    public void LiveCopies(int count) => _live.Add(count, new KeyValuePair<string, object?>("outcome", "copy"));
+
+    public void LiveLeftToSession() => _live.Add(1, new KeyValuePair<string, object?>("outcome", "left"));
+
+    public void LiveLaneChanged(bool open) => _liveOpen.Add(open ? 1 : -1);
 
     public void Written(int points) => _written.Add(points);
 

@@ -8,9 +8,15 @@ namespace HaTangSo.Telemetry.Server.Ingestion;
 /// hands each to the <see cref="IngestionPipeline"/>, which returns only once the batch is durable. It never ends the
 /// host: no message can make the pipeline throw, and should a bug do so anyway the failure is logged and the next batch
 /// follows (the failed one is not acknowledged; the broker redelivers it after a reconnect).
+/// <para>
+/// Live results (the <see cref="LiveLane"/>'s queue) go first and on their own: when any wait, the next batch is those,
+/// taken without waiting for more, and a batch of the backlog being filled is cut short when one arrives. A live result so
+/// waits for at most the batch being written and its own small batch, never for the backlog.
+/// </para>
 /// </summary>
 internal sealed class BatchWriterService(
     IngestionQueue queue,
+    LiveLane live,
     IngestionPipeline pipeline,
     TimeProvider timeProvider,
     IOptions<IngestionOptions> options,
@@ -29,7 +35,7 @@ internal sealed class BatchWriterService(
             {
                 if (!await WaitForMoreAsync(s_idleFlush, stoppingToken))
                 {
-                    if (queue.Reader.Completion.IsCompleted)
+                    if (queue.Reader.Completion.IsCompleted && live.Queue.Reader.Completion.IsCompleted)
                     {
                         return;
                     }
@@ -39,7 +45,13 @@ internal sealed class BatchWriterService(
                 }
 
                 var started = timeProvider.GetTimestamp();
-                while (batch.Count < settings.MaxBatchSize)
+                while (batch.Count < settings.MaxBatchSize && live.Queue.Reader.TryRead(out var first))
+                {
+                    batch.Add(first);
+                }
+
+                // The backlog's batch, unless live results were taken; cut short when one arrives meanwhile.
+                while (batch.Count < settings.MaxBatchSize && (batch.Count == 0 || batch[0].Lane == DeliveryLane.Session) && live.Queue.Count == 0)
                 {
                     if (queue.Reader.TryRead(out var message))
                     {
@@ -54,13 +66,32 @@ internal sealed class BatchWriterService(
                     }
                 }
 
+                if (batch.Count == 0)
+                {
+                    continue;
+                }
+
+                if (batch[0].Lane == DeliveryLane.Session)
+                {
+                    // After a resumed session, a full first batch is the backlog the broker held: the live lane opens.
+                    live.SessionBatchTaken(full: batch.Count >= settings.MaxBatchSize);
+                }
+
+                var durable = false;
                 try
                 {
                     await pipeline.ProcessAsync(batch, stoppingToken);
+                    durable = true;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
                     logger.BatchWriterFailed(ex);
+                }
+                finally
+                {
+                    // Copies of these live results waiting in the persistent session are acknowledged now, or (the batch
+                    // failed) processed in their turn.
+                    live.Settled(batch, durable);
                 }
 
                 batch.Clear();
@@ -72,17 +103,32 @@ internal sealed class BatchWriterService(
         }
     }
 
+    // Until either queue has a message (true), or the time is up (false).
     private async Task<bool> WaitForMoreAsync(TimeSpan remaining, CancellationToken stoppingToken)
     {
+        if (queue.Reader.Count > 0 || live.Queue.Reader.Count > 0)
+        {
+            return true;
+        }
+
         using var timeout = new CancellationTokenSource(remaining, timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+        var session = queue.Reader.WaitToReadAsync(linked.Token).AsTask();
+        var fromLive = live.Queue.Reader.WaitToReadAsync(linked.Token).AsTask();
         try
         {
-            return await queue.Reader.WaitToReadAsync(linked.Token);
+            var first = await Task.WhenAny(session, fromLive);
+            return await first;
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
             return false;
+        }
+        finally
+        {
+            // The other wait is cancelled, not left registered with its channel.
+            await linked.CancelAsync();
+            await ((Task)Task.WhenAll(session, fromLive)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 }

@@ -22,6 +22,7 @@ internal static class IngestionExtensions
 
         builder.Services.AddSingleton<IngestionQueue>();
         builder.Services.AddSingleton<MqttConnectionState>();
+        builder.Services.AddSingleton<LiveLane>();
         builder.Services.AddSingleton<ResultValidator>();
         builder.Services.AddSingleton<ResultChecks>();
         builder.Services.AddSingleton<ProbeRateLimiter>();
@@ -35,6 +36,7 @@ internal static class IngestionExtensions
         builder.Services.AddSingleton<HousekeepingJob>();
         builder.Services.AddHostedService<BatchWriterService>();
         builder.Services.AddHostedService<MqttIngestionService>();
+        builder.Services.AddHostedService<LiveLaneService>();
         return builder;
     }
 }

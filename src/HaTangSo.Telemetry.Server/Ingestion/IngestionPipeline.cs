@@ -29,6 +29,7 @@ internal sealed class IngestionPipeline(
     DurableRetry retry,
     MqttConnectionState connection,
     IngestionQueue queue,
+    LiveLane live,
     Fleet.CommandStore commands,
     IngestionMetrics metrics,
     TimeProvider timeProvider,
@@ -44,7 +45,14 @@ internal sealed class IngestionPipeline(
         long counted;
         try
         {
-            var items = await ArriveAsync(batch, cancellationToken);
+            // Copies of live results already written (LiveLedger) are only acknowledged, below.
+            var copies = batch.Count(m => m.IsCopy);
+            if (copies > 0)
+            {
+                metrics.LiveCopies(copies);
+            }
+
+            var items = await ArriveAsync(copies == 0 ? batch : [.. batch.Where(m => !m.IsCopy)], cancellationToken);
             counted = await QuarantineCountedAsync(items, cancellationToken);
             outcome = await RunIsolatedAsync([.. items.Where(i => !i.Counted)], cancellationToken);
         }
@@ -52,7 +60,7 @@ internal sealed class IngestionPipeline(
         {
             // Cancellation (the host stops) or a bug outside the boundaries: nothing is acknowledged on this connection,
             // the broker redelivers after the reconnect.
-            queue.Settled(batch.Count);
+            Settle(batch);
             throw;
         }
 
@@ -65,7 +73,8 @@ internal sealed class IngestionPipeline(
         quarantineLog.Flush();
         var elapsed = timeProvider.GetElapsedTime(started);
         metrics.Written(outcome.Written);
-        metrics.Batch(batch.Count, elapsed);
+        // Copies are not counted again: the batch sizes add up to the messages received.
+        metrics.Batch(batch.Count - batch.Count(m => m.IsCopy), elapsed);
         logger.BatchWritten(batch.Count, outcome.Written, outcome.Refused.Count + (int)counted, elapsed);
         await AcknowledgeAsync(batch, cancellationToken);
     }
@@ -333,16 +342,35 @@ internal sealed class IngestionPipeline(
 
     private async Task AcknowledgeAsync(IReadOnlyList<ReceivedMessage> batch, CancellationToken cancellationToken)
     {
-        // The batch's PUBACKs leave in one write (one segment to the broker, not one system call each).
-        var held = connection.HoldWrites();
         try
         {
-            var generation = connection.Generation;
+            await AcknowledgeAsync(batch, DeliveryLane.Session, connection, cancellationToken);
+            await AcknowledgeAsync(batch, DeliveryLane.Live, live.Connection, cancellationToken);
+        }
+        finally
+        {
+            Settle(batch);
+        }
+    }
+
+    // Each session's messages on that session's connection, in the order they came (MQTT 5, 4.6).
+    private async Task AcknowledgeAsync(IReadOnlyList<ReceivedMessage> batch, DeliveryLane lane, MqttConnectionState on, CancellationToken cancellationToken)
+    {
+        if (!batch.Any(m => m.Lane == lane))
+        {
+            return;
+        }
+
+        // The batch's PUBACKs leave in one write (one segment to the broker, not one system call each).
+        var held = on.HoldWrites();
+        try
+        {
+            var generation = on.Generation;
             foreach (var message in batch)
             {
                 // MQTT 5, 4.4: a PUBACK answers a packet id of *this* network connection; after a reconnect the
                 // broker resends what was not acknowledged, and the point simply overwrites itself.
-                if (message.Generation != generation || !connection.IsConnected)
+                if (message.Lane != lane || message.Generation != generation || !on.IsConnected)
                 {
                     continue;
                 }
@@ -360,8 +388,14 @@ internal sealed class IngestionPipeline(
         finally
         {
             await ReleaseAsync(held);
-            queue.Settled(batch.Count);
         }
+    }
+
+    private void Settle(IReadOnlyList<ReceivedMessage> batch)
+    {
+        var fromLive = batch.Count(m => m.Lane == DeliveryLane.Live);
+        queue.Settled(batch.Count - fromLive);
+        live.Queue.Settled(fromLive);
     }
 
     private async Task ReleaseAsync(ThrottledChannel? held)

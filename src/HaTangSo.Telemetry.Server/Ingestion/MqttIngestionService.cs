@@ -18,6 +18,7 @@ namespace HaTangSo.Telemetry.Server.Ingestion;
 internal sealed class MqttIngestionService(
     IngestionQueue queue,
     MqttConnectionState state,
+    LiveLane live,
     Fleet.ServerMqttClient shared,
     Fleet.AckService acks,
     IngestionMetrics metrics,
@@ -44,11 +45,25 @@ internal sealed class MqttIngestionService(
             e.AutoAcknowledge = false;
             var generation = state.Generation;
             var args = e;
-            metrics.Received(e.ApplicationMessage.Topic.EndsWith("/status", StringComparison.Ordinal));
+            var topic = e.ApplicationMessage.Topic;
+            var payload = PayloadOf(e.ApplicationMessage);
+            var status = topic.EndsWith("/status", StringComparison.Ordinal);
+            // A copy of a result the live lane has written: acknowledged in its turn, not processed again. The first copy
+            // also shows that this session has caught up with the backlog, so the live lane closes.
+            var copy = !status && live.IsActive && await live.Ledger.IsCopyAsync(topic, payload, live.IsOpen, stoppingToken);
+            if (copy)
+            {
+                live.CaughtUp();
+            }
+            else
+            {
+                metrics.Received(status);
+            }
+
             // Waits while the queue is full: the client then stops reading and the broker is held back by TCP. Cancelled
             // only when the host stops; the message stays unacknowledged and the broker redelivers it.
             await queue.EnqueueAsync(
-                new ReceivedMessage(e.ApplicationMessage.Topic, PayloadOf(e.ApplicationMessage), timeProvider.GetUtcNow(), generation, ct => args.AcknowledgeAsync(ct)),
+                new ReceivedMessage(topic, payload, timeProvider.GetUtcNow(), generation, ct => args.AcknowledgeAsync(ct)) { IsCopy = copy },
                 stoppingToken);
         };
         client.DisconnectedAsync += e =>
@@ -112,6 +127,9 @@ internal sealed class MqttIngestionService(
                 // The server's own identity may still be being created (ProvisioningStartup): a refusal is retried.
                 throw new BrokerUnavailableException("CONNACK: " + result.ResultCode);
             }
+
+            // Before the subscription: a resumed session's backlog starts flowing at once, and its first batch opens the live lane.
+            live.SessionConnected(result.IsSessionPresent);
 
             // Subscribing again on a present session is harmless and repairs a session the broker lost.
             var subscribe = new MqttClientSubscribeOptionsBuilder()

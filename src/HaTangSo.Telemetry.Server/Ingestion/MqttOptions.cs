@@ -59,6 +59,16 @@ public sealed class MqttOptions
 
     /// <summary>A CA certificate (PEM) to trust for the broker, instead of the system's store.</summary>
     public string? CaCertificatePath { get; set; }
+
+    /// <summary>
+    /// The live lane: a second, short-lived session that lets results published during a backlog drain overtake the
+    /// backlog (<c>Mqtt:LiveLane</c>).
+    /// </summary>
+    [ValidateObjectMembers]
+    public LiveLaneOptions LiveLane { get; set; } = new();
+
+    /// <summary>The live lane's client id (and, with provisioning on, its broker login): <c>{ClientId}-live</c>.</summary>
+    public string LiveClientId => ClientId + "-live";
 }
 
 [OptionsValidator]

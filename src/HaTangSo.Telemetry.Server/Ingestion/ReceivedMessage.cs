@@ -12,7 +12,27 @@ internal sealed record ReceivedMessage(
     ReadOnlyMemory<byte> Payload,
     DateTimeOffset ReceivedAt,
     long Generation,
-    Func<CancellationToken, Task> Acknowledge);
+    Func<CancellationToken, Task> Acknowledge)
+{
+    /// <summary>The session that delivered it; its PUBACK goes back on that session's connection.</summary>
+    public DeliveryLane Lane { get; init; }
+
+    /// <summary>
+    /// A copy, through the persistent session, of a live result already made durable (<see cref="LiveLedger"/>): only
+    /// acknowledged, never processed a second time.
+    /// </summary>
+    public bool IsCopy { get; init; }
+}
+
+/// <summary>Which of the server's sessions delivered a message.</summary>
+internal enum DeliveryLane
+{
+    /// <summary>The persistent session (<see cref="MqttOptions.ClientId"/>), which carries every message.</summary>
+    Session,
+
+    /// <summary>The live lane (<see cref="MqttOptions.LiveClientId"/>), open only while a backlog drains.</summary>
+    Live,
+}
 
 /// <summary>
 /// The hand-off between the MQTT client and the batch writer, bounded to <see cref="IngestionOptions.MaxBatchSize"/> ×
@@ -36,8 +56,14 @@ internal sealed class IngestionQueue
     private TaskCompletionSource? _roomWaiter;
 
     public IngestionQueue(IOptions<IngestionOptions> options)
+        : this(Math.Max(2, options.Value.MaxBatchSize * options.Value.QueuedBatches))
     {
-        Capacity = Math.Max(2, options.Value.MaxBatchSize * options.Value.QueuedBatches);
+    }
+
+    /// <summary>A queue of <paramref name="capacity"/> messages (the live lane's).</summary>
+    public IngestionQueue(int capacity)
+    {
+        Capacity = capacity;
         _channel = Channel.CreateBounded<ReceivedMessage>(
             new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = false });
     }
@@ -78,6 +104,9 @@ internal sealed class IngestionQueue
 
     /// <summary>A new connection: what the last one decoded and did not hand over is gone with it.</summary>
     public void ConnectionStarted() => Volatile.Write(ref _decoded, 0);
+
+    /// <summary>Messages waiting for the batch writer.</summary>
+    public int Count => _channel.Reader.Count;
 
     /// <summary>Messages received and not yet acknowledged (or abandoned with their connection).</summary>
     public long Unacknowledged => Interlocked.Read(ref _unacknowledged);

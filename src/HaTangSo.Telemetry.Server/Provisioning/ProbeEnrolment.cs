@@ -39,6 +39,12 @@ internal sealed class ProbeEnrolment(
     /// <summary>The server's own role: it reads results, status and acknowledgements, and publishes configurations and commands.</summary>
     public const string ServerRole = "hts-server";
 
+    /// <summary>
+    /// The live lane's role (<see cref="MqttOptions.LiveClientId"/>): it may only subscribe to the results through the
+    /// live share group and receive them. No status, acknowledgements, configurations or commands.
+    /// </summary>
+    public const string LiveRole = "hts-server-live";
+
     private const string ClientNotFound = "Client not found";
 
     private static readonly string[] s_tolerated =
@@ -77,7 +83,27 @@ internal sealed class ProbeEnrolment(
         commands.Add(DynamicSecurity.Command("setClientId", ("username", settings.Username), ("clientid", settings.ClientId)));
         commands.Add(DynamicSecurity.Command("setClientPassword", ("username", settings.Username), ("password", settings.Password)));
         commands.Add(DynamicSecurity.Command("addClientRole", ("username", settings.Username), ("rolename", ServerRole), ("priority", 0)));
+        if (settings.LiveLane.Enabled)
+        {
+            AddLiveIdentity(commands, settings);
+        }
+
         await broker.ExecuteAsync(commands, s_tolerated, cancellationToken);
+    }
+
+    // The live lane's login: username = client id = {ClientId}-live, bound to that client id, the same password, and a
+    // role that reads results and nothing else (the ACL patterns mirror the server role's for the results).
+    private static void AddLiveIdentity(List<JsonObject> commands, MqttOptions settings)
+    {
+        var username = settings.Username + "-live";
+        commands.Add(DynamicSecurity.Command("createRole", ("rolename", LiveRole)));
+        commands.Add(DynamicSecurity.Acl(LiveRole, "subscribePattern", Topics.LiveResultsSharedSubscription, allow: true));
+        commands.Add(DynamicSecurity.Acl(LiveRole, "subscribePattern", Topics.ProbesPrefix + "+/results", allow: true));
+        commands.Add(DynamicSecurity.Acl(LiveRole, "publishClientReceive", Topics.ProbesPrefix + "+/results", allow: true));
+        commands.Add(DynamicSecurity.Command("createClient", ("username", username), ("password", settings.Password), ("clientid", settings.LiveClientId)));
+        commands.Add(DynamicSecurity.Command("setClientId", ("username", username), ("clientid", settings.LiveClientId)));
+        commands.Add(DynamicSecurity.Command("setClientPassword", ("username", username), ("password", settings.Password)));
+        commands.Add(DynamicSecurity.Command("addClientRole", ("username", username), ("rolename", LiveRole), ("priority", 0)));
     }
 
     /// <summary>

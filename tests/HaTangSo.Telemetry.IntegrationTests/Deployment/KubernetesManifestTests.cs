@@ -110,19 +110,23 @@ public sealed partial class KubernetesManifestTests
         Assert.Equal("{deny, all}.", rules[^1]);
         Assert.DoesNotContain(rules, r => r.StartsWith("{allow, all", StringComparison.Ordinal));
 
-        // Every allow names its clients by client id, and only these two allows exist.
+        // Every allow names its clients by client id, and only these three allows exist.
         var allows = rules.Where(r => r.StartsWith("{allow,", StringComparison.Ordinal)).ToList();
-        Assert.Equal(2, allows.Count);
+        Assert.Equal(3, allows.Count);
         var server = Assert.Single(allows, r => r.Contains("^hts-server-[0-9]+$", StringComparison.Ordinal));
         Assert.Contains(", subscribe, [", server, StringComparison.Ordinal);
         Assert.Equal(["hts/v1/probes/+/results", "hts/v1/probes/+/status"], Topics(server));
+        // A server's live lane (issue 16.2) reads the results and nothing else.
+        var live = Assert.Single(allows, r => r.Contains("^hts-server-[0-9]+-live$", StringComparison.Ordinal));
+        Assert.Contains(", subscribe, [", live, StringComparison.Ordinal);
+        Assert.Equal(["hts/v1/probes/+/results"], Topics(live));
         var probe = Assert.Single(allows, r => r.Contains(", publish, [", StringComparison.Ordinal));
         Assert.Contains("{clientid, {re, \"^[a-z0-9][a-z0-9-]{2,63}$\"}}", probe, StringComparison.Ordinal);
         Assert.Equal(["hts/v1/probes/${clientid}/results", "hts/v1/probes/${clientid}/status"], Topics(probe));
 
         // The system's other names get nothing, and that rule comes before the probes' (hts-server-0 matches the probe pattern too).
         var system = rules.FindIndex(r => r == "{deny, {clientid, {re, \"^hts-\"}}, all}.");
-        Assert.True(system > rules.IndexOf(server) && system < rules.IndexOf(probe), "the hts- deny must sit between the server and probe rules");
+        Assert.True(system > rules.IndexOf(server) && system > rules.IndexOf(live) && system < rules.IndexOf(probe), "the hts- deny must sit between the server and probe rules");
 
         // The servers reach EMQX through its in-cluster Service, each with its pod name as client id and login.
         Assert.StartsWith("emqx.", Kind("ConfigMap", "hts-server-config").Map("data").Text("Mqtt__Host"), StringComparison.Ordinal);

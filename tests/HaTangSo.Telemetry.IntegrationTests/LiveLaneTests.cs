@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using HaTangSo.Telemetry.Testing;
+
+namespace HaTangSo.Telemetry.IntegrationTests;
+
+/// <summary>
+/// The live lane (issue 16.2) on real Mosquitto, InfluxDB and PostgreSQL: with a backlog queued in the server's persistent
+/// session, results published after the server starts are written before the backlog is, the live lane closes once the
+/// persistent session has caught up, and every result is written once and counted once.
+/// </summary>
+public sealed partial class LiveLaneTests(PostgresFixture postgres, InfluxDbFixture influx)
+{
+    private const int Backlog = 20_000;
+    private const int Live = 3;
+
+    private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(5);
+
+    [Fact]
+    public async Task ResultsPublishedDuringADrain_WrittenBeforeTheBacklog_LaneClosesAfterTheCatchUp_NothingLostOrDoubled()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var context = await IngestionTestContext.CreateAsync(postgres, influx, ct);
+        // Small batches: the backlog takes a hundred batches however fast the machine is; live results need one each.
+        // The live lane is on by default.
+        var server = await context.StartServerAsync(ct, new Dictionary<string, string?> { ["Ingestion__MaxBatchSize"] = "100" });
+        var liveProbe = "live-" + Guid.NewGuid().ToString("N")[..10];
+        await server.RegisterProbeAsync(liveProbe, IngestionTestContext.CommuneCode, ct);
+
+        // A normal DISCONNECT: the broker keeps the session, and queues the backlog in it.
+        await server.StopAsync();
+        var origin = DateTimeOffset.UtcNow.AddHours(-1);
+        var backlog = Enumerable.Range(0, Backlog).Select(i => SampleResults.Create(context.ProbeId, i, origin.AddSeconds(-i))).ToList();
+        await using (var publisher = context.CreatePublisher())
+        {
+            await publisher.PublishAsync(context.ProbeId, [.. backlog.Select(SampleResults.ToJson)], ct, window: 500);
+        }
+
+        await server.StartAgainAsync(ct);
+        // The resumed session's first batch is a full one: the lane opens. Results published from then on are live.
+        await WaitForAsync(context, () => Task.FromResult(server.Output.Contains("Live lane open (Resumed)", StringComparison.Ordinal)), "the live lane to open on the resumed backlog", ct);
+        await using var livePublisher = context.CreatePublisher();
+        // All three at once: the lane closes when the first one's copy comes through the persistent session.
+        var live = Enumerable.Range(0, Live).Select(i => SampleResults.Create(liveProbe, i, DateTimeOffset.UtcNow.AddMinutes(-1 - i))).ToList();
+        foreach (var result in live)
+        {
+            await livePublisher.PublishAsync(result, ct);
+        }
+
+        var backlogWhenLiveLanded = new List<long>();
+        foreach (var result in live)
+        {
+            await WaitForAsync(context, async () => await CountAsync(context, $"result_id = '{result.ResultId}'", ct) == 1, "the live result " + result.ResultId, ct);
+            backlogWhenLiveLanded.Add(await CountAsync(context, $"probe = '{context.ProbeId}'", ct));
+        }
+
+        // Each live result was queryable while the backlog was still being written.
+        Assert.All(backlogWhenLiveLanded, count => Assert.True(count < Backlog, $"backlog written when the live results landed: {string.Join(", ", backlogWhenLiveLanded)}"));
+
+        await context.WaitForResultsAsync(Backlog + Live, s_timeout, ct);
+        await WaitForAsync(context, () => Task.FromResult(server.Output.Contains("Live lane closed (CaughtUp)", StringComparison.Ordinal)), "the live lane to close after the catch-up", ct);
+        // Opened once: on the resumed backlog, not at the first start (no session then, so no backlog).
+        Assert.Single(OpenLine().Matches(server.Output));
+
+        // Every result once: the live results' second arrival (through the persistent session) was only acknowledged.
+        var ids = await context.Influx.ResultIdsAsync(ct);
+        Assert.Equal(Backlog + Live, ids.Count);
+        Assert.Equal(Backlog + Live, await context.Influx.CountResultsAsync(ct));
+        var scrape = await server.Http.GetStringAsync("/metrics", ct);
+        Assert.Equal(Backlog + Live, Metric(scrape, "hts_ingest_messages_received_total", "kind=\"result\""));
+        Assert.Equal(Live, Metric(scrape, "hts_ingest_live_results_total", "outcome=\"taken\""));
+        Assert.Equal(Live, Metric(scrape, "hts_ingest_live_results_total", "outcome=\"copy\""));
+        Assert.Equal(0, Metric(scrape, "hts_ingest_messages_quarantined_total", string.Empty));
+        Assert.Equal(0, Metric(scrape, "hts_ingest_live_open", string.Empty));
+    }
+
+    private static async Task<long> CountAsync(IngestionTestContext context, string where, CancellationToken ct)
+    {
+        var rows = await context.Influx.RowsAsync("SELECT count(result_id) FROM speedtest WHERE " + where, ct);
+        return rows.Count == 0 ? 0 : rows[0]["count"].GetInt64();
+    }
+
+    private static async Task WaitForAsync(IngestionTestContext context, Func<Task<bool>> condition, string what, CancellationToken ct)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(s_timeout);
+        try
+        {
+            while (!await condition())
+            {
+                await Task.Delay(100, limit.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            Assert.Fail($"Waited {s_timeout} for {what}.\n{context.Logs()}");
+        }
+    }
+
+    // The sum of a metric's series whose labels contain the given text (Prometheus text format).
+    private static double Metric(string scrape, string name, string label) => scrape.Split('\n')
+        .Select(l => MetricLine().Match(l))
+        .Where(m => m.Success && m.Groups["name"].Value == name && m.Groups["labels"].Value.Contains(label, StringComparison.Ordinal))
+        .Sum(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
+
+    [GeneratedRegex(@"Live lane open \(")]
+    private static partial Regex OpenLine();
+
+    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[^}]*)\})? (?<value>[^ ]+)")]
+    private static partial Regex MetricLine();
+}
