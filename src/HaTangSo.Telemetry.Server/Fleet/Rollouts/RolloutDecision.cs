@@ -57,7 +57,7 @@ public enum WaveVerdict
 /// <param name="MaxFailedPercent">Share of a wave that may fail or time out; null: no share limit.</param>
 public sealed record FailureThreshold(int? MaxFailedProbes, double? MaxFailedPercent)
 {
-    /// <summary>The default: more than 5 % of a wave (so any failure in a canary of up to 20 probes halts).</summary>
+    /// <summary>The default: more than 5 % of a wave (so any failure in a wave of fewer than 20 probes halts).</summary>
     public static FailureThreshold Default { get; } = new(null, 5);
 
     /// <summary>True when <paramref name="failed"/> of <paramref name="size"/> passes the threshold.</summary>
