@@ -136,6 +136,12 @@ public sealed record RolloutScope(bool? Fleet = null, string[]? Probes = null, s
 
         Names(errors, RequestErrors.Path(prefix, "probes"), NameKind.ProbeId, Probes);
         Names(errors, RequestErrors.Path(prefix, "communes"), NameKind.RegionCode, Communes);
+        if (Areas is { Length: > MaxEntries })
+        {
+            errors.Add(RequestErrors.Path(prefix, "areas"), $"at most {MaxEntries} entries");
+            return;
+        }
+
         for (var i = 0; i < (Areas?.Length ?? 0); i++)
         {
             var at = RequestErrors.Path(prefix, $"areas[{i}]");

@@ -73,7 +73,9 @@ internal static class RolloutsApi
             await transaction.CommitAsync(cancellationToken);
         }
 
-        logger.RolloutCreated(rollout.RolloutId, rollout.Version, probes.Count, plan.Count, rollout.Scope, rollout.Threshold.Describe());
+        // The scope may list thousands of probes: the log keeps its start (the API shows it whole).
+        logger.RolloutCreated(rollout.RolloutId, rollout.Version, probes.Count, plan.Count,
+            rollout.Scope.Length > 200 ? rollout.Scope[..200] + "…" : rollout.Scope, rollout.Threshold.Describe());
         runner.Wake();
         return TypedResults.Created($"/api/rollouts/{rollout.RolloutId}", RolloutViews.Build(rollout, [.. plan.SelectMany((w, i) =>
             w.Select(p => new RolloutProbe(p, i, null, null, null, null, null, null, null)))], now));
