@@ -57,6 +57,7 @@ internal static class ApiExtensions
         api.MapProbesApi();
         api.MapFleetConfigApi();
         api.MapCommandsApi();
+        api.MapRolloutsApi();
         api.MapQuarantineApi();
         api.MapServersApi();
         api.MapTargetsApi();

@@ -84,6 +84,26 @@ internal sealed class CommandStore(NpgsqlDataSource dataSource)
                 OR ($3 = 'done' AND kind = 'upgrade' AND state IN ('queued', 'delivered')))
             """, cancellationToken, probeId, commandId, state, (object?)reason ?? DBNull.Value) == 1;
 
+    /// <summary>
+    /// Withdraws the commands among <paramref name="commandIds"/> that have not reached the broker yet (a cancelled
+    /// roll-out): they end <c>expired</c> with <paramref name="reason"/>. One already published stays with the probe.
+    /// </summary>
+    public async Task<int> WithdrawAsync(IReadOnlyCollection<Guid> commandIds, string reason, CancellationToken cancellationToken)
+    {
+        if (commandIds.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var sql = dataSource.CreateCommand("""
+            UPDATE probe_commands SET state = 'expired', reason = $2, finished_at = now()
+            WHERE id = ANY ($1) AND state = 'queued' AND published_at IS NULL
+            """);
+        sql.Parameters.Add(new() { Value = commandIds.ToArray() });
+        sql.Parameters.Add(new() { Value = reason });
+        return await sql.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>The commands among <paramref name="claims"/> that really were issued to the probe that claims them.</summary>
     public async Task<HashSet<(Guid, string)>> OwnedAsync(IReadOnlyCollection<(Guid CommandId, string ProbeId)> claims, CancellationToken cancellationToken)
     {

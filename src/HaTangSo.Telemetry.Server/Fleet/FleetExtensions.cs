@@ -14,6 +14,11 @@ internal static class FleetExtensions
         builder.Services.AddSingleton<FleetConfigStore>();
         builder.Services.AddSingleton<ConfigPublisher>();
         builder.Services.AddHostedService(s => s.GetRequiredService<ConfigPublisher>());
+        // Staged roll-outs of signed releases (issue 15.5) issue their upgrade commands through the same channel.
+        builder.Services.AddSingleton<Rollouts.RolloutStore>();
+        builder.Services.AddSingleton<Rollouts.RolloutProbeStore>();
+        builder.Services.AddSingleton<Rollouts.RolloutRunner>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<Rollouts.RolloutRunner>());
         // A confirmation round (issue 15.3) asks the area's probes through measure-now commands.
         builder.Services.AddSingleton<Alerts.Confirmation.IConfirmationRequests, CommandConfirmationRequests>();
         return builder;
