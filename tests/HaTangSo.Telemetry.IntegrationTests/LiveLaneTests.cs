@@ -71,6 +71,9 @@ public sealed partial class LiveLaneTests(PostgresFixture postgres, InfluxDbFixt
         var ids = await reader.ResultIdsAsync(ct);
         Assert.Equal(Backlog + Live, ids.Count);
         Assert.Equal(Backlog + Live, await reader.CountResultsAsync(ct));
+        // The close comes from the persistent session's handler on the first copy; the copies are counted when the batch
+        // writer takes them, a moment later.
+        await WaitForAsync(context, async () => Metric(await server.Http.GetStringAsync("/metrics", ct), "hts_ingest_live_results_total", "outcome=\"copy\"") >= Live, "the copies to be counted", ct);
         var scrape = await server.Http.GetStringAsync("/metrics", ct);
         Assert.Equal(Backlog + Live, Metric(scrape, "hts_ingest_messages_received_total", "kind=\"result\""));
         Assert.Equal(Live, Metric(scrape, "hts_ingest_live_results_total", "outcome=\"taken\""));
