@@ -31,6 +31,8 @@ public sealed partial class LiveLaneTests(PostgresFixture postgres, InfluxDbFixt
         {
             ["Ingestion__MaxBatchSize"] = "100",
             ["Influx__Url"] = ownInflux.BaseAddress.ToString(),
+            // Shorter than the default half minute: the test need not wait for it.
+            ["Mqtt__LiveLane__OpenAfter"] = "00:00:05",
         });
         var liveProbe = "live-" + Guid.NewGuid().ToString("N")[..10];
         await server.RegisterProbeAsync(liveProbe, IngestionTestContext.CommuneCode, ct);

@@ -11,7 +11,11 @@ namespace HaTangSo.Telemetry.Server.Ingestion;
 /// <para>
 /// Live results (the <see cref="LiveLane"/>'s queue) go first and on their own: when any wait, the next batch is those,
 /// taken without waiting for more, and a batch of the backlog being filled is cut short when one arrives. A live result so
-/// waits for at most the batch being written and its own small batch, never for the backlog.
+/// waits for at most the batches being written and its own small batch, never for the backlog.
+/// </para>
+/// <para>
+/// Two batches are in flight by default (<see cref="IngestionOptions.BatchesInFlight"/>, <see cref="BatchTurn"/>): the
+/// next batch is taken and checked while the one before it is written to InfluxDB; their PUBACKs still leave in order.
 /// </para>
 /// </summary>
 internal sealed class BatchWriterService(
@@ -29,6 +33,9 @@ internal sealed class BatchWriterService(
     {
         var settings = options.Value;
         var batch = new List<ReceivedMessage>(settings.MaxBatchSize);
+
+        // The batch taken last: done (acknowledged, or failed and logged) when this completes; it never faults.
+        var previous = Task.CompletedTask;
         try
         {
             while (true)
@@ -77,29 +84,58 @@ internal sealed class BatchWriterService(
                     live.SessionBatchTaken(full: batch.Count >= settings.MaxBatchSize);
                 }
 
-                var durable = false;
-                try
+                var turn = new BatchTurn(previous);
+                var done = WriteAsync(batch, turn, stoppingToken);
+                if (settings.BatchesInFlight > 1)
                 {
-                    await pipeline.ProcessAsync(batch, stoppingToken);
-                    durable = true;
+                    // The next batch once this one is checked (it may still be writing) and the one before it is done.
+                    await Task.WhenAny(turn.Prepared, done);
+                    await previous;
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                else
                 {
-                    logger.BatchWriterFailed(ex);
-                }
-                finally
-                {
-                    // Copies of these live results waiting in the persistent session are acknowledged now, or (the batch
-                    // failed) processed in their turn.
-                    live.Settled(batch, durable);
+                    await done;
                 }
 
-                batch.Clear();
+                previous = done;
+                batch = new List<ReceivedMessage>(settings.MaxBatchSize);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Unacknowledged messages stay with the broker's session and come back after the restart.
+        }
+        finally
+        {
+            // Nothing is left running when the host stops.
+            await previous;
+        }
+    }
+
+    // One batch through the pipeline; never throws (a failed batch is logged and not acknowledged).
+    private async Task WriteAsync(List<ReceivedMessage> batch, BatchTurn turn, CancellationToken stoppingToken)
+    {
+        var durable = false;
+        try
+        {
+            await pipeline.ProcessAsync(batch, turn, stoppingToken);
+            durable = true;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The host stops: the broker keeps what was not acknowledged.
+        }
+        catch (Exception ex)
+        {
+            logger.BatchWriterFailed(ex);
+        }
+        finally
+        {
+            turn.MarkPrepared();
+
+            // Copies of these live results waiting in the persistent session are acknowledged now, or (the batch
+            // failed) processed in their turn.
+            live.Settled(batch, durable);
         }
     }
 

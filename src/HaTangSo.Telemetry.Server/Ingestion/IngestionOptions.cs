@@ -15,12 +15,20 @@ public sealed class IngestionOptions
 
     /// <summary>
     /// Batches the hand-off queue between the MQTT client and the batch writer holds (<see cref="MaxBatchSize"/> × this)
-    /// before the client stops reading its socket. With the batch being written that bounds the results the server holds
+    /// before the client stops reading its socket. With the batches in flight (<see cref="BatchesInFlight"/>) that bounds the results the server holds
     /// of a backlog; every message held costs about 1.3 KB of managed heap that survives into the older generations.
     /// Two by default: with one, the quiet 1,000,000 drain was 40 % slower for no less memory (README, "Draining a backlog").
     /// </summary>
     [Range(1, 4, ErrorMessage = "Ingestion:QueuedBatches must be between 1 and 4.")]
     public int QueuedBatches { get; set; } = 2;
+
+    /// <summary>
+    /// Batches being written at once (<see cref="BatchTurn"/>). With two, the next batch is checked and its result ids
+    /// recorded in PostgreSQL while the batch before it is written to InfluxDB; PUBACKs still leave in batch order. One
+    /// writes a batch at a time (each batch then waits for both round trips of the one before).
+    /// </summary>
+    [Range(1, 2, ErrorMessage = "Ingestion:BatchesInFlight must be 1 or 2.")]
+    public int BatchesInFlight { get; set; } = 2;
 
     /// <summary>The longest a result waits for its batch to fill before it is written.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00", ErrorMessage = "Ingestion:FlushInterval must be between 1 ms and 1 minute.")]

@@ -15,7 +15,8 @@ namespace HaTangSo.Telemetry.Server.Ingestion;
 /// on the connection that delivered each message, never a newer one. Dependency outages are retried (the batch waits,
 /// unacknowledged). No message can stop it: the per-message steps cannot throw (<see cref="MessageChecks"/>), and a
 /// batch step that fails on bad data rather than an outage splits the batch in halves until the message that causes it
-/// stands alone; that one is quarantined with the exception, the rest is written.
+/// stands alone; that one is quarantined with the exception, the rest is written. Two batches may be in it at once
+/// (<see cref="BatchTurn"/>): one being checked, the one before it being written; their PUBACKs leave in order.
 /// </summary>
 internal sealed class IngestionPipeline(
     MessageChecks checks,
@@ -36,7 +37,16 @@ internal sealed class IngestionPipeline(
     IOptions<IngestionOptions> options,
     ILogger<IngestionPipeline> logger)
 {
-    public async Task ProcessAsync(IReadOnlyList<ReceivedMessage> batch, CancellationToken cancellationToken)
+    /// <summary>Makes <paramref name="batch"/> durable and acknowledges it, alone (nothing else in flight).</summary>
+    public Task ProcessAsync(IReadOnlyList<ReceivedMessage> batch, CancellationToken cancellationToken) =>
+        ProcessAsync(batch, BatchTurn.Alone, cancellationToken);
+
+    /// <summary>
+    /// Makes <paramref name="batch"/> durable and acknowledges it once the batch before it (<see cref="BatchTurn.Previous"/>)
+    /// is done. Marks the turn prepared as soon as the batch is checked and its result ids are recorded, so the batch
+    /// writer can check the next batch while this one is written to InfluxDB.
+    /// </summary>
+    public async Task ProcessAsync(IReadOnlyList<ReceivedMessage> batch, BatchTurn turn, CancellationToken cancellationToken)
     {
         using var activity = ServerActivity.Source.StartActivity("ingest batch");
         activity?.SetTag("hts.batch.size", batch.Count);
@@ -54,10 +64,11 @@ internal sealed class IngestionPipeline(
 
             var items = await ArriveAsync(copies == 0 ? batch : [.. batch.Where(m => !m.IsCopy)], cancellationToken);
             counted = await QuarantineCountedAsync(items, cancellationToken);
-            outcome = await RunIsolatedAsync([.. items.Where(i => !i.Counted)], cancellationToken);
+            outcome = await RunIsolatedAsync([.. items.Where(i => !i.Counted)], turn, cancellationToken);
         }
         catch
         {
+            turn.MarkPrepared();
             // Cancellation (the host stops) or a bug outside the boundaries: nothing is acknowledged on this connection,
             // the broker redelivers after the reconnect.
             Settle(batch);
@@ -70,12 +81,16 @@ internal sealed class IngestionPipeline(
             quarantineLog.Record(item.Probe?.ProbeId, item.Refusal.Value);
         }
 
+        turn.MarkPrepared();
         quarantineLog.Flush();
         var elapsed = timeProvider.GetElapsedTime(started);
         metrics.Written(outcome.Written);
         // Copies are not counted again: the batch sizes add up to the messages received.
         metrics.Batch(batch.Count - batch.Count(m => m.IsCopy), elapsed);
         logger.BatchWritten(batch.Count, outcome.Written, outcome.Refused.Count + (int)counted, elapsed);
+
+        // PUBACKs in the order the batches were taken: the batch before may still be writing.
+        await turn.Previous;
         await AcknowledgeAsync(batch, cancellationToken);
     }
 
@@ -181,7 +196,7 @@ internal sealed class IngestionPipeline(
     }
 
     // The batch, or a part of it; a failure that is not an outage (those are retried inside) splits it.
-    private async Task<BatchOutcome> RunIsolatedAsync(List<IngestionItem> items, CancellationToken cancellationToken)
+    private async Task<BatchOutcome> RunIsolatedAsync(List<IngestionItem> items, BatchTurn turn, CancellationToken cancellationToken)
     {
         if (items.Count == 0)
         {
@@ -190,7 +205,7 @@ internal sealed class IngestionPipeline(
 
         try
         {
-            return await RunAsync(items, cancellationToken);
+            return await RunAsync(items, turn, cancellationToken);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -201,13 +216,13 @@ internal sealed class IngestionPipeline(
 
             logger.BatchBisecting(ex, items.Count);
             var half = items.Count / 2;
-            var first = await RunIsolatedAsync(items[..half], cancellationToken);
-            var second = await RunIsolatedAsync(items[half..], cancellationToken);
+            var first = await RunIsolatedAsync(items[..half], turn, cancellationToken);
+            var second = await RunIsolatedAsync(items[half..], turn, cancellationToken);
             return first + second;
         }
     }
 
-    private async Task<BatchOutcome> RunAsync(List<IngestionItem> items, CancellationToken cancellationToken)
+    private async Task<BatchOutcome> RunAsync(List<IngestionItem> items, BatchTurn turn, CancellationToken cancellationToken)
     {
         foreach (var item in items)
         {
@@ -251,6 +266,9 @@ internal sealed class IngestionPipeline(
             }
 
             lines = [.. items.Where(i => i.Line is not null).Select(i => new PendingLine(i.Message, i.ResultId, i.Line!))];
+
+            // Checked and recorded: the next batch may be checked while this one is written.
+            turn.MarkPrepared();
             rejected = await influx.WriteAsync(lines, cancellationToken);
         }
         catch

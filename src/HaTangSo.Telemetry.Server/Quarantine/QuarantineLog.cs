@@ -9,7 +9,7 @@ namespace HaTangSo.Telemetry.Server.Quarantine;
 /// Logs quarantined messages without letting a flood flood the log: the first refusal of a probe in a minute is logged
 /// at once (with its reason), the rest of that minute are counted by kind and logged as one summary line when the
 /// minute is over. Keyed by registered probe (every unregistered topic shares one key), so memory is bounded by the
-/// registry; a window is dropped once summarised. Called from the batch writer only.
+/// registry; a window is dropped once summarised. Called from the batches in flight (at most two at once).
 /// </summary>
 internal sealed class QuarantineLog(TimeProvider timeProvider, ILogger<QuarantineLog> logger)
 {
@@ -19,14 +19,34 @@ internal sealed class QuarantineLog(TimeProvider timeProvider, ILogger<Quarantin
     private static readonly TimeSpan s_window = TimeSpan.FromMinutes(1);
     private readonly Dictionary<string, Window> _windows = new(StringComparer.Ordinal);
 
+    // Two batches may be in flight (BatchTurn): one records while the other flushes.
+    private readonly Lock _lock = new();
+
     /// <summary>Probes with an open window.</summary>
-    public int Tracked => _windows.Count;
+    public int Tracked
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _windows.Count;
+            }
+        }
+    }
 
     /// <summary>Records <paramref name="count"/> refusals of one kind for a registered probe (or null).</summary>
     public void Record(string? registeredProbeId, Refusal refusal, long count = 1)
     {
         var key = registeredProbeId ?? Unregistered;
         var now = timeProvider.GetUtcNow();
+        lock (_lock)
+        {
+            RecordLocked(key, now, refusal, count);
+        }
+    }
+
+    private void RecordLocked(string key, DateTimeOffset now, Refusal refusal, long count)
+    {
         if (_windows.TryGetValue(key, out var window) && now - window.Start >= s_window)
         {
             Summarise(key, window);
@@ -49,12 +69,15 @@ internal sealed class QuarantineLog(TimeProvider timeProvider, ILogger<Quarantin
     public void Flush()
     {
         var now = timeProvider.GetUtcNow();
-        foreach (var (key, window) in _windows)
+        lock (_lock)
         {
-            if (now - window.Start >= s_window)
+            foreach (var (key, window) in _windows)
             {
-                Summarise(key, window);
-                _windows.Remove(key);
+                if (now - window.Start >= s_window)
+                {
+                    Summarise(key, window);
+                    _windows.Remove(key);
+                }
             }
         }
     }
