@@ -10,6 +10,7 @@ public sealed class StartupConfigurationTests
     [InlineData("Mqtt__ClientId", "has spaces", "Mqtt:ClientId")]
     [InlineData("Mqtt__LiveLane__OpenAfter", "00:00:00", "Mqtt:LiveLane:OpenAfter")]
     [InlineData("Ingestion__MaxBatchSize", "0", "Ingestion:MaxBatchSize")]
+    [InlineData("Ingestion__BatchesInFlight", "3", "Ingestion:BatchesInFlight")]
     [InlineData("Influx__Database", "bad name;", "Influx:Database")]
     [InlineData("Api__Keys__0__Sha256", "not-a-hash", "Api:Keys:N:Sha256")]
     [InlineData("ConnectionStrings__Postgres", "", "ConnectionStrings:Postgres")]
