@@ -96,13 +96,20 @@ public sealed class IngestionEndToEndTests(PostgresFixture postgres, InfluxDbFix
         Assert.Equal(results.Select(r => r.ResultId).ToHashSet(), await context.Influx.ResultIdsAsync(ct));
     }
 
-    [Fact]
-    public async Task InfluxDbStoppedDuringStream_AllResultsArriveAfterwards()
+    // Batches of 100: the outage meets two batches in flight (one writing, the next checked and writing behind it) and a
+    // full queue behind them; every one is written once InfluxDB is back, and none is acknowledged before.
+    [Theory]
+    [InlineData(null)]
+    [InlineData("100")]
+    public async Task InfluxDbStoppedDuringStream_AllResultsArriveAfterwards(string? maxBatchSize)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var ownInflux = await InfluxDbServer.StartAsync(cancellationToken: ct);
         await using var context = await IngestionTestContext.CreateAsync(postgres, influx, ct);
-        var settings = new ServerSettings(context.PostgresConnectionString, ownInflux.BaseAddress, "hatangso", context.Broker.Port);
+        var settings = new ServerSettings(context.PostgresConnectionString, ownInflux.BaseAddress, "hatangso", context.Broker.Port)
+        {
+            Extra = maxBatchSize is null ? new Dictionary<string, string?>() : new Dictionary<string, string?> { ["Ingestion__MaxBatchSize"] = maxBatchSize },
+        };
         await using var server = await ServerProcess.StartAsync(settings, ct);
         await server.RegisterProbeAsync(context.ProbeId, IngestionTestContext.CommuneCode, ct);
         using var reader = new InfluxProbe(ownInflux.BaseAddress, "hatangso");
