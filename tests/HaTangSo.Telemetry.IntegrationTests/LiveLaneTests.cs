@@ -14,6 +14,9 @@ public sealed partial class LiveLaneTests(PostgresFixture postgres, InfluxDbFixt
     private const int Backlog = 20_000;
     private const int Live = 3;
 
+    // Two hundred batches of ten: well below Receive Maximum, so the broker sends all of it before the SUBACK.
+    private const int IdleBacklog = 2_000;
+
     private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(5);
 
     [Fact]
@@ -84,13 +87,67 @@ public sealed partial class LiveLaneTests(PostgresFixture postgres, InfluxDbFixt
         Assert.Equal(0, Metric(scrape, "hts_ingest_live_open", string.Empty));
     }
 
+    [Fact]
+    public async Task ResumedBacklogInBatchesOfTen_LaneOpensAtOnce_NoLiveTraffic_ClosesIdle_EachResultWrittenAndAcknowledgedOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var context = await IngestionTestContext.CreateAsync(postgres, influx, ct);
+        var server = await context.StartServerAsync(ct, new Dictionary<string, string?>
+        {
+            // Batches of ten: the shape in which the resumed rule seemed never to open the lane (see the README).
+            ["Ingestion__MaxBatchSize"] = "10",
+            // Only the resumed rule may open it (the running rule's longest wait), and the calm closes it soon.
+            ["Mqtt__LiveLane__OpenAfter"] = "01:00:00",
+            ["Mqtt__LiveLane__CloseAfter"] = "00:00:02",
+        });
+
+        // A normal DISCONNECT: the broker keeps the session and queues the backlog in it.
+        await server.StopAsync();
+        var origin = DateTimeOffset.UtcNow.AddHours(-2);
+        var backlog = Enumerable.Range(0, IdleBacklog).Select(i => SampleResults.Create(context.ProbeId, i, origin.AddSeconds(-i))).ToList();
+        await using var publisher = context.CreatePublisher();
+        await publisher.PublishAsync(context.ProbeId, [.. backlog.Select(SampleResults.ToJson)], ct, window: 500);
+
+        // The resumed session's first batch is full: the lane opens at once (the metric: the log line may have left the
+        // test's tail of the output by now, the batches log a few lines each). Nothing is published from here on.
+        await server.StartAgainAsync(ct);
+        await WaitForAsync(context, async () => Metric(await server.Http.GetStringAsync("/metrics", ct), "hts_ingest_live_changes_total", "change=\"open\"") >= 1, "the live lane to open", ct);
+        await WaitForAsync(context, async () => await context.Influx.CountResultsAsync(ct) >= IdleBacklog, "the backlog to be written", ct);
+        // No copy can come back (nothing was live): less than a batch has waited for CloseAfter, so the lane closes.
+        await WaitForAsync(context, () => Task.FromResult(server.Output.Contains("Live lane closed (Idle)", StringComparison.Ordinal)), "the live lane to close for being idle", ct);
+
+        Assert.Single(CloseLine().Matches(server.Output));
+        Assert.Equal(backlog.Select(r => r.ResultId).Order(), (await context.Influx.ResultIdsAsync(ct)).Order());
+        Assert.Equal(IdleBacklog, await context.Influx.CountResultsAsync(ct));
+        var scrape = await server.Http.GetStringAsync("/metrics", ct);
+        Assert.Equal(IdleBacklog, Metric(scrape, "hts_ingest_messages_received_total", "kind=\"result\""));
+        Assert.Equal(1, Metric(scrape, "hts_ingest_live_changes_total", "change=\"open\"", "reason=\"resumed\""));
+        Assert.Equal(1, Metric(scrape, "hts_ingest_live_changes_total", "change=\"close\"", "reason=\"idle\""));
+        Assert.Equal(2, Metric(scrape, "hts_ingest_live_changes_total"));
+        Assert.Equal(0, Metric(scrape, "hts_ingest_live_results_total"));
+        Assert.Equal(0, Metric(scrape, "hts_ingest_messages_quarantined_total"));
+        Assert.Equal(0, Metric(scrape, "hts_ingest_live_open"));
+
+        // Every backlog result was acknowledged too: after a restart the session delivers nothing of it again, only a result
+        // published now (the broker resends what was not acknowledged first, so the marker comes after any of it).
+        await server.StopAsync();
+        await server.StartAgainAsync(ct);
+        var marker = SampleResults.Create(context.ProbeId, 0, DateTimeOffset.UtcNow.AddMinutes(-1));
+        await publisher.PublishAsync(marker, ct);
+        await WaitForAsync(context, async () => (await context.Influx.ResultIdsAsync(ct)).Contains(marker.ResultId), "a result published after the restart", ct);
+        Assert.Equal(1, Metric(await server.Http.GetStringAsync("/metrics", ct), "hts_ingest_messages_received_total", "kind=\"result\""));
+    }
+
     private static async Task<long> CountAsync(InfluxProbe reader, string where, CancellationToken ct)
     {
         var rows = await reader.RowsAsync("SELECT count(result_id) FROM speedtest WHERE " + where, ct);
         return rows.Count == 0 ? 0 : rows[0]["count"].GetInt64();
     }
 
-    private static async Task WaitForAsync(IngestionTestContext context, Func<Task<bool>> condition, string what, CancellationToken ct)
+    private static Task WaitForAsync(IngestionTestContext context, Func<Task<bool>> condition, string what, CancellationToken ct) =>
+        WaitForAsync(context, condition, () => what, ct);
+
+    private static async Task WaitForAsync(IngestionTestContext context, Func<Task<bool>> condition, Func<string> what, CancellationToken ct)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(s_timeout);
@@ -103,18 +160,21 @@ public sealed partial class LiveLaneTests(PostgresFixture postgres, InfluxDbFixt
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            Assert.Fail($"Waited {s_timeout} for {what}.\n{context.Logs()}");
+            Assert.Fail($"Waited {s_timeout} for {what()}.\n{context.Logs()}");
         }
     }
 
-    // The sum of a metric's series whose labels contain the given text (Prometheus text format).
-    private static double Metric(string scrape, string name, string label) => scrape.Split('\n')
+    // The sum of a metric's series whose labels contain each of the given texts (Prometheus text format).
+    private static double Metric(string scrape, string name, params string[] labels) => scrape.Split('\n')
         .Select(l => MetricLine().Match(l))
-        .Where(m => m.Success && m.Groups["name"].Value == name && m.Groups["labels"].Value.Contains(label, StringComparison.Ordinal))
+        .Where(m => m.Success && m.Groups["name"].Value == name && labels.All(label => m.Groups["labels"].Value.Contains(label, StringComparison.Ordinal)))
         .Sum(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
 
     [GeneratedRegex(@"Live lane open \(")]
     private static partial Regex OpenLine();
+
+    [GeneratedRegex(@"Live lane closed \(")]
+    private static partial Regex CloseLine();
 
     [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[^}]*)\})? (?<value>[^ ]+)")]
     private static partial Regex MetricLine();

@@ -29,6 +29,20 @@ public sealed class LiveLaneOpenRuleTests
     }
 
     [Fact]
+    public void ResumedSession_ABatchTakenBeforeTheConnackIsHandled_TheNextFullBatchOpens()
+    {
+        // MQTTnet starts its receive loop before ConnectAsync returns, so a resumed session's first batch may be taken before
+        // SessionConnected runs (not seen in the integration runs, but possible): that batch decides nothing, the next does.
+        var (lane, _) = Lane();
+        lane.SessionBatchTaken(full: true);
+        Assert.False(lane.TakeOpenRequest());
+
+        lane.SessionConnected(sessionPresent: true);
+        lane.SessionBatchTaken(full: true);
+        Assert.True(lane.TakeOpenRequest());
+    }
+
+    [Fact]
     public async Task ResumedSession_FirstBatchNotFull_NoBacklog_LaterFullBatchesLeftToTheRunningRule()
     {
         var (lane, time) = Lane();

@@ -21,6 +21,7 @@ internal sealed class IngestionMetrics
         [.. RefusalKinds.All.Select(k => new KeyValuePair<string, object?>("reason", k.Label()))];
     private readonly Counter<long> _live;
     private readonly UpDownCounter<int> _liveOpen;
+    private readonly Counter<long> _liveChanges;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _writeDuration;
 
@@ -40,6 +41,8 @@ internal sealed class IngestionMetrics
         _live = meter.CreateCounter<long>("hts.ingest.live.results", "{message}",
             "Results seen by the live lane during a backlog drain, by outcome: taken (written first), copy (its second arrival through the persistent session, only acknowledged), left (the ledger was full; left to the persistent session).");
         _liveOpen = meter.CreateUpDownCounter<int>("hts.ingest.live.open", "{session}", "1 while the live lane (the second, short-lived session) is open.");
+        _liveChanges = meter.CreateCounter<long>("hts.ingest.live.changes", "{change}",
+            "Times the live lane opened or closed, by change (open, close) and reason (resumed, backlog; caught_up, idle, disconnected, stopping).");
         meter.CreateObservableUpDownCounter("hts.ingest.unacknowledged", () => queue.Unacknowledged + live.Queue.Unacknowledged, "{message}",
             "Messages received and not yet acknowledged to the broker (both sessions: the persistent one and the live lane).");
     }
@@ -52,7 +55,23 @@ internal sealed class IngestionMetrics
 
     public void LiveLeftToSession() => _live.Add(1, new KeyValuePair<string, object?>("outcome", "left"));
 
-    public void LiveLaneChanged(bool open) => _liveOpen.Add(open ? 1 : -1);
+    public void LiveLaneChanged(bool open, LiveLaneReason reason)
+    {
+        _liveOpen.Add(open ? 1 : -1);
+        _liveChanges.Add(1, new KeyValuePair<string, object?>("change", open ? "open" : "close"), new KeyValuePair<string, object?>("reason", Label(reason)));
+    }
+
+    // Fixed labels (never an enum's ToString, so a renamed member cannot rename a series).
+    private static string Label(LiveLaneReason reason) => reason switch
+    {
+        LiveLaneReason.Resumed => "resumed",
+        LiveLaneReason.Backlog => "backlog",
+        LiveLaneReason.CaughtUp => "caught_up",
+        LiveLaneReason.Idle => "idle",
+        LiveLaneReason.Disconnected => "disconnected",
+        LiveLaneReason.Stopping => "stopping",
+        _ => "other",
+    };
 
     public void Written(int points) => _written.Add(points);
 

@@ -36,7 +36,7 @@ internal sealed class LiveLaneService(
         }
 
         IMqttClient? client = null;
-        var (backloggedSince, calmSince) = ((DateTimeOffset?)null, (DateTimeOffset?)null);
+        var rule = new LiveLaneRule(settings.LiveLane, ingestion.Value.MaxBatchSize);
         // A resumed session's backlog opens the lane at once; should the broker refuse the live login (ProvisioningStartup
         // creates it with the persistent session's, and a broker may apply them a moment apart) it is tried again each
         // check for a while.
@@ -48,24 +48,14 @@ internal sealed class LiveLaneService(
                 await lane.WaitAsync(CheckInterval, timeProvider, stoppingToken);
                 var now = timeProvider.GetUtcNow();
                 lane.Ledger.Prune(now - settings.LiveLane.RememberFor);
-                // A backlog: at least one full batch waiting in the persistent session's queue.
-                var backlogged = sessionQueue.Count >= ingestion.Value.MaxBatchSize;
-                if (backlogged)
-                {
-                    (backloggedSince, calmSince) = (backloggedSince ?? now, null);
-                }
-                else
-                {
-                    (backloggedSince, calmSince) = (null, calmSince ?? now);
-                }
-
+                rule.Observe(now, sessionQueue.Count);
                 if (!lane.IsOpen)
                 {
                     var resumed = lane.TakeOpenRequest();
-                    if (resumed || now - backloggedSince >= settings.LiveLane.OpenAfter)
+                    if (resumed || rule.BacklogDue(now))
                     {
                         client = await OpenAsync(settings, resumed ? LiveLaneReason.Resumed : LiveLaneReason.Backlog, stoppingToken);
-                        (backloggedSince, calmSince) = (null, null);
+                        rule.Restart();
                         retryUntil = client is not null || !resumed ? null : retryUntil ?? now + TimeSpan.FromSeconds(30);
                         if (now < retryUntil)
                         {
@@ -76,16 +66,12 @@ internal sealed class LiveLaneService(
                     continue;
                 }
 
-                var close = lane.TakeCloseRequest() ? LiveLaneReason.CaughtUp
-                    : client is not { IsConnected: true } ? LiveLaneReason.Disconnected
-                    : now - calmSince >= settings.LiveLane.CloseAfter ? LiveLaneReason.Idle
-                    : (LiveLaneReason?)null;
-                if (close is { } why)
+                if (rule.CloseReason(now, lane.TakeCloseRequest(), client is { IsConnected: true }) is { } why)
                 {
                     await CloseAsync(client, why);
                     client = null;
                     // A backlog that is still there (the lane closed for being idle too early) is seen afresh.
-                    (backloggedSince, calmSince) = (null, null);
+                    rule.Restart();
                 }
             }
         }
@@ -134,7 +120,7 @@ internal sealed class LiveLaneService(
 
             lane.Connection.SetConnected();
             lane.SetOpen(true);
-            metrics.LiveLaneChanged(open: true);
+            metrics.LiveLaneChanged(open: true, reason);
             logger.LiveLaneOpened(reason, settings.LiveClientId, sessionQueue.Count);
             return client;
         }
@@ -201,7 +187,7 @@ internal sealed class LiveLaneService(
     {
         // Results still on the way to this connection are left to the persistent session from here on.
         lane.SetOpen(false);
-        metrics.LiveLaneChanged(open: false);
+        metrics.LiveLaneChanged(open: false, reason);
         logger.LiveLaneClosed(reason, lane.Ledger.Count);
         if (client is null)
         {

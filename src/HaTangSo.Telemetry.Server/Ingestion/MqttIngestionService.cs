@@ -128,8 +128,20 @@ internal sealed class MqttIngestionService(
                 throw new BrokerUnavailableException("CONNACK: " + result.ResultCode);
             }
 
-            // Before the subscription: a resumed session's backlog starts flowing at once, and its first batch opens the live lane.
+            // A resumed session (the broker kept it, and its subscriptions) is connected from the CONNACK on, not from the
+            // SUBACK: its backlog flows right after the CONNACK, ahead of the SUBACK, and the channel reads no further than
+            // the ingestion queue has room for, so the SUBACK comes only once the batch writer has worked through what the
+            // broker sent before it (up to Receive Maximum messages). Connected only from the SUBACK, the pipeline skipped
+            // every PUBACK until then (it acknowledges only on a connected state), leaving that part of the backlog to be
+            // delivered and written again at the next reconnect, and /health reported the server disconnected for the whole
+            // drain. The first batch of a resumed session's backlog opens the live lane.
             live.SessionConnected(result.IsSessionPresent);
+            if (result.IsSessionPresent)
+            {
+                state.SetConnected();
+            }
+
+            logger.MqttConnected(settings.Host, settings.Port, result.IsSessionPresent);
 
             // Subscribing again on a present session is harmless and repairs a session the broker lost.
             var subscribe = new MqttClientSubscribeOptionsBuilder()
@@ -143,9 +155,10 @@ internal sealed class MqttIngestionService(
                 logger.MqttSubscriptionRefused(item.TopicFilter.Topic, item.ResultCode.ToString());
             }
 
+            // A new session is connected (and /health healthy) once subscribed; the fleet's publishers in either case only
+            // then, so a command's acknowledgement finds the subscription there.
             state.SetConnected();
             shared.SetConnected(client);
-            logger.MqttConnected(settings.Host, settings.Port, result.IsSessionPresent);
         }
         catch (InvalidOperationException ex)
         {
