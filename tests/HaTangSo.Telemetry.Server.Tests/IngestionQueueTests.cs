@@ -10,7 +10,7 @@ namespace HaTangSo.Telemetry.Server.Tests;
 public sealed class IngestionQueueTests
 {
     [Theory]
-    [InlineData(null, 10_000)]
+    [InlineData(null, 5_000)]
     [InlineData(1, 5_000)]
     [InlineData(2, 10_000)]
     public void Capacity_IsQueuedBatchesTimesTheBatchSize(int? queuedBatches, int expected)

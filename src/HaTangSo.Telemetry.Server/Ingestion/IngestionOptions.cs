@@ -17,11 +17,13 @@ public sealed class IngestionOptions
     /// Batches the hand-off queue between the MQTT client and the batch writer holds (<see cref="MaxBatchSize"/> × this)
     /// before the client stops reading its socket. With the batches in flight (<see cref="BatchesInFlight"/>) that bounds the results the server holds
     /// of a backlog; every message held costs about 1.3 KB of managed heap that survives into the older generations.
-    /// Two by default: with one (and one batch in flight, as then), the quiet 1,000,000 drain was 40 % slower for no less
-    /// memory (README, "Draining a backlog").
+    /// One by default: with two batches in flight the server holds three batches of a backlog, as it did with one batch
+    /// in flight and two queued (with one in flight, one queued batch made the quiet 1,000,000 drain 40 % slower). The
+    /// 1,000,000 drain with one queued: 56.5 s and 298 MiB, against 48.7-60.3 s and 321-322 MiB with two (README,
+    /// "Draining a backlog").
     /// </summary>
     [Range(1, 4, ErrorMessage = "Ingestion:QueuedBatches must be between 1 and 4.")]
-    public int QueuedBatches { get; set; } = 2;
+    public int QueuedBatches { get; set; } = 1;
 
     /// <summary>
     /// Batches being written at once (<see cref="BatchTurn"/>). With two, the next batch is checked and its result ids
