@@ -12,9 +12,6 @@ internal sealed class BatchTurn(Task previous)
 {
     private readonly TaskCompletionSource _prepared = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>A batch with nothing before it (and nothing after it taken before it is done).</summary>
-    public static BatchTurn Alone => new(Task.CompletedTask);
-
     /// <summary>The batch taken before this one: completes (never faults) once it is acknowledged or has failed.</summary>
     public Task Previous { get; } = previous;
 

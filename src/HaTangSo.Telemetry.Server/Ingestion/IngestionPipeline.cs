@@ -37,14 +37,10 @@ internal sealed class IngestionPipeline(
     IOptions<IngestionOptions> options,
     ILogger<IngestionPipeline> logger)
 {
-    /// <summary>Makes <paramref name="batch"/> durable and acknowledges it, alone (nothing else in flight).</summary>
-    public Task ProcessAsync(IReadOnlyList<ReceivedMessage> batch, CancellationToken cancellationToken) =>
-        ProcessAsync(batch, BatchTurn.Alone, cancellationToken);
-
     /// <summary>
     /// Makes <paramref name="batch"/> durable and acknowledges it once the batch before it (<see cref="BatchTurn.Previous"/>)
     /// is done. Marks the turn prepared as soon as the batch is checked and its result ids are recorded, so the batch
-    /// writer can check the next batch while this one is written to InfluxDB.
+    /// writer can check the next batch while this one is written to InfluxDB (a batch that throws is marked by the writer).
     /// </summary>
     public async Task ProcessAsync(IReadOnlyList<ReceivedMessage> batch, BatchTurn turn, CancellationToken cancellationToken)
     {
@@ -68,7 +64,6 @@ internal sealed class IngestionPipeline(
         }
         catch
         {
-            turn.MarkPrepared();
             // Cancellation (the host stops) or a bug outside the boundaries: nothing is acknowledged on this connection,
             // the broker redelivers after the reconnect.
             Settle(batch);
