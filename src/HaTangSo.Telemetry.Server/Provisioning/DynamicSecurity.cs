@@ -1,7 +1,7 @@
-using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using HaTangSo.Telemetry.Server.Ingestion;
 using Microsoft.Extensions.Options;
 using MQTTnet;
@@ -38,12 +38,10 @@ internal sealed class DynamicSecurity(IOptions<MqttOptions> mqtt, IOptions<Provi
         var responses = new List<JsonNode?>(commands.Count);
         var settings = mqtt.Value;
         using var client = new MqttClientFactory().CreateMqttClient();
-        var answers = new ConcurrentQueue<JsonNode?>();
-        var received = new SemaphoreSlim(0);
+        var answers = Channel.CreateUnbounded<JsonNode?>(new UnboundedChannelOptions { SingleReader = true });
         client.ApplicationMessageReceivedAsync += e =>
         {
-            answers.Enqueue(JsonNode.Parse(e.ApplicationMessage.ConvertPayloadToString()));
-            received.Release();
+            answers.Writer.TryWrite(Parse(e.ApplicationMessage.Payload));
             return Task.CompletedTask;
         };
         var options = new MqttClientOptionsBuilder()
@@ -67,28 +65,61 @@ internal sealed class DynamicSecurity(IOptions<MqttOptions> mqtt, IOptions<Provi
 
         await client.SubscribeAsync(ResponseTopic, MqttQualityOfServiceLevel.AtLeastOnce, timeout.Token);
         // One command per message: the answer of each is awaited before the next, so a failure stops the sequence.
+        // The plugin publishes every answer to every subscriber of the response topic, so another administrator's
+        // answers arrive here too (a second server instance, a concurrent request): each command carries its own
+        // correlationData, which the plugin echoes, and only the answer carrying it counts.
         foreach (var command in commands)
         {
-            var body = new JsonObject { ["commands"] = new JsonArray(command.DeepClone()) };
+            var correlation = Guid.NewGuid().ToString("N");
+            var sent = (JsonObject)command.DeepClone();
+            sent["correlationData"] = correlation;
+            var body = new JsonObject { ["commands"] = new JsonArray(sent) };
             await client.PublishAsync(new MqttApplicationMessageBuilder()
                 .WithTopic(ControlTopic)
                 .WithPayload(Encoding.UTF8.GetBytes(body.ToJsonString()))
                 .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
                 .Build(), timeout.Token);
-            await received.WaitAsync(timeout.Token);
-            answers.TryDequeue(out var answer);
-            var response = answer?["responses"]?[0];
+            var response = await AnswerToAsync(answers.Reader, correlation, timeout.Token);
             var error = response?["error"]?.GetValue<string>();
             if (error is not null && !tolerated.Contains(error))
             {
                 throw new DynamicSecurityException(command["command"]!.GetValue<string>(), error);
             }
 
-            responses.Add(response?.DeepClone());
+            responses.Add(response);
         }
 
         await client.DisconnectAsync(cancellationToken: CancellationToken.None);
         return responses;
+    }
+
+    // The response carrying our correlationData; other administrators' answers (and anything unreadable) are skipped.
+    private static async Task<JsonNode?> AnswerToAsync(ChannelReader<JsonNode?> answers, string correlation, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var answer = await answers.ReadAsync(cancellationToken);
+            foreach (var response in answer?["responses"] as JsonArray ?? [])
+            {
+                if (response?["correlationData"] is JsonValue value && value.TryGetValue<string>(out var echoed) && echoed == correlation)
+                {
+                    return response.DeepClone();
+                }
+            }
+        }
+    }
+
+    private static JsonNode? Parse(System.Buffers.ReadOnlySequence<byte> payload)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(payload);
+            return JsonNode.Parse(ref reader);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A command object: <c>{"command": name, ...fields}</c>.</summary>

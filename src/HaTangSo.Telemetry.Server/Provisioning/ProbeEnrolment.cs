@@ -32,10 +32,18 @@ public sealed class NotAProbeException(string message) : Exception(message);
 /// <see cref="ReservedNames"/> and broker clients that are not a probe's (any role but the probe's own) are never
 /// touched. Revocation deletes the client, which disconnects it at once, and disables it in the registry so
 /// anything it queued is quarantined; its past results stay.
+/// <para>
+/// One change to a probe's broker rights at a time in this process (<see cref="_changes"/>): an enrolment deletes and
+/// re-creates the probe's role, so another writer of the same role in between (the start-up's role upgrade, a second
+/// enrolment of the same probe) would make one of them fail half-way on "ACL with this topic already exists" or
+/// "Client already exists".
+/// </para>
 /// </summary>
 internal sealed class ProbeEnrolment(
-    DynamicSecurity broker, RegistryStore registry, ProbeDirectory directory, IOptions<ProvisioningOptions> options, IOptions<MqttOptions> mqtt)
+    DynamicSecurity broker, RegistryStore registry, ProbeDirectory directory, IOptions<ProvisioningOptions> options, IOptions<MqttOptions> mqtt) : IDisposable
 {
+    private readonly SemaphoreSlim _changes = new(1, 1);
+
     /// <summary>The server's own role: it reads results, status and acknowledgements, and publishes configurations and commands.</summary>
     public const string ServerRole = "hts-server";
 
@@ -111,7 +119,10 @@ internal sealed class ProbeEnrolment(
     /// <see cref="NotAProbeException"/>, having touched nothing, when the broker has a client of that name that is
     /// not this probe's. The caller has checked the name against <see cref="ReservedNames"/>.
     /// </summary>
-    public async Task<EnrolmentResult> EnrolAsync(ProbeRegistration probe, CancellationToken cancellationToken)
+    public Task<EnrolmentResult> EnrolAsync(ProbeRegistration probe, CancellationToken cancellationToken) =>
+        OneAtATimeAsync(ct => EnrolNowAsync(probe, ct), cancellationToken);
+
+    private async Task<EnrolmentResult> EnrolNowAsync(ProbeRegistration probe, CancellationToken cancellationToken)
     {
         await EnsureProbeOrAbsentAsync(probe.Id, cancellationToken);
         await registry.UpsertProbeAsync(probe with { Enabled = true }, cancellationToken);
@@ -137,7 +148,10 @@ internal sealed class ProbeEnrolment(
     /// registered is <see cref="RevokeOutcome.NotRegistered"/> and nothing is touched; a broker client of that name
     /// that is not a probe's throws <see cref="NotAProbeException"/>, nothing touched either.
     /// </summary>
-    public async Task<RevokeOutcome> RevokeAsync(string probeId, CancellationToken cancellationToken)
+    public Task<RevokeOutcome> RevokeAsync(string probeId, CancellationToken cancellationToken) =>
+        OneAtATimeAsync(ct => RevokeNowAsync(probeId, ct), cancellationToken);
+
+    private async Task<RevokeOutcome> RevokeNowAsync(string probeId, CancellationToken cancellationToken)
     {
         if (await registry.FindAsync(probeId, cancellationToken) is null)
         {
@@ -176,12 +190,27 @@ internal sealed class ProbeEnrolment(
         {
             try
             {
-                await broker.ExecuteAsync(FleetAcls(probe.ProbeId), s_tolerated, cancellationToken);
+                await OneAtATimeAsync(ct => broker.ExecuteAsync(FleetAcls(probe.ProbeId), s_tolerated, ct), cancellationToken);
             }
             catch (DynamicSecurityException ex)
             {
                 Fleet.FleetLog.ProbeRoleUpgradeFailed(logger, ex, probe.ProbeId);
             }
+        }
+    }
+
+    public void Dispose() => _changes.Dispose();
+
+    private async Task<T> OneAtATimeAsync<T>(Func<CancellationToken, Task<T>> change, CancellationToken cancellationToken)
+    {
+        await _changes.WaitAsync(cancellationToken);
+        try
+        {
+            return await change(cancellationToken);
+        }
+        finally
+        {
+            _changes.Release();
         }
     }
 

@@ -27,7 +27,7 @@ internal static class FleetApi
     {
         var body = new { communeCode = "18409", links = new[] { new { name = "fixed", access = "fixed", @operator = "VNPT", technology = "ftth" } } };
         using var response = await stack.Server.Http.PostAsJsonAsync($"/api/probes/{probeId}/enrol", body, ct);
-        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}\n{stack.Server.Output}");
         var enrolled = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
         return Testing.TestArtifacts.Secret(enrolled.GetProperty("mqttPassword").GetString()!);
     }

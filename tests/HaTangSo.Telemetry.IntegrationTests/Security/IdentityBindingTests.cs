@@ -101,4 +101,104 @@ public sealed class IdentityBindingTests(PostgresFixture postgres, InfluxDbFixtu
         using var health = await stack.Server.Http.GetAsync("/health", ct);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
+
+    /// <summary>
+    /// An enrolment deletes and re-creates the probe's role and client. Six enrolments of one probe at once, and
+    /// re-enrolments of three probes while the restarted server is still upgrading those probes' roles (what failed
+    /// CI once with a 500: the upgrade added an ACL between the enrolment's createRole and its own addRoleACL), all
+    /// answer 200; of the six passwords exactly one logs in, and every probe's login can publish its results. Meanwhile
+    /// another administrator sends commands the broker refuses ("Role already exists"): the plugin publishes every
+    /// answer to every administrator, and the server must take only its own (correlationData).
+    /// </summary>
+    [Fact]
+    public async Task Enrol_SameProbeAtOnceAndDuringStartUpRoleUpgrade_EveryAnswerSucceedsAndOneLoginHolds()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var stack = await SecureStack.StartAsync(postgres, influx, ct);
+        string[] earlier = ["race-1", "race-2", "race-3"];
+        foreach (var id in earlier)
+        {
+            await stack.EnrolAsync(id, ct);
+        }
+
+        using var foreign = new MqttClientFactory().CreateMqttClient();
+        await stack.ConnectAsync(foreign, "hts-admin", stack.AdminPassword, ct, clientId: "ops-console");
+        await foreign.SubscribeAsync("$CONTROL/dynamic-security/v1/response", cancellationToken: ct);
+        using var stopForeign = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var foreignCommands = Task.Run(
+            async () =>
+            {
+                for (var i = 0; i < 2_000 && !stopForeign.IsCancellationRequested; i++)
+                {
+                    await foreign.PublishAsync(
+                        new MqttApplicationMessageBuilder().WithTopic("$CONTROL/dynamic-security/v1")
+                            .WithPayload("""{"commands":[{"command":"createRole","rolename":"hts-server"}]}""").Build(),
+                        CancellationToken.None);
+                    await Task.Delay(5, CancellationToken.None);
+                }
+            },
+            CancellationToken.None);
+
+        await stack.Server.StopAsync();
+        await stack.Server.StartAgainAsync(ct);
+        var enrolments = Enumerable.Range(0, 6).Select(_ => stack.EnrolAsync("race-same", ct))
+            .Concat(earlier.Select(id => stack.EnrolAsync(id, ct))).ToList();
+        var answers = await Task.WhenAll(enrolments);
+        await stopForeign.CancelAsync();
+        await foreignCommands;
+
+        var logins = 0;
+        foreach (var answer in answers.Take(6))
+        {
+            using var client = new MqttClientFactory().CreateMqttClient();
+            if (await stack.ConnectAsync(client, "race-same", answer.GetProperty("mqttPassword").GetString(), ct, throwOnFailure: false)
+                == MqttClientConnectResultCode.Success)
+            {
+                logins++;
+                Assert.Equal(MqttClientPublishReasonCode.Success, (await client.PublishAsync(SecureStack.Result("race-same", Topics.Results("race-same")), ct)).ReasonCode);
+            }
+        }
+
+        Assert.Equal(1, logins);
+        foreach (var (id, answer) in earlier.Zip(answers.Skip(6)))
+        {
+            using var client = new MqttClientFactory().CreateMqttClient();
+            await stack.ConnectAsync(client, id, answer.GetProperty("mqttPassword").GetString(), ct);
+            Assert.Equal(MqttClientPublishReasonCode.Success, (await client.PublishAsync(SecureStack.Result(id, Topics.Results(id)), ct)).ReasonCode);
+        }
+
+        Assert.Equal(4, await stack.WaitForResultsAsync(4, ct));
+    }
+
+    /// <summary>
+    /// With the broker down an enrolment answers 503 with Retry-After, naming the dependency, and registers nothing;
+    /// the same request succeeds once the broker is back.
+    /// </summary>
+    [Fact]
+    public async Task Enrol_WhileTheBrokerIsDown_503AndNothingRegistered_ThenSucceeds()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var stack = await SecureStack.StartAsync(postgres, influx, ct);
+        await stack.Broker.StopAsync();
+        var body = new { communeCode = "18409", links = new object[] { new { name = "fixed", access = "fixed", @operator = "VNPT", technology = "ftth" } } };
+        using (var refused = await stack.Server.Http.PostAsJsonAsync("/api/probes/probe-later/enrol", body, ct))
+        {
+            var text = await refused.Content.ReadAsStringAsync(ct);
+            Assert.True(refused.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)refused.StatusCode} {text}");
+            Assert.Contains("Mosquitto", text, StringComparison.Ordinal);
+            Assert.NotNull(refused.Headers.RetryAfter);
+        }
+
+        using (var absent = await stack.Server.Http.GetAsync("/api/probes/probe-later", ct))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, absent.StatusCode);
+        }
+
+        await stack.Broker.StartAgainAsync(ct);
+        var password = (await stack.EnrolAsync("probe-later", ct)).GetProperty("mqttPassword").GetString()!;
+        using var probe = new MqttClientFactory().CreateMqttClient();
+        await stack.ConnectAsync(probe, "probe-later", password, ct);
+        Assert.Equal(MqttClientPublishReasonCode.Success, (await probe.PublishAsync(SecureStack.Result("probe-later", Topics.Results("probe-later")), ct)).ReasonCode);
+        Assert.Equal(1, await stack.WaitForResultsAsync(1, ct));
+    }
 }
