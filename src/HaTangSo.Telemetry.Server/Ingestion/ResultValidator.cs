@@ -40,7 +40,7 @@ internal sealed class ResultValidator(TimeProvider timeProvider, IOptions<Ingest
         ResultMessage? message;
         try
         {
-            message = JsonSerializer.Deserialize(payload, ContractsJsonContext.Default.ResultMessage);
+            message = ResultMessageReader.Read(payload);
         }
         catch (JsonException ex)
         {
