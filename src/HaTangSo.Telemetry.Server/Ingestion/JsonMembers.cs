@@ -4,28 +4,31 @@ using System.Text.Json;
 namespace HaTangSo.Telemetry.Server.Ingestion;
 
 /// <summary>
-/// The member-level rules <see cref="ResultMessageReader"/> shares with the contract's serializer: names compared
-/// exactly (escaped or not), unknown members skipped whatever they hold, a member twice refused, required members
-/// checked at the object's end, a value of the wrong kind refused naming its member.
+/// The members of one JSON object of the contract, and the rules <see cref="ResultMessageReader"/> shares with the
+/// contract's serializer: names compared exactly (escaped or not), unknown members skipped whatever they hold, a member
+/// twice refused, the required ones checked at the object's end.
 /// </summary>
-internal static class JsonMembers
+/// <param name="Parent">The path of the object, for refusals: <c>""</c> or <c>"link."</c>.</param>
+/// <param name="Names">The members' JSON names; bit i of a <c>seen</c> mask is <c>Names[i]</c>.</param>
+/// <param name="Required">The mask of the required members.</param>
+internal sealed record JsonMembers(string Parent, byte[][] Names, uint Required)
 {
-    internal static void Expect(ref Utf8JsonReader reader, JsonTokenType token)
+    /// <summary>
+    /// The next known member of the object the reader is in (entering it when the reader is on its start), with the
+    /// reader on its value and <paramref name="at"/> naming it; false at the object's end, once the required members
+    /// are checked.
+    /// </summary>
+    public bool Next(ref Utf8JsonReader reader, ref uint seen, out int member, ref MemberAt at)
     {
-        if (reader.TokenType != token)
+        // The first call (nothing seen yet) finds the reader on the object's value.
+        if (seen == 0 && reader.TokenType != JsonTokenType.StartObject)
         {
-            // Named by the member being read (Wrong), or refused as a whole at the top.
-            throw new InvalidOperationException($"Expected {token}, found {reader.TokenType}.");
+            throw new InvalidOperationException($"Expected an object, found {reader.TokenType}.");
         }
-    }
 
-    // The next known member of the object the reader is in, with the reader on its value; false at the object's end.
-    // Unknown members are skipped; a member seen twice is refused.
-    internal static bool NextMember(ref Utf8JsonReader reader, byte[][] names, ref uint seen, out int member)
-    {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            member = Member(ref reader, names);
+            member = Index(ref reader);
             reader.Read();
             if (member < 0)
             {
@@ -35,37 +38,32 @@ internal static class JsonMembers
 
             if ((seen & (1u << member)) != 0)
             {
-                throw new JsonException($"Duplicate member '{Encoding.UTF8.GetString(names[member])}'.");
+                throw new JsonException($"Duplicate member '{Parent}{Encoding.UTF8.GetString(Names[member])}'.");
             }
 
             seen |= 1u << member;
+            at = new MemberAt(Parent, Names[member]);
             return true;
+        }
+
+        var absent = Required & ~seen;
+        if (absent != 0)
+        {
+            var missing = Enumerable.Range(0, Names.Length).Where(i => (absent & (1u << i)) != 0).Select(i => Parent + Encoding.UTF8.GetString(Names[i]));
+            throw new JsonException($"Missing required members: {string.Join(", ", missing)}.");
         }
 
         member = -1;
         return false;
     }
 
-    // A value of the wrong kind or unreadable (a number where a string belongs, a date that is not ISO 8601), named.
-    internal static JsonException Wrong(string parent, byte[] name, Exception ex) =>
-        new($"{parent}{Encoding.UTF8.GetString(name)}: {ex.Message}", ex);
-
-    internal static void Required(uint seen, uint required, byte[][] names)
-    {
-        if ((seen & required) != required)
-        {
-            var missing = Enumerable.Range(0, names.Length).Where(i => (required & ~seen & (1u << i)) != 0).Select(i => Encoding.UTF8.GetString(names[i]));
-            throw new JsonException($"Missing required members: {string.Join(", ", missing)}.");
-        }
-    }
-
-    private static int Member(ref Utf8JsonReader reader, byte[][] names)
+    private int Index(ref Utf8JsonReader reader)
     {
         if (reader.ValueIsEscaped)
         {
-            for (var i = 0; i < names.Length; i++)
+            for (var i = 0; i < Names.Length; i++)
             {
-                if (reader.ValueTextEquals(names[i]))
+                if (reader.ValueTextEquals(Names[i]))
                 {
                     return i;
                 }
@@ -75,9 +73,9 @@ internal static class JsonMembers
         }
 
         var name = reader.ValueSpan;
-        for (var i = 0; i < names.Length; i++)
+        for (var i = 0; i < Names.Length; i++)
         {
-            if (name.SequenceEqual(names[i]))
+            if (name.SequenceEqual(Names[i]))
             {
                 return i;
             }
@@ -85,6 +83,11 @@ internal static class JsonMembers
 
         return -1;
     }
+}
 
-    internal static double? NullableDouble(ref Utf8JsonReader reader) => reader.TokenType == JsonTokenType.Null ? null : reader.GetDouble();
+/// <summary>The member whose value is being read, for a refusal: <c>link.name: Cannot get the value of a token type 'Number' as a string.</c></summary>
+internal readonly record struct MemberAt(string Parent, byte[]? Name)
+{
+    public JsonException Refusal(Exception ex) =>
+        Name is null ? new JsonException(ex.Message, ex) : new JsonException($"{Parent}{Encoding.UTF8.GetString(Name)}: {ex.Message}", ex);
 }
