@@ -109,8 +109,7 @@ public sealed class IngestionFuzzTests
         Assert.Equal(4 * 3, written);
     }
 
-    /// <summary>A valid result, with the contract's optional blocks (cpu, radio, commandId) about half of the time each.</summary>
-    internal static ResultMessage Valid(Random random, int i)
+    private static ResultMessage Valid(Random random, int i)
     {
         var startedAt = TestRegistry.Now.AddMinutes(-random.Next(1, 60 * 24 * 95));
         var result = SampleResults.Create(TestRegistry.ProbeId, random.Next(1000), startedAt);

@@ -40,7 +40,7 @@ internal sealed class ResultValidator(TimeProvider timeProvider, IOptions<Ingest
         ResultMessage? message;
         try
         {
-            message = ResultMessageReader.Read(payload);
+            message = JsonSerializer.Deserialize(payload, ContractsJsonContext.Default.ResultMessage);
         }
         catch (JsonException ex)
         {
