@@ -111,7 +111,7 @@ internal static class DrainBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| time to drain (server start → last backlog result queryable) | {drained.TotalSeconds:F1} s ({backlog / drained.TotalSeconds:N0}/s; healthy after {healthy.TotalSeconds:F1} s) |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| lost / duplicated (by result_id) | {lost:N0} / {duplicated:N0} |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| CPU during the drain | server {drainServerCpu:F1} s ({drainServerCpu * 1e6 / Math.Max(1, count):F0} µs a result), broker {drainBrokerCpu:F1} s |"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| server peak RSS | {peak.PeakBytes / 1048576.0:0} MiB sampled, VmHWM {peak.HighWaterBytes / 1048576.0:0} MiB |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| server peak RSS | {peak.PeakBytes / 1048576.0:0} MiB sampled ({peak.PeakMakeUp}), VmHWM {peak.HighWaterBytes / 1048576.0:0} MiB |"));
         // The live lane writes live results first and only acknowledges their second arrival: each must be one point.
         var (liveCount, liveIds) = (await CountAsync(reader, "live", ct), await DistinctAsync(reader, "live", ct));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| live results written / distinct (by result_id) | {liveCount:N0} / {liveIds:N0} |"));

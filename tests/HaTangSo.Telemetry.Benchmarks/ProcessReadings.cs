@@ -59,7 +59,10 @@ internal static class Load
     }
 }
 
-/// <summary>Samples a process's resident memory every 250 ms; also reads the kernel's high-water mark.</summary>
+/// <summary>
+/// Samples a process's resident memory every 250 ms; also reads the kernel's high-water mark. At the sampled peak it keeps
+/// when it came and what it was made of (<see cref="PeakMakeUp"/>).
+/// </summary>
 internal sealed class PeakMemory
 {
     private readonly int _pid;
@@ -69,17 +72,29 @@ internal sealed class PeakMemory
     public PeakMemory(int pid)
     {
         _pid = pid;
+        var started = System.Diagnostics.Stopwatch.StartNew();
         _sampling = Task.Run(async () =>
         {
             while (!_stop.IsCancellationRequested)
             {
-                PeakBytes = Math.Max(PeakBytes, Read(_pid, "VmRSS:"));
+                var rss = Read(_pid, "VmRSS:");
+                if (rss > PeakBytes)
+                {
+                    PeakBytes = rss;
+                    PeakMakeUp = string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"at {started.Elapsed.TotalSeconds:0.0} s: anonymous {Read(_pid, "RssAnon:") / 1048576.0:0}, files {Read(_pid, "RssFile:") / 1048576.0:0}, shared (code heap) {Read(_pid, "RssShmem:") / 1048576.0:0} MiB");
+                }
+
                 await Task.Delay(250).ConfigureAwait(false);
             }
         });
     }
 
     public long PeakBytes { get; private set; }
+
+    /// <summary>When the sampled peak came (seconds after sampling started) and its RssAnon / RssFile / RssShmem.</summary>
+    public string PeakMakeUp { get; private set; } = string.Empty;
 
     public long HighWaterBytes { get; private set; }
 
