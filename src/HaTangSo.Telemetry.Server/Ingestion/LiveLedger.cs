@@ -1,18 +1,5 @@
 namespace HaTangSo.Telemetry.Server.Ingestion;
 
-/// <summary>What the live lane does with a result it received.</summary>
-internal enum LiveAdmission
-{
-    /// <summary>Taken: written first, remembered until its copy comes through the persistent session.</summary>
-    Taken,
-
-    /// <summary>The persistent session delivered it first: that session has caught up; the live lane leaves it alone.</summary>
-    SeenOnSession,
-
-    /// <summary>The ledger is full: the result waits in the persistent session like the backlog.</summary>
-    Full,
-}
-
 /// <summary>
 /// The live lane's ledger: the results it took, until their copies come through the persistent session. Both sessions
 /// receive every result published while the live lane is open (MQTT 5, 4.8.2: one copy per share group), so each such
@@ -207,29 +194,5 @@ internal sealed class LiveLedger(TimeProvider timeProvider, int capacity)
         public int Settled;
         public DateTimeOffset Touched;
         public TaskCompletionSource? Waiter;
-    }
-
-    // A delivery's identity: its topic and payload, compared in full.
-    private readonly struct DeliveryKey : IEquatable<DeliveryKey>
-    {
-        private readonly string _topic;
-        private readonly ReadOnlyMemory<byte> _payload;
-        private readonly int _hash;
-
-        public DeliveryKey(string topic, ReadOnlyMemory<byte> payload)
-        {
-            (_topic, _payload) = (topic, payload);
-            var hash = new HashCode();
-            hash.Add(topic, StringComparer.Ordinal);
-            hash.AddBytes(payload.Span);
-            _hash = hash.ToHashCode();
-        }
-
-        public bool Equals(DeliveryKey other) =>
-            _hash == other._hash && string.Equals(_topic, other._topic, StringComparison.Ordinal) && _payload.Span.SequenceEqual(other._payload.Span);
-
-        public override bool Equals(object? obj) => obj is DeliveryKey other && Equals(other);
-
-        public override int GetHashCode() => _hash;
     }
 }

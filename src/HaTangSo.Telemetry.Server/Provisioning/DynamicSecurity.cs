@@ -24,6 +24,13 @@ public sealed class DynamicSecurityException(string command, string error) : Exc
 /// </summary>
 internal sealed class DynamicSecurity(IOptions<MqttOptions> mqtt, IOptions<ProvisioningOptions> provisioning)
 {
+    /// <summary>
+    /// The refusals that mean "already so" (or "already gone"): a command list made only of creations and additions, run
+    /// again, tolerates these and brings the broker to the same state.
+    /// </summary>
+    public static readonly string[] Idempotent =
+        ["Client already exists", "Role already exists", "Client not found", "Role not found", "ACL with this topic already exists", "Role is already in client"];
+
     private const string ControlTopic = "$CONTROL/dynamic-security/v1";
     private const string ResponseTopic = ControlTopic + "/response";
 

@@ -40,79 +40,14 @@ public sealed class NotAProbeException(string message) : Exception(message);
 /// </para>
 /// </summary>
 internal sealed class ProbeEnrolment(
-    DynamicSecurity broker, RegistryStore registry, ProbeDirectory directory, IOptions<ProvisioningOptions> options, IOptions<MqttOptions> mqtt) : IDisposable
+    DynamicSecurity broker, RegistryStore registry, ProbeDirectory directory, IOptions<ProvisioningOptions> options) : IDisposable
 {
     private readonly SemaphoreSlim _changes = new(1, 1);
 
-    /// <summary>The server's own role: it reads results, status and acknowledgements, and publishes configurations and commands.</summary>
-    public const string ServerRole = "hts-server";
-
-    /// <summary>
-    /// The live lane's role (<see cref="MqttOptions.LiveClientId"/>): it may only subscribe to the results through the
-    /// live share group and receive them. No status, acknowledgements, configurations or commands.
-    /// </summary>
-    public const string LiveRole = "hts-server-live";
-
     private const string ClientNotFound = "Client not found";
-
-    private static readonly string[] s_tolerated =
-        ["Client already exists", "Role already exists", ClientNotFound, "Role not found", "ACL with this topic already exists", "Role is already in client"];
 
     /// <summary>The role of one probe.</summary>
     public static string ProbeRole(string probeId) => "hts-probe-" + probeId;
-
-    /// <summary>
-    /// Creates (or updates) this instance's broker client <c>Mqtt:Username</c>, bound to <c>Mqtt:ClientId</c>, with
-    /// read-only access to results and status.
-    /// </summary>
-    public async Task EnsureServerIdentityAsync(CancellationToken cancellationToken)
-    {
-        var settings = mqtt.Value;
-        var commands = new List<JsonObject> { DynamicSecurity.Command("createRole", ("rolename", ServerRole)) };
-        foreach (var topic in new[] { Topics.ResultsSharedSubscription, Topics.ProbesPrefix + "+/results", Topics.StatusSubscription })
-        {
-            commands.Add(DynamicSecurity.Acl(ServerRole, "subscribePattern", topic, allow: true));
-        }
-
-        foreach (var topic in new[] { Topics.ProbesPrefix + "+/results", Topics.StatusSubscription, Topics.AcksSubscription })
-        {
-            commands.Add(DynamicSecurity.Acl(ServerRole, "publishClientReceive", topic, allow: true));
-        }
-
-        // Issue 15: the server publishes each probe's configuration (retained) and its commands, and reads acknowledgements.
-        commands.Add(DynamicSecurity.Acl(ServerRole, "subscribePattern", Topics.AcksSubscription, allow: true));
-        foreach (var topic in new[] { Topics.ProbesPrefix + "+/config", Topics.ProbesPrefix + "+/commands" })
-        {
-            commands.Add(DynamicSecurity.Acl(ServerRole, "publishClientSend", topic, allow: true));
-        }
-
-        commands.Add(DynamicSecurity.Command("createClient", ("username", settings.Username), ("password", settings.Password), ("clientid", settings.ClientId)));
-        // An existing client (an older release, or a changed client id) is brought to the same state.
-        commands.Add(DynamicSecurity.Command("setClientId", ("username", settings.Username), ("clientid", settings.ClientId)));
-        commands.Add(DynamicSecurity.Command("setClientPassword", ("username", settings.Username), ("password", settings.Password)));
-        commands.Add(DynamicSecurity.Command("addClientRole", ("username", settings.Username), ("rolename", ServerRole), ("priority", 0)));
-        if (settings.LiveLane.Enabled)
-        {
-            AddLiveIdentity(commands, settings);
-        }
-
-        await broker.ExecuteAsync(commands, s_tolerated, cancellationToken);
-    }
-
-    // The live lane's login: username = client id = {ClientId}-live, bound to that client id, the same password, and a
-    // role that reads results and nothing else (the ACL patterns mirror the server role's for the results).
-    private static void AddLiveIdentity(List<JsonObject> commands, MqttOptions settings)
-    {
-        var username = settings.Username + "-live";
-        commands.Add(DynamicSecurity.Command("createRole", ("rolename", LiveRole)));
-        commands.Add(DynamicSecurity.Acl(LiveRole, "subscribePattern", Topics.LiveResultsSharedSubscription, allow: true));
-        commands.Add(DynamicSecurity.Acl(LiveRole, "subscribePattern", Topics.ProbesPrefix + "+/results", allow: true));
-        commands.Add(DynamicSecurity.Acl(LiveRole, "publishClientReceive", Topics.ProbesPrefix + "+/results", allow: true));
-        commands.Add(DynamicSecurity.Command("createClient", ("username", username), ("password", settings.Password), ("clientid", settings.LiveClientId)));
-        commands.Add(DynamicSecurity.Command("setClientId", ("username", username), ("clientid", settings.LiveClientId)));
-        commands.Add(DynamicSecurity.Command("setClientPassword", ("username", username), ("password", settings.Password)));
-        commands.Add(DynamicSecurity.Command("addClientRole", ("username", username), ("rolename", LiveRole), ("priority", 0)));
-    }
 
     /// <summary>
     /// Registers the probe and gives it fresh broker credentials (any earlier ones stop working). Throws
@@ -190,7 +125,7 @@ internal sealed class ProbeEnrolment(
         {
             try
             {
-                await OneAtATimeAsync(ct => broker.ExecuteAsync(FleetAcls(probe.ProbeId), s_tolerated, ct), cancellationToken);
+                await OneAtATimeAsync(ct => broker.ExecuteAsync(FleetAcls(probe.ProbeId), DynamicSecurity.Idempotent, ct), cancellationToken);
             }
             catch (DynamicSecurityException ex)
             {

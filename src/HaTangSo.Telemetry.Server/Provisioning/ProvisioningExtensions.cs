@@ -14,6 +14,7 @@ internal static class ProvisioningExtensions
         builder.Services.AddSingleton<IValidateOptions<MqttOptions>, ServerIdentityValidator>();
         builder.Services.AddSingleton<ReservedNames>();
         builder.Services.AddSingleton<DynamicSecurity>();
+        builder.Services.AddSingleton<ServerBrokerIdentity>();
         builder.Services.AddSingleton<ProbeEnrolment>();
         builder.Services.AddHostedService<ProvisioningStartup>();
         return builder;

@@ -12,7 +12,7 @@ namespace HaTangSo.Telemetry.Server.Provisioning;
 /// then fails visibly until the configuration is fixed and the server restarted.
 /// </summary>
 internal sealed class ProvisioningStartup(
-    ProbeEnrolment enrolment, IOptions<ProvisioningOptions> options, IOptions<MqttOptions> mqtt, ResiliencePipelineProvider<Dependency> pipelines,
+    ServerBrokerIdentity identity, ProbeEnrolment enrolment, IOptions<ProvisioningOptions> options, IOptions<MqttOptions> mqtt, ResiliencePipelineProvider<Dependency> pipelines,
     ILogger<ProvisioningStartup> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -24,7 +24,7 @@ internal sealed class ProvisioningStartup(
 
         try
         {
-            await pipelines.ExecuteAsync(Dependency.Broker, "server identity", async ct => await enrolment.EnsureServerIdentityAsync(ct), stoppingToken);
+            await pipelines.ExecuteAsync(Dependency.Broker, "server identity", async ct => await identity.EnsureAsync(ct), stoppingToken);
             logger.ServerIdentityEnsured(mqtt.Value.Username);
             await pipelines.ExecuteAsync(Dependency.Broker, "probe roles", async ct => await enrolment.UpgradeProbeRolesAsync(logger, ct), stoppingToken);
         }
