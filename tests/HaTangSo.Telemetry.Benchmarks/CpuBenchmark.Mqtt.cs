@@ -31,11 +31,11 @@ internal static partial class CpuBenchmark
             using var client = new MqttClientFactory().CreateMqttClient(AdapterFactory(queue, connection));
             client.ApplicationMessageReceivedAsync += async e =>
             {
-                queue.Taken();
                 e.AutoAcknowledge = false;
                 var args = e;
                 await queue.EnqueueAsync(
                     new ReceivedMessage(e.ApplicationMessage.Topic, MqttIngestionService.PayloadOf(e.ApplicationMessage), DateTimeOffset.UtcNow, 1, c => args.AcknowledgeAsync(c)), ct);
+                queue.Taken(); // last, as the server's handlers do
             };
             await client.ConnectAsync(options, ct);
             await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()

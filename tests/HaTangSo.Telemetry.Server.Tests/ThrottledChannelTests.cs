@@ -79,9 +79,11 @@ public sealed class ThrottledChannelTests
         var read = channel.ReadAsync(new byte[2], 0, 2, TestContext.Current.CancellationToken);
         Assert.False(read.IsCompleted);
 
-        // The handler takes the decoded message and queues it: the queue itself is now full.
-        queue.Taken();
+        // The handler queues the decoded message and is done with it (as the handlers do: Taken last): the queue itself is
+        // now full, and at no point did it look as if it had room.
         await queue.EnqueueAsync(Message(), TestContext.Current.CancellationToken);
+        Assert.True(queue.IsFull);
+        queue.Taken();
         Assert.True(queue.IsFull);
         Assert.Equal(0, inner.Reads);
 

@@ -145,7 +145,19 @@ internal sealed class LiveLaneService(
     // default acknowledgement answers it on this connection.
     private async Task ReceiveAsync(MqttApplicationMessageReceivedEventArgs e, CancellationToken cancellationToken)
     {
-        lane.Queue.Taken();
+        try
+        {
+            await AdmitAsync(e, cancellationToken);
+        }
+        finally
+        {
+            // Counted from its decoding until it is queued (or left to the session): the queue never looks emptier than it is.
+            lane.Queue.Taken();
+        }
+    }
+
+    private async Task AdmitAsync(MqttApplicationMessageReceivedEventArgs e, CancellationToken cancellationToken)
+    {
         if (!lane.IsOpen)
         {
             return;

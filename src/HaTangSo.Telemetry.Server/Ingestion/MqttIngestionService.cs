@@ -34,7 +34,19 @@ internal sealed class MqttIngestionService(
         var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         client.ApplicationMessageReceivedAsync += async e =>
         {
-            queue.Taken();
+            try
+            {
+                await ReceiveAsync(e);
+            }
+            finally
+            {
+                // Counted from its decoding until it is queued (or dropped): the queue never looks emptier than it is.
+                queue.Taken();
+            }
+        };
+
+        async Task ReceiveAsync(MqttApplicationMessageReceivedEventArgs e)
+        {
             if (e.ApplicationMessage.Topic.EndsWith("/acks", StringComparison.Ordinal))
             {
                 // A command acknowledgement (issue 15.2): recorded on its own path, acknowledged to the broker at once.
@@ -65,7 +77,8 @@ internal sealed class MqttIngestionService(
             await queue.EnqueueAsync(
                 new ReceivedMessage(topic, payload, timeProvider.GetUtcNow(), generation, ct => args.AcknowledgeAsync(ct)) { IsCopy = copy },
                 stoppingToken);
-        };
+        }
+
         client.DisconnectedAsync += e =>
         {
             state.SetDisconnected();

@@ -86,8 +86,10 @@ internal sealed class IngestionQueue
     public void Decoded() => Interlocked.Increment(ref _decoded);
 
     /// <summary>
-    /// The client's message handler took a message (every message, whatever it does with it, first thing): it no longer
-    /// waits in the client's own queue. Wakes a read held back by <see cref="WaitForRoomAsync"/>, which looks again.
+    /// The client's message handler is done with a message (every message, whatever it does with it, last thing: once it
+    /// is queued, or dropped): it no longer counts as decoded. Called last, not first, so a message is counted from its
+    /// decoding until it is in the queue; taken first, it counted nowhere while the handler queued it, and a read held
+    /// back for a full queue could go on in between. Wakes a read held back by <see cref="WaitForRoomAsync"/>, which looks again.
     /// </summary>
     public void Taken()
     {
