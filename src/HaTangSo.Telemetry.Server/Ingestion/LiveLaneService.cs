@@ -147,51 +147,46 @@ internal sealed class LiveLaneService(
     {
         try
         {
-            await AdmitAsync(e, cancellationToken);
+            if (!lane.IsOpen)
+            {
+                return;
+            }
+
+            var topic = e.ApplicationMessage.Topic;
+            var payload = MqttIngestionService.PayloadOf(e.ApplicationMessage);
+            switch (lane.Ledger.AdmitLive(topic, payload))
+            {
+                case LiveAdmission.SeenOnSession:
+                    lane.CaughtUp();
+                    return;
+                case LiveAdmission.Full:
+                    metrics.LiveLeftToSession();
+                    return;
+            }
+
+            e.AutoAcknowledge = false;
+            metrics.Received(status: false);
+            metrics.LiveTaken();
+            var args = e;
+            var message = new ReceivedMessage(topic, payload, timeProvider.GetUtcNow(), lane.Connection.Generation, ct => args.AcknowledgeAsync(ct))
+            {
+                Lane = DeliveryLane.Live,
+            };
+            try
+            {
+                await lane.Queue.EnqueueAsync(message, cancellationToken);
+            }
+            catch
+            {
+                // Not taken after all (the host stops): its copy in the persistent session is processed normally.
+                lane.Ledger.Settle(topic, payload, durable: false);
+                throw;
+            }
         }
         finally
         {
             // Counted from its decoding until it is queued (or left to the session): the queue never looks emptier than it is.
             lane.Queue.Taken();
-        }
-    }
-
-    private async Task AdmitAsync(MqttApplicationMessageReceivedEventArgs e, CancellationToken cancellationToken)
-    {
-        if (!lane.IsOpen)
-        {
-            return;
-        }
-
-        var topic = e.ApplicationMessage.Topic;
-        var payload = MqttIngestionService.PayloadOf(e.ApplicationMessage);
-        switch (lane.Ledger.AdmitLive(topic, payload))
-        {
-            case LiveAdmission.SeenOnSession:
-                lane.CaughtUp();
-                return;
-            case LiveAdmission.Full:
-                metrics.LiveLeftToSession();
-                return;
-        }
-
-        e.AutoAcknowledge = false;
-        metrics.Received(status: false);
-        metrics.LiveTaken();
-        var args = e;
-        var message = new ReceivedMessage(topic, payload, timeProvider.GetUtcNow(), lane.Connection.Generation, ct => args.AcknowledgeAsync(ct))
-        {
-            Lane = DeliveryLane.Live,
-        };
-        try
-        {
-            await lane.Queue.EnqueueAsync(message, cancellationToken);
-        }
-        catch
-        {
-            // Not taken after all (the host stops): its copy in the persistent session is processed normally.
-            lane.Ledger.Settle(topic, payload, durable: false);
-            throw;
         }
     }
 

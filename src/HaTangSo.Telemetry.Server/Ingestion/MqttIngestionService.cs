@@ -36,7 +36,36 @@ internal sealed class MqttIngestionService(
         {
             try
             {
-                await ReceiveAsync(e);
+                if (e.ApplicationMessage.Topic.EndsWith("/acks", StringComparison.Ordinal))
+                {
+                    // A command acknowledgement (issue 15.2): recorded on its own path, acknowledged to the broker at once.
+                    acks.Post(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray());
+                    return;
+                }
+
+                e.AutoAcknowledge = false;
+                var generation = state.Generation;
+                var args = e;
+                var topic = e.ApplicationMessage.Topic;
+                var payload = PayloadOf(e.ApplicationMessage);
+                var status = topic.EndsWith("/status", StringComparison.Ordinal);
+                // A copy of a result the live lane has written: acknowledged in its turn, not processed again. The first copy
+                // also shows that this session has caught up with the backlog, so the live lane closes.
+                var copy = !status && live.IsActive && await live.Ledger.IsCopyAsync(topic, payload, live.IsOpen, stoppingToken);
+                if (copy)
+                {
+                    live.CaughtUp();
+                }
+                else
+                {
+                    metrics.Received(status);
+                }
+
+                // Waits while the queue is full: the client then stops reading and the broker is held back by TCP. Cancelled
+                // only when the host stops; the message stays unacknowledged and the broker redelivers it.
+                await queue.EnqueueAsync(
+                    new ReceivedMessage(topic, payload, timeProvider.GetUtcNow(), generation, ct => args.AcknowledgeAsync(ct)) { IsCopy = copy },
+                    stoppingToken);
             }
             finally
             {
@@ -44,40 +73,6 @@ internal sealed class MqttIngestionService(
                 queue.Taken();
             }
         };
-
-        async Task ReceiveAsync(MqttApplicationMessageReceivedEventArgs e)
-        {
-            if (e.ApplicationMessage.Topic.EndsWith("/acks", StringComparison.Ordinal))
-            {
-                // A command acknowledgement (issue 15.2): recorded on its own path, acknowledged to the broker at once.
-                acks.Post(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray());
-                return;
-            }
-
-            e.AutoAcknowledge = false;
-            var generation = state.Generation;
-            var args = e;
-            var topic = e.ApplicationMessage.Topic;
-            var payload = PayloadOf(e.ApplicationMessage);
-            var status = topic.EndsWith("/status", StringComparison.Ordinal);
-            // A copy of a result the live lane has written: acknowledged in its turn, not processed again. The first copy
-            // also shows that this session has caught up with the backlog, so the live lane closes.
-            var copy = !status && live.IsActive && await live.Ledger.IsCopyAsync(topic, payload, live.IsOpen, stoppingToken);
-            if (copy)
-            {
-                live.CaughtUp();
-            }
-            else
-            {
-                metrics.Received(status);
-            }
-
-            // Waits while the queue is full: the client then stops reading and the broker is held back by TCP. Cancelled
-            // only when the host stops; the message stays unacknowledged and the broker redelivers it.
-            await queue.EnqueueAsync(
-                new ReceivedMessage(topic, payload, timeProvider.GetUtcNow(), generation, ct => args.AcknowledgeAsync(ct)) { IsCopy = copy },
-                stoppingToken);
-        }
 
         client.DisconnectedAsync += e =>
         {
