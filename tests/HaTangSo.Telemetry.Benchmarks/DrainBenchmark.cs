@@ -69,7 +69,8 @@ internal static class DrainBenchmark
             $"Queued {backlog:N0} in {publishTime.TotalSeconds:F1} s ({backlog / publishTime.TotalSeconds:N0}/s); the broker holds {sys["$SYS/broker/store/messages/count"]} messages, {sys["$SYS/broker/store/messages/bytes"]} bytes; load average {Load.Average()}"));
 
         using var reader = new InfluxProbe(influx.BaseAddress, "drain");
-        var acceptedAtStart = await AcceptedAsync(reader, ct);
+        var statsAtStart = await HttpStatsAsync(reader, ct);
+        var acceptedAtStart = statsAtStart["pointsWrittenOK"];
         var clock = Stopwatch.StartNew();
         await server.StartAgainAsync(ct);
         var healthy = clock.Elapsed;
@@ -79,6 +80,10 @@ internal static class DrainBenchmark
         using var stopLive = new CancellationTokenSource();
         var live = LiveAsync(broker.Port, reader, liveProbes, liveRate, stopLive.Token, ct);
         var brokerPid = Load.ProcessOf(broker.ConfigPath);
+        // InfluxDB's and PostgreSQL's CPU too: a 5 s report in which nobody is busy is a stall, one in which a dependency is
+        // busy names what the server waited on.
+        var (influxPid, postgresPid) = (influx.ProcessId, postgres.ProcessId);
+        var (influxCpu, postgresCpu) = (Load.CpuSeconds(influxPid), Load.TreeCpuSeconds(postgresPid));
         var (serverCpu, brokerCpu, lastReport, lastCount) = (Load.CpuSeconds(pid), Load.CpuSeconds(brokerPid), 0.0, 0L);
         var (startServerCpu, startBrokerCpu) = (serverCpu, brokerCpu);
         // InfluxDB's own count of the points it accepted is read every second (a statistics query, about 2 ms of its CPU);
@@ -97,15 +102,17 @@ internal static class DrainBenchmark
 
             if (clock.Elapsed.TotalSeconds >= lastReport + 5)
             {
-                var (s, b) = (Load.CpuSeconds(pid), Load.CpuSeconds(brokerPid));
+                var (s, b, i, p) = (Load.CpuSeconds(pid), Load.CpuSeconds(brokerPid), Load.CpuSeconds(influxPid), Load.TreeCpuSeconds(postgresPid));
                 var seconds = clock.Elapsed.TotalSeconds - lastReport;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {clock.Elapsed.TotalSeconds,5:F0} s: {accepted,9:N0} points accepted by InfluxDB ({(accepted - lastCount) / seconds,7:N0}/s); broker queue {sys["$SYS/broker/store/messages/count"],9}, sent {sys["$SYS/broker/publish/messages/sent"]}, dropped {sys["$SYS/broker/publish/messages/dropped"]}; CPU share: server {(s - serverCpu) / seconds:P0}, broker {(b - brokerCpu) / seconds:P0}; server RSS {PeakMemory.Read(pid, "VmRSS:") / 1048576.0:0} MiB"));
-                (serverCpu, brokerCpu, lastReport, lastCount) = (s, b, clock.Elapsed.TotalSeconds, accepted);
+                    $"  {clock.Elapsed.TotalSeconds,5:F0} s: {accepted,9:N0} points accepted by InfluxDB ({(accepted - lastCount) / seconds,7:N0}/s); broker queue {sys["$SYS/broker/store/messages/count"],9}, sent {sys["$SYS/broker/publish/messages/sent"]}, dropped {sys["$SYS/broker/publish/messages/dropped"]}; CPU share: server {(s - serverCpu) / seconds:P0}, broker {(b - brokerCpu) / seconds:P0}, InfluxDB {(i - influxCpu) / seconds:P0}, PostgreSQL {(p - postgresCpu) / seconds:P0}; server RSS {PeakMemory.Read(pid, "VmRSS:") / 1048576.0:0} MiB"));
+                (serverCpu, brokerCpu, influxCpu, postgresCpu, lastReport, lastCount) = (s, b, i, p, clock.Elapsed.TotalSeconds, accepted);
             }
         }
 
         var drained = clock.Elapsed;
+        var statsAtEnd = await HttpStatsAsync(reader, ct);
+        long During(string counter) => statsAtEnd[counter] - statsAtStart[counter];
         var (drainServerCpu, drainBrokerCpu) = (Load.CpuSeconds(pid) - startServerCpu, Load.CpuSeconds(brokerPid) - startBrokerCpu);
         await stopLive.CancelAsync();
         var latencies = await live;
@@ -121,6 +128,8 @@ internal static class DrainBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| time to drain (server start → last backlog result queryable) | {drained.TotalSeconds:F1} s ({backlog / drained.TotalSeconds:N0}/s; healthy after {healthy.TotalSeconds:F1} s) |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| lost / duplicated (by result_id) | {lost:N0} / {duplicated:N0} |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| CPU during the drain | server {drainServerCpu:F1} s ({drainServerCpu * 1e6 / Math.Max(1, count):F0} µs a result), broker {drainBrokerCpu:F1} s |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| InfluxDB during the drain (its HTTP statistics; the benchmark's own queries included) | {During("writeReq"):N0} writes ({During("writeReqDurationNs") / 1e9:F1} s), {During("queryReq"):N0} queries ({During("queryReqDurationNs") / 1e9:F1} s) |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| server peak RSS | {peak.PeakBytes / 1048576.0:0} MiB sampled ({peak.PeakMakeUp}), VmHWM {peak.HighWaterBytes / 1048576.0:0} MiB |"));
         // The live lane writes live results first and only acknowledges their second arrival: each must be one point.
         var (liveCount, liveIds) = (await CountAsync(reader, "live", ct), await DistinctAsync(reader, "live", ct));
@@ -169,10 +178,14 @@ internal static class DrainBenchmark
     }
 
     // Points InfluxDB accepted over HTTP since it started (every measurement, live results included).
-    private static async Task<long> AcceptedAsync(InfluxProbe reader, CancellationToken ct)
+    private static async Task<long> AcceptedAsync(InfluxProbe reader, CancellationToken ct) => (await HttpStatsAsync(reader, ct))["pointsWrittenOK"];
+
+    // InfluxDB's HTTP counters since it started (requests, points, time spent), summed over its listeners.
+    private static async Task<Dictionary<string, long>> HttpStatsAsync(InfluxProbe reader, CancellationToken ct)
     {
         var rows = await reader.RowsAsync("SHOW STATS FOR 'httpd'", ct);
-        return rows.Sum(r => r["pointsWrittenOK"].GetInt64());
+        return rows.SelectMany(r => r).Where(c => c.Value.ValueKind == System.Text.Json.JsonValueKind.Number)
+            .GroupBy(c => c.Key).ToDictionary(g => g.Key, g => g.Sum(c => c.Value.GetInt64()));
     }
 
     private static async Task<long> DistinctAsync(InfluxProbe reader, string prefix, CancellationToken ct)
