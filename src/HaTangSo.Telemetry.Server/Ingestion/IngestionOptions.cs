@@ -19,8 +19,8 @@ public sealed class IngestionOptions
     /// of a backlog; every message held costs about 1.3 KB of managed heap that survives into the older generations.
     /// One by default: with two batches in flight the server holds three batches of a backlog, as it did with one batch
     /// in flight and two queued (with one in flight, one queued batch made the quiet 1,000,000 drain 40 % slower). The
-    /// 1,000,000 drain with one queued: 56.5 s and 298 MiB, against 48.7-60.3 s and 321-322 MiB with two (README,
-    /// "Draining a backlog").
+    /// 1,000,000 drain with one queued: 56.5 s and 298 MiB, against 48.7-60.3 s and 321-322 MiB with two
+    /// (docs/measurements.md, "Draining a backlog").
     /// </summary>
     [Range(1, 4, ErrorMessage = "Ingestion:QueuedBatches must be between 1 and 4.")]
     public int QueuedBatches { get; set; } = 1;

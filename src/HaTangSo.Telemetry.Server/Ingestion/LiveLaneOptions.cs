@@ -21,7 +21,8 @@ public sealed class LiveLaneOptions
     /// while the server runs (after an InfluxDB outage, say). A resumed persistent session (session present at start-up or
     /// after a reconnect) whose first batch is full opens it at once. Half a minute by default: a burst the server works
     /// off in seconds is not a backlog, and an open lane makes the broker and the server handle every result twice (with
-    /// 5 seconds the peer harness's 200,000-result burst opened the lane in every run, README "Draining a backlog").
+    /// 5 seconds the peer harness's 200,000-result burst opened the lane in every run: docs/measurements.md, "Draining a
+    /// backlog").
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Mqtt:LiveLane:OpenAfter must be between 1 second and 1 hour.")]
     public TimeSpan OpenAfter { get; set; } = TimeSpan.FromSeconds(30);
