@@ -84,6 +84,8 @@ internal static class DrainBenchmark
         // busy names what the server waited on.
         var (influxPid, postgresPid) = (influx.ProcessId, postgres.ProcessId);
         var (influxCpu, postgresCpu) = (Load.CpuSeconds(influxPid), Load.TreeCpuSeconds(postgresPid));
+        // And the kernel's pressure stall information: a dependency waiting on the disk (an fsync of the WAL) shows as IO stall.
+        var ioStalled = Load.StalledSeconds("io");
         var (serverCpu, brokerCpu, lastReport, lastCount) = (Load.CpuSeconds(pid), Load.CpuSeconds(brokerPid), 0.0, 0L);
         var (startServerCpu, startBrokerCpu) = (serverCpu, brokerCpu);
         // InfluxDB's own count of the points it accepted is read every second (a statistics query, about 2 ms of its CPU);
@@ -103,10 +105,11 @@ internal static class DrainBenchmark
             if (clock.Elapsed.TotalSeconds >= lastReport + 5)
             {
                 var (s, b, i, p) = (Load.CpuSeconds(pid), Load.CpuSeconds(brokerPid), Load.CpuSeconds(influxPid), Load.TreeCpuSeconds(postgresPid));
+                var io = Load.StalledSeconds("io");
                 var seconds = clock.Elapsed.TotalSeconds - lastReport;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {clock.Elapsed.TotalSeconds,5:F0} s: {accepted,9:N0} points accepted by InfluxDB ({(accepted - lastCount) / seconds,7:N0}/s); broker queue {sys["$SYS/broker/store/messages/count"],9}, sent {sys["$SYS/broker/publish/messages/sent"]}, dropped {sys["$SYS/broker/publish/messages/dropped"]}; CPU share: server {(s - serverCpu) / seconds:P0}, broker {(b - brokerCpu) / seconds:P0}, InfluxDB {(i - influxCpu) / seconds:P0}, PostgreSQL {(p - postgresCpu) / seconds:P0}; server RSS {PeakMemory.Read(pid, "VmRSS:") / 1048576.0:0} MiB"));
-                (serverCpu, brokerCpu, influxCpu, postgresCpu, lastReport, lastCount) = (s, b, i, p, clock.Elapsed.TotalSeconds, accepted);
+                    $"  {clock.Elapsed.TotalSeconds,5:F0} s: {accepted,9:N0} points accepted by InfluxDB ({(accepted - lastCount) / seconds,7:N0}/s); broker queue {sys["$SYS/broker/store/messages/count"],9}, sent {sys["$SYS/broker/publish/messages/sent"]}, dropped {sys["$SYS/broker/publish/messages/dropped"]}; CPU share: server {(s - serverCpu) / seconds:P0}, broker {(b - brokerCpu) / seconds:P0}, InfluxDB {(i - influxCpu) / seconds:P0}, PostgreSQL {(p - postgresCpu) / seconds:P0}; IO stall {(io - ioStalled) / seconds:P0}; server RSS {PeakMemory.Read(pid, "VmRSS:") / 1048576.0:0} MiB"));
+                (serverCpu, brokerCpu, influxCpu, postgresCpu, ioStalled, lastReport, lastCount) = (s, b, i, p, io, clock.Elapsed.TotalSeconds, accepted);
             }
         }
 

@@ -43,6 +43,23 @@ internal static class Load
         }
     }
 
+    /// <summary>
+    /// Seconds in which some task waited for <paramref name="resource"/> ("io", "cpu", "memory") since boot: the "some"
+    /// total of /proc/pressure (0 where the kernel has no pressure stall information).
+    /// </summary>
+    public static double StalledSeconds(string resource)
+    {
+        try
+        {
+            var some = File.ReadLines($"/proc/pressure/{resource}").First(l => l.StartsWith("some ", StringComparison.Ordinal));
+            return long.Parse(some[(some.IndexOf("total=", StringComparison.Ordinal) + "total=".Length)..], CultureInfo.InvariantCulture) / 1e6;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or FormatException)
+        {
+            return 0;
+        }
+    }
+
     /// <summary>utime + stime of /proc/{pid}/stat, in seconds (USER_HZ = 100).</summary>
     public static double CpuSeconds(int pid)
     {
