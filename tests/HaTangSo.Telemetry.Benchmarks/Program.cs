@@ -11,6 +11,7 @@ using HaTangSo.Telemetry.Benchmarks;
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- drain [backlog] [live-rate]   (HTS_BENCH_DOTNET_gcServer=0, HTS_BENCH_Ingestion__MaxBatchSize=10000 … for the server)
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- cpu [results] [mqtt-results]   (CPU µs and bytes per result, stage by stage)
 // dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- capacity [probes] [days] [stream-rate] [stream-seconds]
+// dotnet run -c Release --project tests/HaTangSo.Telemetry.Benchmarks -- upgrade [probes]   (the start-up's upgrade of pre-issue-15 probe roles on the broker)
 using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(30));
 var mode = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[0] : "ingestion";
 var numbers = args.SkipWhile(a => !char.IsDigit(a[0])).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray();
@@ -40,6 +41,9 @@ switch (mode)
         break;
     case "capacity":
         await CapacityBenchmark.RunAsync(Arg(0, 1_000), Arg(1, 14), Arg(2, 250), Arg(3, 60), cts.Token);
+        break;
+    case "upgrade":
+        await ProbeRoleUpgradeBenchmark.RunAsync(Arg(0, 1_000), cts.Token);
         break;
     case "accuracy":
         await AccuracyBenchmark.RunAsync(cts.Token);

@@ -41,4 +41,13 @@ internal static partial class FleetLog
 
     [LoggerMessage(3760, LogLevel.Warning, "Could not add the configuration and command rights to the broker role of probe {ProbeId}")]
     public static partial void ProbeRoleUpgradeFailed(this ILogger logger, Exception exception, string probeId);
+
+    [LoggerMessage(3761, LogLevel.Information, "Broker upgrade {Name} done for {Probes} probe role(s) and recorded; later starts skip it")]
+    public static partial void BrokerUpgradeDone(this ILogger logger, string name, int probes);
+
+    [LoggerMessage(3762, LogLevel.Information, "Broker upgrade {Name} already done ({DoneAt:O}, {Probes} probe role(s)); skipped")]
+    public static partial void BrokerUpgradeSkipped(this ILogger logger, string name, DateTimeOffset doneAt, int probes);
+
+    [LoggerMessage(3763, LogLevel.Warning, "Broker upgrade {Name}: the broker refused {Refused} of {Probes} probe role(s) (events 3760); not recorded, the next start tries again")]
+    public static partial void BrokerUpgradeIncomplete(this ILogger logger, string name, int refused, int probes);
 }

@@ -117,21 +117,29 @@ internal sealed class ProbeEnrolment(
 
     /// <summary>
     /// Gives the roles of probes enrolled before issue 15 the rights of <see cref="FleetAcls"/> (existing entries and
-    /// missing roles are tolerated), so an upgraded server reaches its fleet without re-enrolment.
+    /// missing roles tolerated): one administrator connection for the pass, one message per probe (its ACLs are
+    /// independent), each under the one-change-at-a-time lock (an enrolment of that probe runs before or after, never
+    /// inside). A probe the broker refuses is logged and counted, and the pass goes on.
     /// </summary>
-    public async Task UpgradeProbeRolesAsync(ILogger logger, CancellationToken cancellationToken)
+    public async Task<ProbeRoleUpgradeOutcome> UpgradeProbeRolesAsync(ILogger logger, CancellationToken cancellationToken)
     {
-        foreach (var probe in (await registry.LoadLocationsAsync(cancellationToken)).Where(p => p.Enabled))
+        var probes = (await registry.LoadLocationsAsync(cancellationToken)).Where(p => p.Enabled).Select(p => p.ProbeId).ToList();
+        await using var session = await broker.OpenAsync(cancellationToken);
+        var refused = 0;
+        foreach (var probeId in probes)
         {
             try
             {
-                await OneAtATimeAsync(ct => broker.ExecuteAsync(FleetAcls(probe.ProbeId), DynamicSecurity.Idempotent, ct), cancellationToken);
+                await OneAtATimeAsync(ct => session.ExecuteTogetherAsync(FleetAcls(probeId), DynamicSecurity.Idempotent, ct), cancellationToken);
             }
             catch (DynamicSecurityException ex)
             {
-                Fleet.FleetLog.ProbeRoleUpgradeFailed(logger, ex, probe.ProbeId);
+                refused++;
+                Fleet.FleetLog.ProbeRoleUpgradeFailed(logger, ex, probeId);
             }
         }
+
+        return new ProbeRoleUpgradeOutcome(probes.Count, refused);
     }
 
     public void Dispose() => _changes.Dispose();

@@ -16,6 +16,7 @@ internal static class ProvisioningExtensions
         builder.Services.AddSingleton<DynamicSecurity>();
         builder.Services.AddSingleton<ServerBrokerIdentity>();
         builder.Services.AddSingleton<ProbeEnrolment>();
+        builder.Services.AddSingleton<ProbeRoleUpgrade>();
         builder.Services.AddHostedService<ProvisioningStartup>();
         return builder;
     }

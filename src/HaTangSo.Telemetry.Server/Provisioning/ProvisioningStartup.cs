@@ -9,10 +9,11 @@ namespace HaTangSo.Telemetry.Server.Provisioning;
 /// When enrolment is configured, makes sure the server's own broker client exists with read-only rights, retrying
 /// while the broker is unreachable (the broker pipeline; ingestion keeps retrying its own connection meanwhile). A
 /// permanent refusal — the administrator's login or a command refused — is logged as an error and not retried: enrolment
-/// then fails visibly until the configuration is fixed and the server restarted.
+/// then fails visibly until the configuration is fixed and the server restarted. Then, once per deployment, issue 15's
+/// upgrade of older probes' roles (<see cref="ProbeRoleUpgrade"/>).
 /// </summary>
 internal sealed class ProvisioningStartup(
-    ServerBrokerIdentity identity, ProbeEnrolment enrolment, IOptions<ProvisioningOptions> options, IOptions<MqttOptions> mqtt, ResiliencePipelineProvider<Dependency> pipelines,
+    ServerBrokerIdentity identity, ProbeRoleUpgrade roleUpgrade, IOptions<ProvisioningOptions> options, IOptions<MqttOptions> mqtt, ResiliencePipelineProvider<Dependency> pipelines,
     ILogger<ProvisioningStartup> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -26,7 +27,7 @@ internal sealed class ProvisioningStartup(
         {
             await pipelines.ExecuteAsync(Dependency.Broker, "server identity", async ct => await identity.EnsureAsync(ct), stoppingToken);
             logger.ServerIdentityEnsured(mqtt.Value.Username);
-            await pipelines.ExecuteAsync(Dependency.Broker, "probe roles", async ct => await enrolment.UpgradeProbeRolesAsync(logger, ct), stoppingToken);
+            await roleUpgrade.RunOnceAsync(stoppingToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {

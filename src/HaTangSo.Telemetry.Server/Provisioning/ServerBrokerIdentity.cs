@@ -28,6 +28,7 @@ internal sealed class ServerBrokerIdentity(DynamicSecurity broker, IOptions<Mqtt
     public async Task EnsureAsync(CancellationToken cancellationToken)
     {
         var settings = mqtt.Value;
+        await using var session = await broker.OpenAsync(cancellationToken);
         var commands = new List<JsonObject> { DynamicSecurity.Command("createRole", ("rolename", ServerRole)) };
         foreach (var topic in new[] { Topics.ResultsSharedSubscription, Topics.ProbesPrefix + "+/results", Topics.StatusSubscription })
         {
@@ -50,18 +51,31 @@ internal sealed class ServerBrokerIdentity(DynamicSecurity broker, IOptions<Mqtt
         // An existing client (an older release, or a changed client id) is brought to the same state.
         commands.Add(DynamicSecurity.Command("setClientId", ("username", settings.Username), ("clientid", settings.ClientId)));
         commands.Add(DynamicSecurity.Command("setClientPassword", ("username", settings.Username), ("password", settings.Password)));
-        commands.Add(DynamicSecurity.Command("addClientRole", ("username", settings.Username), ("rolename", ServerRole), ("priority", 0)));
-        if (settings.LiveLane.Enabled)
+        if (!await HasRoleAsync(session, settings.Username!, ServerRole, cancellationToken))
         {
-            AddLiveIdentity(commands, settings);
+            commands.Add(DynamicSecurity.Command("addClientRole", ("username", settings.Username), ("rolename", ServerRole), ("priority", 0)));
         }
 
-        await broker.ExecuteAsync(commands, DynamicSecurity.Idempotent, cancellationToken);
+        if (settings.LiveLane.Enabled)
+        {
+            AddLiveIdentity(commands, settings, await HasRoleAsync(session, settings.Username + "-live", LiveRole, cancellationToken));
+        }
+
+        await session.ExecuteAsync(commands, DynamicSecurity.Idempotent, cancellationToken);
+    }
+
+    // Mosquitto 2.0 answers addClientRole for a role the client already has with "Internal error"
+    // (plugins/dynamic-security/clients.c: dynsec_rolelist__client_add returns MOSQ_ERR_ALREADY_EXISTS), not with a refusal
+    // that says "already so": so a restart would stop here for good. The role is added only to a client that lacks it.
+    private static async Task<bool> HasRoleAsync(DynamicSecuritySession session, string username, string role, CancellationToken cancellationToken)
+    {
+        var answer = (await session.ExecuteAsync([DynamicSecurity.Command("getClient", ("username", username))], ["Client not found"], cancellationToken))[0];
+        return (answer?["data"]?["client"]?["roles"] as JsonArray ?? []).Any(r => r?["rolename"]?.GetValue<string>() == role);
     }
 
     // The live lane's login: username = client id = {ClientId}-live, bound to that client id, the same password, and a
     // role that reads results and nothing else (the ACL patterns mirror the server role's for the results).
-    private static void AddLiveIdentity(List<JsonObject> commands, MqttOptions settings)
+    private static void AddLiveIdentity(List<JsonObject> commands, MqttOptions settings, bool hasRole)
     {
         var username = settings.Username + "-live";
         commands.Add(DynamicSecurity.Command("createRole", ("rolename", LiveRole)));
@@ -71,6 +85,9 @@ internal sealed class ServerBrokerIdentity(DynamicSecurity broker, IOptions<Mqtt
         commands.Add(DynamicSecurity.Command("createClient", ("username", username), ("password", settings.Password), ("clientid", settings.LiveClientId)));
         commands.Add(DynamicSecurity.Command("setClientId", ("username", username), ("clientid", settings.LiveClientId)));
         commands.Add(DynamicSecurity.Command("setClientPassword", ("username", username), ("password", settings.Password)));
-        commands.Add(DynamicSecurity.Command("addClientRole", ("username", username), ("rolename", LiveRole), ("priority", 0)));
+        if (!hasRole)
+        {
+            commands.Add(DynamicSecurity.Command("addClientRole", ("username", username), ("rolename", LiveRole), ("priority", 0)));
+        }
     }
 }

@@ -33,6 +33,7 @@ internal static class RegistryExtensions
         builder.Services.AddSingleton<SpeedTestServerStore>();
         builder.Services.AddSingleton<ProbeDirectory>();
         builder.Services.AddSingleton<ProbeStatusStore>();
+        builder.Services.AddSingleton<BrokerUpgradeStore>();
         builder.Services.AddSingleton<QuarantineStore>();
         builder.Services.AddHostedService<RegistryStartup>();
         builder.Services.AddHostedService<RegistryListener>();
