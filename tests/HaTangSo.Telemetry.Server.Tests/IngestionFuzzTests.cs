@@ -109,7 +109,7 @@ public sealed class IngestionFuzzTests
         Assert.Equal(4 * 3, written);
     }
 
-    private static ResultMessage Valid(Random random, int i)
+    internal static ResultMessage Valid(Random random, int i)
     {
         var startedAt = TestRegistry.Now.AddMinutes(-random.Next(1, 60 * 24 * 95));
         var result = SampleResults.Create(TestRegistry.ProbeId, random.Next(1000), startedAt);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A copy of the team's shared harness (../shared/tools/peer-ingest/peer-ingest.sh, 2026-11-30) with one change: the
 # server stage picks its ports when it starts (see stage_server). Picked at the script's start, they were sometimes held
-# by then by the Node-RED stage's many loopback connections, and the server stage's InfluxDB died at start.
+# by then by the Node-RED stage's many loopback connections, and the server stage's InfluxDB died at start. And every
+# stage also notes the publishers' own CPU (pub_cpu) and the whole host's busy CPU against cores × seconds (host_cpu),
+# so a stage's rate can be read against the CPU the machine had left for it.
 # peer-ingest.sh - ingest benchmark on this machine, one run, one message stream:
 #   stage "broker":  mosquitto's own QoS1 ceiling (mosquitto_pub -> mosquitto -> mosquitto_sub, shared sub)
 #   stage "nodered": peer pipeline mosquitto -> Node-RED (mqtt in -> function -> influxdb out) -> InfluxDB 1.x
@@ -97,6 +99,11 @@ now() { echo "$EPOCHREALTIME"; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "n/a" }'; }
 HZ=$(getconf CLK_TCK)
+# the host's busy CPU s (user, nice, system, irq, softirq, steal of every core) since boot
+host_s() { awk -v hz="$HZ" '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz; exit }' /proc/stat; }
+# "host_cpu=X.Xs/Y.Ys": busy CPU s of the whole host between two host_s readings, against cores × the seconds between
+# them (a stalled stage's include its wait for the count to move)
+host_note() { awk -v a="$1" -v b="$2" -v s="$3" -v n="$(nproc)" 'BEGIN { printf "host_cpu=%.1fs/%.1fs", b - a, s * n }'; }
 cpu_s() { [[ -r /proc/$1/stat ]] && awk -v hz="$HZ" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" || echo 0; }  # user+sys s
 
 stop_pid() {   # stop_pid PID|-PGID: TERM (postgres: INT, its fast shutdown), up to 10 s, then KILL
@@ -241,7 +248,7 @@ subscribed() { grep -qF "$1 1 $2" "$W/mosquitto.log"; }   # log_type subscribe: 
 cat >"$W/publish.sh" <<'EOF'
 # publish.sh JOBS PAR STAMP: one mosquitto_pub -l per line "topic file port" of JOBS, PAR at once
 xargs -P "$2" -n 3 sh -c 'exec mosquitto_pub -V 5 -h 127.0.0.1 -p "$2" -q 1 -l -t "$0" < "$1"' <"$1"
-rc=$?; echo "$EPOCHREALTIME" >"$3"; exit "$rc"
+rc=$?; echo "$EPOCHREALTIME" >"$3"; times >"$3.times"; exit "$rc"
 EOF
 publish_all() {
   awk -v port="$MQTT_PORT" '{ print $1, $2, port }' "$W/msgs/list" >"$W/msgs/jobs"
@@ -252,6 +259,9 @@ publish_all() {
 publish_wait() {
   PUB_RC=0; wait "$PUB_PID" || PUB_RC=$?; untrack "-$PUB_PID"
   T_PUB_END=$(cat "$PUB_END_FILE" 2>/dev/null || now)
+  # the publishers' user+sys s: the second line of the publishing shell's `times` (its children: xargs and mosquitto_pub)
+  PUB_CPU=$(awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] } printf "%.1f", t }' \
+    "$PUB_END_FILE.times" 2>/dev/null || echo "?")
 }
 
 declare -a ROWS=() ERRS=()
@@ -260,22 +270,22 @@ row() { ROWS+=("$(printf '%-22s %9s %9s %11s  %s' "$@")"); }
 # ---------------------------------------------------------------- stage: broker ceiling
 stage_broker() {
   log "stage broker: $RESULTS msgs, $PAR publishers, 1 shared-subscription subscriber"
-  local id=ceil-sub filter='$share/ceil/hts/v1/probes/+/results' sub_pid t0 t1 got uniq c0 c1 rc=0
+  local id=ceil-sub filter='$share/ceil/hts/v1/probes/+/results' sub_pid t0 t1 got uniq c0 c1 h0 h1 th1 rc=0
   mosquitto_sub -V 5 -h 127.0.0.1 -p "$MQTT_PORT" -i "$id" -q 1 -D connect receive-maximum 1000 \
     -t "$filter" -C "$RESULTS" -W "$TIMEOUT" >"$W/ceil.out" 2>"$W/ceil.err" &
   sub_pid=$!; PIDS+=("$sub_pid")
   wait_for 20 "$sub_pid" "ceiling subscriber" subscribed "$id" "$filter"
-  c0=$(cpu_s "$MOSQ_PID")
+  c0=$(cpu_s "$MOSQ_PID"); h0=$(host_s)
   t0=$(now)
   publish_all broker
   wait "$sub_pid" || rc=$?
   t1=$(now); untrack "$sub_pid"
   publish_wait
-  c1=$(cpu_s "$MOSQ_PID")
+  c1=$(cpu_s "$MOSQ_PID"); h1=$(host_s); th1=$(now)
   got=$(wc -l <"$W/ceil.out")
   uniq=$({ grep -o '"resultId":"[^"]*"' "$W/ceil.out" || true; } | sort -u | wc -l)
   local s; s=$(secs "$t0" "$t1")
-  local note="unique=$uniq broker_cpu=$(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.1f", b-a}')s"
+  local note="unique=$uniq broker_cpu=$(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.1f", b-a}')s pub_cpu=${PUB_CPU}s $(host_note "$h0" "$h1" "$(secs "$t0" "$th1")")"
   ((rc == 0)) || note+=" sub_rc=$rc"
   ((PUB_RC == 0)) || note+=" pub_rc=$PUB_RC"
   if ((got == RESULTS && uniq == RESULTS)); then note="exact; $note"; else note="MISMATCH got=$got; $note"; fi
@@ -457,7 +467,7 @@ stage_nodered() {
   install_nodered
   start_influx nodered "$NR_INFLUX_PORT" "$NR_INFLUX_RPC_PORT"
   influx_q 'CREATE DATABASE hatangso' >/dev/null
-  local u=$W/nodered filter='$share/nodered/hts/v1/probes/+/results' nr_pid t0 s n ic0 ic1 mc0 mc1 nc hwm errs note top
+  local u=$W/nodered filter='$share/nodered/hts/v1/probes/+/results' nr_pid t0 s n ic0 ic1 mc0 mc1 nc h0 h1 th1 hwm errs note top
   write_nodered_config "$u"
   node "$NR/node_modules/node-red/red.js" --settings "$u/settings.js" --userDir "$u" >"$W/nodered.log" 2>&1 &
   nr_pid=$!; PIDS+=("$nr_pid")
@@ -466,11 +476,11 @@ stage_nodered() {
   grep -q 'Started flows' "$W/nodered.log" || { log "Node-RED did not start its flows"; KEEP=1; exit 1; }
   if grep -qiE 'missing node types|Waiting for missing types' "$W/nodered.log"; then log "Node-RED misses node types, see $W/nodered.log"; KEEP=1; exit 1; fi
   log "stage nodered: Node-RED $(jq -r .version "$NR/node_modules/node-red/package.json") pid $nr_pid subscribed; $RESULTS msgs, $PAR publishers"
-  ic0=$(cpu_s "$INFLUX_PID"); mc0=$(cpu_s "$MOSQ_PID")
+  ic0=$(cpu_s "$INFLUX_PID"); mc0=$(cpu_s "$MOSQ_PID"); h0=$(host_s)
   t0=$(now)
   publish_all nodered
   await_points '"speedtest_nodered"' "$t0" "$nr_pid"
-  ic1=$(cpu_s "$INFLUX_PID"); mc1=$(cpu_s "$MOSQ_PID"); nc=$(cpu_s "$nr_pid")
+  ic1=$(cpu_s "$INFLUX_PID"); mc1=$(cpu_s "$MOSQ_PID"); nc=$(cpu_s "$nr_pid"); h1=$(host_s); th1=$(now)
   hwm=$(awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$nr_pid/status" 2>/dev/null || echo "?")
   errs=$(grep -c '\[error\]' "$W/nodered.log" || true)
   # most frequent error texts, e.g. "No host available" when the influx client has put InfluxDB on back-off
@@ -480,6 +490,7 @@ stage_nodered() {
   s=$(secs "$t0" "$T_LAST")   # time of the poll that saw the final count
   note="$WAIT_STATE; lost=$((RESULTS - n)) pub=$(secs "$t0" "$T_PUB_END")s after_pub=$(secs "$T_PUB_END" "$T_LAST")s node_cpu=${nc}s peak_rss=${hwm}MiB"
   note+=" influxd_cpu=$(awk -v a="$ic0" -v b="$ic1" 'BEGIN{printf "%.1f", b-a}')s broker_cpu=$(awk -v a="$mc0" -v b="$mc1" 'BEGIN{printf "%.1f", b-a}')s node_errors=$errs"
+  note+=" pub_cpu=${PUB_CPU}s $(host_note "$h0" "$h1" "$(secs "$t0" "$th1")")"
   ((PUB_RC == 0)) || note+=" pub_rc=$PUB_RC"
   row "nodered -> influxdb" "$n" "$s" "$(rate "$n" "$s")" "$note"
   log "stage nodered: $n points in $s s ($note)"
@@ -540,7 +551,7 @@ stage_server() {
   start_influx server "$SRV_INFLUX_PORT" "$SRV_INFLUX_RPC_PORT"   # the server creates database and retention policy
   start_postgres
   local url=http://127.0.0.1:$SRV_PORT id=hts-peer-server filter='$share/hts-ingest/hts/v1/probes/+/results'
-  local key hash srv_pid t0 s n q uniq sc0 sc1 ic0 ic1 mc0 mc1 pc0 pc1 hwm warns note top r
+  local key hash srv_pid t0 s n q uniq sc0 sc1 ic0 ic1 mc0 mc1 pc0 pc1 h0 h1 th1 hwm warns note top r
   key=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')   # a throwaway operator key for this run
   hash=$(printf %s "$key" | sha256sum | cut -d' ' -f1)
   mkdir -p "$W/server-secrets"   # Secrets:Directory: empty, so no secret file of this machine (/run/secrets) applies
@@ -560,11 +571,11 @@ stage_server() {
   r=$(curl -sf -m 30 -H "X-Api-Key: $key" "$url/api/probes" | jq length) || r=0
   ((r == PROBES)) || { log "the server lists $r probes, not $PROBES"; KEEP=1; exit 1; }
   log "stage server: pid $srv_pid healthy and subscribed; $PROBES probes registered in $(secs "$t0" "$(now)") s; $RESULTS msgs, $PAR publishers"
-  sc0=$(cpu_s "$srv_pid"); ic0=$(cpu_s "$INFLUX_PID"); mc0=$(cpu_s "$MOSQ_PID"); pc0=$(tree_cpu "$PG_PID")
+  sc0=$(cpu_s "$srv_pid"); ic0=$(cpu_s "$INFLUX_PID"); mc0=$(cpu_s "$MOSQ_PID"); pc0=$(tree_cpu "$PG_PID"); h0=$(host_s)
   t0=$(now)
   publish_all server
   await_points '"hts_results"."speedtest"' "$t0" "$srv_pid"
-  sc1=$(cpu_s "$srv_pid"); ic1=$(cpu_s "$INFLUX_PID"); mc1=$(cpu_s "$MOSQ_PID"); pc1=$(tree_cpu "$PG_PID")
+  sc1=$(cpu_s "$srv_pid"); ic1=$(cpu_s "$INFLUX_PID"); mc1=$(cpu_s "$MOSQ_PID"); pc1=$(tree_cpu "$PG_PID"); h1=$(host_s); th1=$(now)
   hwm=$(awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$srv_pid/status" 2>/dev/null || echo "?")
   n=$CNT
   s=$(secs "$t0" "$T_LAST")   # time of the poll that saw the final count
@@ -578,6 +589,7 @@ stage_server() {
   note+=" server_cpu=$(awk -v a="$sc0" -v b="$sc1" 'BEGIN{printf "%.1f", b-a}')s peak_rss=${hwm}MiB"
   note+=" influxd_cpu=$(awk -v a="$ic0" -v b="$ic1" 'BEGIN{printf "%.1f", b-a}')s broker_cpu=$(awk -v a="$mc0" -v b="$mc1" 'BEGIN{printf "%.1f", b-a}')s"
   note+=" postgres_cpu=$(awk -v a="$pc0" -v b="$pc1" 'BEGIN{printf "%.1f", b-a}')s server_warnings=$warns"
+  note+=" pub_cpu=${PUB_CPU}s $(host_note "$h0" "$h1" "$(secs "$t0" "$th1")")"
   ((PUB_RC == 0)) || note+=" pub_rc=$PUB_RC"
   if [[ $n == "$RESULTS" && $uniq == "$RESULTS" && $q == 0 ]]; then note="exact; $note"; else note="MISMATCH; $note"; fi
   row "server -> influxdb" "$n" "$s" "$(rate "$n" "$s")" "$note"

@@ -37,14 +37,18 @@ internal sealed class ResultValidator(TimeProvider timeProvider, IOptions<Ingest
             return ValidationOutcome.Refused(RefusalKind.NotUtf8, "payload is not valid UTF-8");
         }
 
-        ResultMessage? message;
-        try
+        // The fast path takes the well-formed results; everything else is read, and refused with its reason, by the
+        // serializer.
+        if (!ResultJsonReader.TryRead(payload, out var message))
         {
-            message = JsonSerializer.Deserialize(payload, ContractsJsonContext.Default.ResultMessage);
-        }
-        catch (JsonException ex)
-        {
-            return ValidationOutcome.Refused(RefusalKind.InvalidJson, "invalid JSON or wrong type: " + ex.Message);
+            try
+            {
+                message = JsonSerializer.Deserialize(payload, ContractsJsonContext.Default.ResultMessage);
+            }
+            catch (JsonException ex)
+            {
+                return ValidationOutcome.Refused(RefusalKind.InvalidJson, "invalid JSON or wrong type: " + ex.Message);
+            }
         }
 
         if (message is null)
