@@ -25,6 +25,27 @@ internal static class ResultJsonReader
     private const int Required = (1 << ResultIdBit) | (1 << ProbeIdBit) | (1 << LinkBit) | (1 << ServerBit) | (1 << StartedAtBit)
         | (1 << DurationBit) | (1 << StatusBit) | (1 << AgentVersionBit);
 
+    // The members' names as the contract spells them (camelCase), in the order of the bits above.
+    private static readonly byte[][] s_resultMembers =
+    [
+        "schema"u8.ToArray(), "resultId"u8.ToArray(), "probeId"u8.ToArray(), "link"u8.ToArray(), "server"u8.ToArray(),
+        "startedAt"u8.ToArray(), "durationMs"u8.ToArray(), "status"u8.ToArray(), "downloadMbps"u8.ToArray(), "uploadMbps"u8.ToArray(),
+        "latencyMs"u8.ToArray(), "jitterMs"u8.ToArray(), "lossPct"u8.ToArray(), "loadedLatencyMs"u8.ToArray(),
+        "agentVersion"u8.ToArray(), "error"u8.ToArray(), "cpuBound"u8.ToArray(), "cpu"u8.ToArray(), "radio"u8.ToArray(),
+        "commandId"u8.ToArray(),
+    ];
+
+    private static readonly byte[][] s_linkMembers = ["name"u8.ToArray(), "access"u8.ToArray(), "operator"u8.ToArray(), "technology"u8.ToArray()];
+
+    private static readonly byte[][] s_cpuMembers =
+        ["probePct"u8.ToArray(), "waitPct"u8.ToArray(), "stealPct"u8.ToArray(), "busyPct"u8.ToArray(), "stalledPct"u8.ToArray(), "appLimitedPct"u8.ToArray()];
+
+    private static readonly byte[][] s_radioMembers =
+    [
+        "accessTechnology"u8.ToArray(), "changed"u8.ToArray(), "operatorCode"u8.ToArray(), "band"u8.ToArray(), "cellId"u8.ToArray(),
+        "rsrpDbm"u8.ToArray(), "rsrqDb"u8.ToArray(), "sinrDb"u8.ToArray(),
+    ];
+
     /// <summary>The result in <paramref name="utf8"/>, or false when the serializer should read it instead.</summary>
     public static bool TryRead(ReadOnlySpan<byte> utf8, [NotNullWhen(true)] out ResultMessage? message)
     {
@@ -57,15 +78,8 @@ internal static class ResultJsonReader
         bool? cpuBound = null;
         Guid? commandId = null;
         var seen = 0;
-        while (NextMember(ref reader, out var name))
+        while (NextMember(ref reader, s_resultMembers, ref seen, out var bit))
         {
-            var bit = ResultMember(name);
-            if (bit < 0 || (seen & (1 << bit)) != 0 || !reader.Read())
-            {
-                return false;
-            }
-
-            seen |= 1 << bit;
             var ok = bit switch
             {
                 SchemaBit => TryString(ref reader, out schema),
@@ -87,8 +101,7 @@ internal static class ResultJsonReader
                 CpuBoundBit => TryBoolean(ref reader, out cpuBound),
                 CpuBit => TryReadCpu(ref reader, out cpu),
                 RadioBit => TryReadRadio(ref reader, out radio),
-                CommandIdBit => TryGuid(ref reader, out commandId),
-                _ => false,
+                _ => TryGuid(ref reader, out commandId),
             };
             if (!ok)
             {
@@ -96,7 +109,7 @@ internal static class ResultJsonReader
             }
         }
 
-        if (reader.TokenType != JsonTokenType.EndObject || (seen & Required) != Required)
+        if (!Ended(ref reader, seen, Required))
         {
             return false;
         }
@@ -129,57 +142,13 @@ internal static class ResultJsonReader
         return true;
     }
 
-    private static int ResultMember(ReadOnlySpan<byte> name) => name.Length switch
-    {
-        6 when name.SequenceEqual("schema"u8) => SchemaBit,
-        8 when name.SequenceEqual("resultId"u8) => ResultIdBit,
-        7 when name.SequenceEqual("probeId"u8) => ProbeIdBit,
-        4 when name.SequenceEqual("link"u8) => LinkBit,
-        6 when name.SequenceEqual("server"u8) => ServerBit,
-        9 when name.SequenceEqual("startedAt"u8) => StartedAtBit,
-        10 when name.SequenceEqual("durationMs"u8) => DurationBit,
-        6 when name.SequenceEqual("status"u8) => StatusBit,
-        12 when name.SequenceEqual("downloadMbps"u8) => DownloadBit,
-        10 when name.SequenceEqual("uploadMbps"u8) => UploadBit,
-        9 when name.SequenceEqual("latencyMs"u8) => LatencyBit,
-        8 when name.SequenceEqual("jitterMs"u8) => JitterBit,
-        7 when name.SequenceEqual("lossPct"u8) => LossBit,
-        15 when name.SequenceEqual("loadedLatencyMs"u8) => LoadedLatencyBit,
-        12 when name.SequenceEqual("agentVersion"u8) => AgentVersionBit,
-        5 when name.SequenceEqual("error"u8) => ErrorBit,
-        8 when name.SequenceEqual("cpuBound"u8) => CpuBoundBit,
-        3 when name.SequenceEqual("cpu"u8) => CpuBit,
-        5 when name.SequenceEqual("radio"u8) => RadioBit,
-        9 when name.SequenceEqual("commandId"u8) => CommandIdBit,
-        _ => -1,
-    };
-
     private static bool TryReadLink(ref Utf8JsonReader reader, out LinkInfo? link)
     {
         link = null;
         string? name = null, access = null, @operator = null, technology = null;
         var seen = 0;
-        if (reader.TokenType != JsonTokenType.StartObject)
+        while (IsObject(ref reader, seen) && NextMember(ref reader, s_linkMembers, ref seen, out var bit))
         {
-            return false;
-        }
-
-        while (NextMember(ref reader, out var member))
-        {
-            var bit = member.Length switch
-            {
-                4 when member.SequenceEqual("name"u8) => 0,
-                6 when member.SequenceEqual("access"u8) => 1,
-                8 when member.SequenceEqual("operator"u8) => 2,
-                10 when member.SequenceEqual("technology"u8) => 3,
-                _ => -1,
-            };
-            if (bit < 0 || (seen & (1 << bit)) != 0 || !reader.Read())
-            {
-                return false;
-            }
-
-            seen |= 1 << bit;
             var ok = bit switch
             {
                 0 => TryString(ref reader, out name),
@@ -193,7 +162,7 @@ internal static class ResultJsonReader
             }
         }
 
-        if (reader.TokenType != JsonTokenType.EndObject || seen != 0b1111)
+        if (!Ended(ref reader, seen, 0b1111))
         {
             return false;
         }
@@ -208,29 +177,8 @@ internal static class ResultJsonReader
         double probe = 0;
         double? wait = null, steal = null, busy = null, stalled = null, appLimited = null;
         var seen = 0;
-        if (reader.TokenType != JsonTokenType.StartObject)
+        while (IsObject(ref reader, seen) && NextMember(ref reader, s_cpuMembers, ref seen, out var bit))
         {
-            return false;
-        }
-
-        while (NextMember(ref reader, out var member))
-        {
-            var bit = member.Length switch
-            {
-                8 when member.SequenceEqual("probePct"u8) => 0,
-                7 when member.SequenceEqual("waitPct"u8) => 1,
-                8 when member.SequenceEqual("stealPct"u8) => 2,
-                7 when member.SequenceEqual("busyPct"u8) => 3,
-                10 when member.SequenceEqual("stalledPct"u8) => 4,
-                13 when member.SequenceEqual("appLimitedPct"u8) => 5,
-                _ => -1,
-            };
-            if (bit < 0 || (seen & (1 << bit)) != 0 || !reader.Read())
-            {
-                return false;
-            }
-
-            seen |= 1 << bit;
             var ok = bit switch
             {
                 0 => TryNumber(ref reader, out probe),
@@ -246,7 +194,7 @@ internal static class ResultJsonReader
             }
         }
 
-        if (reader.TokenType != JsonTokenType.EndObject || (seen & 1) == 0)
+        if (!Ended(ref reader, seen, 1))
         {
             return false;
         }
@@ -262,31 +210,8 @@ internal static class ResultJsonReader
         bool? changed = null;
         double? rsrp = null, rsrq = null, sinr = null;
         var seen = 0;
-        if (reader.TokenType != JsonTokenType.StartObject)
+        while (IsObject(ref reader, seen) && NextMember(ref reader, s_radioMembers, ref seen, out var bit))
         {
-            return false;
-        }
-
-        while (NextMember(ref reader, out var member))
-        {
-            var bit = member.Length switch
-            {
-                16 when member.SequenceEqual("accessTechnology"u8) => 0,
-                7 when member.SequenceEqual("changed"u8) => 1,
-                12 when member.SequenceEqual("operatorCode"u8) => 2,
-                4 when member.SequenceEqual("band"u8) => 3,
-                6 when member.SequenceEqual("cellId"u8) => 4,
-                7 when member.SequenceEqual("rsrpDbm"u8) => 5,
-                6 when member.SequenceEqual("rsrqDb"u8) => 6,
-                6 when member.SequenceEqual("sinrDb"u8) => 7,
-                _ => -1,
-            };
-            if (bit < 0 || (seen & (1 << bit)) != 0 || !reader.Read())
-            {
-                return false;
-            }
-
-            seen |= 1 << bit;
             var ok = bit switch
             {
                 0 => TryString(ref reader, out technology),
@@ -304,7 +229,7 @@ internal static class ResultJsonReader
             }
         }
 
-        if (reader.TokenType != JsonTokenType.EndObject || (seen & 1) == 0)
+        if (!Ended(ref reader, seen, 1))
         {
             return false;
         }
@@ -317,19 +242,41 @@ internal static class ResultJsonReader
         return true;
     }
 
-    // The next member's name, unescaped names only (an escaped one goes to the serializer); false at the object's end or
-    // at anything that is not a member name.
-    private static bool NextMember(ref Utf8JsonReader reader, out ReadOnlySpan<byte> name)
+    // A nested member's value must open an object (checked before its first member: seen is still 0).
+    private static bool IsObject(ref Utf8JsonReader reader, int seen) => seen != 0 || reader.TokenType == JsonTokenType.StartObject;
+
+    // Reads the next member's name and moves to its value: its index in names (one of the contract's, unescaped, not seen
+    // before in this object), or false at the object's end and at anything else (an unknown, escaped or repeated name).
+    private static bool NextMember(ref Utf8JsonReader reader, byte[][] names, ref int seen, out int index)
     {
-        name = default;
+        index = -1;
         if (!reader.Read() || reader.TokenType != JsonTokenType.PropertyName || reader.ValueIsEscaped)
         {
             return false;
         }
 
-        name = reader.ValueSpan;
+        var name = reader.ValueSpan;
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (name.SequenceEqual(names[i]))
+            {
+                index = i;
+                break;
+            }
+        }
+
+        if (index < 0 || (seen & (1 << index)) != 0 || !reader.Read())
+        {
+            return false;
+        }
+
+        seen |= 1 << index;
         return true;
     }
+
+    // Whether the members' loop stopped at the object's end, with every required member read.
+    private static bool Ended(ref Utf8JsonReader reader, int seen, int required) =>
+        reader.TokenType == JsonTokenType.EndObject && (seen & required) == required;
 
     private static bool TryString(ref Utf8JsonReader reader, out string? value)
     {
