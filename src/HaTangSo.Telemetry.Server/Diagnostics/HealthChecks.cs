@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HaTangSo.Telemetry.InfluxDb;
+using HaTangSo.Telemetry.Server.Influx;
 using HaTangSo.Telemetry.Server.Ingestion;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
@@ -18,15 +19,17 @@ internal sealed class MqttHealthCheck(MqttConnectionState state, IngestionQueue 
     }
 }
 
-/// <summary>InfluxDB answers <c>/ping</c>.</summary>
-internal sealed class InfluxHealthCheck(InfluxDbClient client) : IHealthCheck
+/// <summary>InfluxDB answers <c>/ping</c>, and start-up has set up its database and retention policy.</summary>
+internal sealed class InfluxHealthCheck(InfluxDbClient client, InfluxReadiness readiness) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
             var version = await client.PingAsync(cancellationToken);
-            return HealthCheckResult.Healthy("InfluxDB " + version);
+            return readiness.IsReady
+                ? HealthCheckResult.Healthy("InfluxDB " + version)
+                : HealthCheckResult.Unhealthy($"InfluxDB {version} answers; the database is not set up yet");
         }
         catch (Exception ex) when (ex is InfluxDbException or HttpRequestException or TaskCanceledException)
         {

@@ -28,6 +28,7 @@ internal static class InfluxExtensions
             });
         });
         builder.Services.AddSingleton<InfluxPointWriter>();
+        builder.Services.AddSingleton<InfluxReadiness>();
         builder.Services.AddHostedService<InfluxStartup>();
         return builder;
     }

@@ -8,10 +8,12 @@ namespace HaTangSo.Telemetry.Server.Influx;
 /// <summary>
 /// Creates the database and its default retention policy at start-up (InfluxDB 1.x). Does not block the host while
 /// InfluxDB is down: results wait on the broker, and writes retry until it is back (the InfluxDB pipeline). A permanent
-/// refusal (a wrong password, no rights) stops the host with the reason.
+/// refusal (a wrong password, no rights) stops the host with the reason. Until it has finished, <c>/health</c> says
+/// InfluxDB is not ready (<see cref="InfluxReadiness"/>): a write before then would find no retention policy.
 /// </summary>
 internal sealed class InfluxStartup(
     InfluxDbClient client,
+    InfluxReadiness readiness,
     ResiliencePipelineProvider<Dependency> pipelines,
     IOptions<InfluxOptions> options,
     ILogger<InfluxStartup> logger) : BackgroundService
@@ -37,6 +39,17 @@ internal sealed class InfluxStartup(
             throw;
         }
 
+        readiness.MarkReady();
         logger.InfluxReady(version, settings.Url!, settings.Database);
     }
+}
+
+/// <summary>Whether <see cref="InfluxStartup"/> has set up the database and its retention policy.</summary>
+internal sealed class InfluxReadiness
+{
+    private volatile bool _ready;
+
+    public bool IsReady => _ready;
+
+    public void MarkReady() => _ready = true;
 }
