@@ -3,7 +3,8 @@
 # server stage picks its ports when it starts (see stage_server). Picked at the script's start, they were sometimes held
 # by then by the Node-RED stage's many loopback connections, and the server stage's InfluxDB died at start. And every
 # stage also notes the publishers' own CPU (pub_cpu) and the whole host's busy CPU against cores × seconds (host_cpu),
-# so a stage's rate can be read against the CPU the machine had left for it.
+# so a stage's rate can be read against the CPU the machine had left for it; the server's CPU also names the part its
+# runtime's tiered-compilation (JIT) thread had ("server_cpu=8.2s (jit 1.1s)").
 # peer-ingest.sh - ingest benchmark on this machine, one run, one message stream:
 #   stage "broker":  mosquitto's own QoS1 ceiling (mosquitto_pub -> mosquitto -> mosquitto_sub, shared sub)
 #   stage "nodered": peer pipeline mosquitto -> Node-RED (mqtt in -> function -> influxdb out) -> InfluxDB 1.x
@@ -105,6 +106,15 @@ host_s() { awk -v hz="$HZ" '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $
 # them (a stalled stage's include its wait for the count to move)
 host_note() { awk -v a="$1" -v b="$2" -v s="$3" -v n="$(nproc)" 'BEGIN { printf "host_cpu=%.1fs/%.1fs", b - a, s * n }'; }
 cpu_s() { [[ -r /proc/$1/stat ]] && awk -v hz="$HZ" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" || echo 0; }  # user+sys s
+# user+sys s of the .NET runtime's tiered-compilation thread of PID (the JIT's background work): 0 when there is none
+jit_s() {
+  local t c=0
+  for t in /proc/"$1"/task/*; do
+    [[ $(cat "$t/comm" 2>/dev/null) == ".NET Tiered Com"* ]] || continue
+    c=$(sed 's/^.*) //' "$t/stat" | awk -v hz="$HZ" -v a="$c" '{ printf "%.2f", a + ($12 + $13) / hz }')
+  done
+  echo "$c"
+}
 
 stop_pid() {   # stop_pid PID|-PGID: TERM (postgres: INT, its fast shutdown), up to 10 s, then KILL
   local p=$1 i sig=TERM
@@ -551,7 +561,7 @@ stage_server() {
   start_influx server "$SRV_INFLUX_PORT" "$SRV_INFLUX_RPC_PORT"   # the server creates database and retention policy
   start_postgres
   local url=http://127.0.0.1:$SRV_PORT id=hts-peer-server filter='$share/hts-ingest/hts/v1/probes/+/results'
-  local key hash srv_pid t0 s n q uniq sc0 sc1 ic0 ic1 mc0 mc1 pc0 pc1 h0 h1 th1 hwm warns note top r
+  local key hash srv_pid t0 s n q uniq sc0 sc1 jc0 jc1 ic0 ic1 mc0 mc1 pc0 pc1 h0 h1 th1 hwm warns note top r
   key=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')   # a throwaway operator key for this run
   hash=$(printf %s "$key" | sha256sum | cut -d' ' -f1)
   mkdir -p "$W/server-secrets"   # Secrets:Directory: empty, so no secret file of this machine (/run/secrets) applies
@@ -571,11 +581,11 @@ stage_server() {
   r=$(curl -sf -m 30 -H "X-Api-Key: $key" "$url/api/probes" | jq length) || r=0
   ((r == PROBES)) || { log "the server lists $r probes, not $PROBES"; KEEP=1; exit 1; }
   log "stage server: pid $srv_pid healthy and subscribed; $PROBES probes registered in $(secs "$t0" "$(now)") s; $RESULTS msgs, $PAR publishers"
-  sc0=$(cpu_s "$srv_pid"); ic0=$(cpu_s "$INFLUX_PID"); mc0=$(cpu_s "$MOSQ_PID"); pc0=$(tree_cpu "$PG_PID"); h0=$(host_s)
+  sc0=$(cpu_s "$srv_pid"); jc0=$(jit_s "$srv_pid"); ic0=$(cpu_s "$INFLUX_PID"); mc0=$(cpu_s "$MOSQ_PID"); pc0=$(tree_cpu "$PG_PID"); h0=$(host_s)
   t0=$(now)
   publish_all server
   await_points '"hts_results"."speedtest"' "$t0" "$srv_pid"
-  sc1=$(cpu_s "$srv_pid"); ic1=$(cpu_s "$INFLUX_PID"); mc1=$(cpu_s "$MOSQ_PID"); pc1=$(tree_cpu "$PG_PID"); h1=$(host_s); th1=$(now)
+  sc1=$(cpu_s "$srv_pid"); jc1=$(jit_s "$srv_pid"); ic1=$(cpu_s "$INFLUX_PID"); mc1=$(cpu_s "$MOSQ_PID"); pc1=$(tree_cpu "$PG_PID"); h1=$(host_s); th1=$(now)
   hwm=$(awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$srv_pid/status" 2>/dev/null || echo "?")
   n=$CNT
   s=$(secs "$t0" "$T_LAST")   # time of the poll that saw the final count
@@ -586,7 +596,7 @@ stage_server() {
   top=$(pg_q "SELECT regexp_replace(reason, ':.*', ''), sum(occurrences), min(reason) FROM quarantine GROUP BY 1 ORDER BY 2 DESC LIMIT 3" |
         awk -F'|' '{ printf "%s%s x%d", (NR > 1 ? ", " : ""), $1, $2; if ($3 != $1) printf " (e.g. %s)", $3 }' || true)
   note="$WAIT_STATE; unique=$uniq lost=$((RESULTS - n - ${q//\?/0})) quarantined=$q pub=$(secs "$t0" "$T_PUB_END")s after_pub=$(secs "$T_PUB_END" "$T_LAST")s"
-  note+=" server_cpu=$(awk -v a="$sc0" -v b="$sc1" 'BEGIN{printf "%.1f", b-a}')s peak_rss=${hwm}MiB"
+  note+=" server_cpu=$(awk -v a="$sc0" -v b="$sc1" 'BEGIN{printf "%.1f", b-a}')s (jit $(awk -v a="$jc0" -v b="$jc1" 'BEGIN{printf "%.1f", b-a}')s) peak_rss=${hwm}MiB"
   note+=" influxd_cpu=$(awk -v a="$ic0" -v b="$ic1" 'BEGIN{printf "%.1f", b-a}')s broker_cpu=$(awk -v a="$mc0" -v b="$mc1" 'BEGIN{printf "%.1f", b-a}')s"
   note+=" postgres_cpu=$(awk -v a="$pc0" -v b="$pc1" 'BEGIN{printf "%.1f", b-a}')s server_warnings=$warns"
   note+=" pub_cpu=${PUB_CPU}s $(host_note "$h0" "$h1" "$(secs "$t0" "$th1")")"
