@@ -133,6 +133,7 @@ internal static class DrainBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| CPU during the drain | server {drainServerCpu:F1} s ({drainServerCpu * 1e6 / Math.Max(1, count):F0} µs a result), broker {drainBrokerCpu:F1} s |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| InfluxDB during the drain (its HTTP statistics; the benchmark's own queries included) | {During("writeReq"):N0} writes ({During("writeReqDurationNs") / 1e9:F1} s), {During("queryReq"):N0} queries ({During("queryReqDurationNs") / 1e9:F1} s) |"));
+        Console.WriteLine($"| the server's batch writes (`hts.ingest.write.duration`, from its /metrics) | {await WriteDurationsAsync(server.Http, ct)} |");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| server peak RSS | {peak.PeakBytes / 1048576.0:0} MiB sampled ({peak.PeakMakeUp}), VmHWM {peak.HighWaterBytes / 1048576.0:0} MiB |"));
         // The live lane writes live results first and only acknowledges their second arrival: each must be one point.
         var (liveCount, liveIds) = (await CountAsync(reader, "live", ct), await DistinctAsync(reader, "live", ct));
@@ -154,6 +155,65 @@ internal static class DrainBenchmark
         {
             Console.WriteLine("The broker dropped messages: " + string.Join(" | ", notices.Take(5)));
         }
+    }
+
+    /// <summary>
+    /// How long the server's batches took to become durable, from its Prometheus histogram: the count in each bucket
+    /// (not cumulative), their sum, and the retries. A drain that stalls with every process idle shows here whether
+    /// the server was waiting on its writes.
+    /// </summary>
+    private static async Task<string> WriteDurationsAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        string text;
+        try
+        {
+            text = await http.GetStringAsync("/metrics", cancellationToken);
+        }
+        catch (HttpRequestException ex)
+        {
+            return "not read: " + ex.Message;
+        }
+
+        var buckets = new SortedDictionary<double, double>();
+        double Value(string line) => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+        double sum = 0, retries = 0;
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith("hts_ingest_write_duration_seconds_bucket{", StringComparison.Ordinal))
+            {
+                var le = line[(line.IndexOf("le=\"", StringComparison.Ordinal) + 4)..];
+                le = le[..le.IndexOf('"', StringComparison.Ordinal)];
+                var bound = le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture);
+                buckets[bound] = buckets.GetValueOrDefault(bound) + Value(line);
+            }
+            else if (line.StartsWith("hts_ingest_write_duration_seconds_sum", StringComparison.Ordinal))
+            {
+                sum += Value(line);
+            }
+            else if (line.StartsWith("hts_ingest_write_retries_total", StringComparison.Ordinal))
+            {
+                retries += Value(line);
+            }
+        }
+
+        if (buckets.Count == 0)
+        {
+            return "no histogram in /metrics";
+        }
+
+        var parts = new List<string>();
+        double below = 0;
+        foreach (var (bound, cumulative) in buckets)
+        {
+            var n = cumulative - below;
+            below = cumulative;
+            if (n > 0)
+            {
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"{(double.IsPositiveInfinity(bound) ? "> 30 s" : $"≤ {bound} s")}: {n:0}"));
+            }
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{below:N0} batches, {sum:F1} s in all; {string.Join(", ", parts)}; retries {retries:0}");
     }
 
     // Result i of the backlog: probe i % probes, its k-th result 7.5 minutes before the previous one (the two links
