@@ -48,10 +48,10 @@ internal static class ResultIdBenchmark
             await ExecuteAsync(dataSource, "VACUUM ANALYZE result_ids", ct);
             var bytes = await ScalarAsync(dataSource, "SELECT pg_total_relation_size('result_ids')", ct);
             var prune = await MeasureAsync(postgres, dataSource, count, () => store.PruneAsync(DateTimeOffset.UtcNow.AddMinutes(1), ct), ct);
-            rows.Add(Row(name, "new ids (INSERT … unnest … ON CONFLICT DO NOTHING RETURNING)", first));
-            rows.Add(Row(name, "the same ids again (a redelivery: + SELECT of the fingerprints)", again));
+            rows.Add(Row(name, "new ids (binary COPY)", first));
+            rows.Add(Row(name, "the same ids again (a redelivery: the COPY fails, INSERT … unnest … ON CONFLICT DO NOTHING RETURNING, SELECT of the fingerprints)", again));
             rows.Add(Row(name, "pruning (DELETE, chunks of 50,000)", prune));
-            rows.Add($"| {name} | table and indexes after VACUUM | {(double)bytes / count:0.0} bytes a result | | | |");
+            rows.Add($"| {name} | table and indexes after VACUUM | {(double)bytes / count:0.0} bytes a result | | | | |");
         }
 
         var payload = SampleResults.ToJson(SampleResults.Create("ht-bench-01", 0, DateTimeOffset.UtcNow));
@@ -65,8 +65,8 @@ internal static class ResultIdBenchmark
         hashing.Stop();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
 
-            | ids | step | PostgreSQL CPU a result | WAL a result | wall a result | wall |
-            |---|---|---:|---:|---:|---:|
+            | ids | step | PostgreSQL CPU a result | this process's CPU a result (the server's side) | WAL a result | wall a result | wall |
+            |---|---|---:|---:|---:|---:|---:|
             {string.Join(Environment.NewLine, rows)}
 
             Fingerprint, SHA-256 of a {payload.Length}-byte payload: {hashing.Elapsed.TotalMicroseconds / 1_000_000:0.00} µs. Load average after: {Load.Average()}. ({sink & 1})
@@ -74,18 +74,20 @@ internal static class ResultIdBenchmark
     }
 
     private static string Row(string kind, string step, Measured m) => string.Create(CultureInfo.InvariantCulture,
-        $"| {kind} | {step} | {m.CpuSeconds * 1e6 / m.Count:0.0} µs | {(double)m.WalBytes / m.Count:0} B ({m.FullPageImages:N0} full pages) | {m.Wall.TotalMicroseconds / m.Count:0.0} µs | {m.Wall.TotalSeconds:0.00} s |");
+        $"| {kind} | {step} | {m.CpuSeconds * 1e6 / m.Count:0.0} µs | {m.ClientCpuSeconds * 1e6 / m.Count:0.0} µs | {(double)m.WalBytes / m.Count:0} B ({m.FullPageImages:N0} full pages) | {m.Wall.TotalMicroseconds / m.Count:0.0} µs | {m.Wall.TotalSeconds:0.00} s |");
 
     private static async Task<Measured> MeasureAsync(PostgresServer postgres, NpgsqlDataSource dataSource, int count, Func<Task> step, CancellationToken ct)
     {
         var (wal0, fpi0) = await WalAsync(dataSource, ct);
         var cpu0 = Load.TreeCpuSeconds(postgres.ProcessId);
+        var client0 = Environment.CpuUsage.TotalTime;
         var stopwatch = Stopwatch.StartNew();
         await step();
         stopwatch.Stop();
+        var client1 = Environment.CpuUsage.TotalTime;
         var cpu1 = Load.TreeCpuSeconds(postgres.ProcessId);
         var (wal1, fpi1) = await WalAsync(dataSource, ct);
-        return new Measured(count, stopwatch.Elapsed, cpu1 - cpu0, wal1 - wal0, fpi1 - fpi0);
+        return new Measured(count, stopwatch.Elapsed, cpu1 - cpu0, (client1 - client0).TotalSeconds, wal1 - wal0, fpi1 - fpi0);
     }
 
     private static async Task RecordAllAsync(ResultIdStore store, List<List<ResultKey>> batches, CancellationToken ct)
@@ -119,5 +121,5 @@ internal static class ResultIdBenchmark
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
-    private sealed record Measured(int Count, TimeSpan Wall, double CpuSeconds, long WalBytes, long FullPageImages);
+    private sealed record Measured(int Count, TimeSpan Wall, double CpuSeconds, double ClientCpuSeconds, long WalBytes, long FullPageImages);
 }

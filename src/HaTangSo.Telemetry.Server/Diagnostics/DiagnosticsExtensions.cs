@@ -28,7 +28,9 @@ internal static class DiagnosticsExtensions
             .ConfigureResource(r => r.AddService("hts-server", serviceVersion: typeof(Log).Assembly.GetName().Version?.ToString()))
             .WithMetrics(m =>
             {
-                m.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddPrometheusExporter();
+                // The runtime's own meter (GC, heap, JIT, thread pool, exceptions: dotnet_gc_*, dotnet_jit_*, ...) is one per
+                // process by nature, so it is added by name.
+                m.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddMeter("System.Runtime").AddPrometheusExporter();
                 if (otlp)
                 {
                     m.AddOtlpExporter();

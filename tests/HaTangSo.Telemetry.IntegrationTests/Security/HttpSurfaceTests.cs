@@ -75,6 +75,14 @@ public sealed class HttpSurfaceTests(PostgresFixture postgres, InfluxDbFixture i
             Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         }
 
+        // The runtime's own meter is exported beside the server's: the GC, the JIT and the thread pool an operator watches
+        // a drain with.
+        var scrape = await anonymous.GetStringAsync("/metrics", ct);
+        foreach (var runtime in new[] { "dotnet_gc_heap_total_allocated_bytes_total", "dotnet_jit_compilation_time_seconds_total", "dotnet_thread_pool_queue_length_total" })
+        {
+            Assert.Contains(runtime + " ", scrape, StringComparison.Ordinal);
+        }
+
         using (var openApi = await anonymous.GetAsync("/openapi/v1.json", ct))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, openApi.StatusCode);
