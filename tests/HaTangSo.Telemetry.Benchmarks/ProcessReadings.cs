@@ -61,19 +61,7 @@ internal static class Load
     }
 
     /// <summary>utime + stime of /proc/{pid}/stat, in seconds (USER_HZ = 100).</summary>
-    public static double CpuSeconds(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-        }
-        catch (IOException)
-        {
-            return 0;
-        }
-    }
+    public static double CpuSeconds(int pid) => HaTangSo.Telemetry.Testing.ProcessCpu.Seconds(pid);
 }
 
 /// <summary>

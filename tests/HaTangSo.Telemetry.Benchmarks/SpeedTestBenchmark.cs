@@ -76,13 +76,7 @@ internal static class SpeedTestBenchmark
         return total;
     }
 
-    private static double CpuSeconds(int pid)
-    {
-        // /proc/PID/stat fields 14 and 15: utime and stime in clock ticks (100 per second on Linux).
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-    }
+    private static double CpuSeconds(int pid) => ProcessCpu.Seconds(pid);
 
     private sealed class BlockContent(byte[] block, Action<int> sent, CancellationToken stop) : HttpContent
     {

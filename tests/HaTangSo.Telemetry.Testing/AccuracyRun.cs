@@ -76,29 +76,41 @@ public sealed partial class AccuracyRun : IAsyncDisposable
     /// Measures <paramref name="link"/> in at least <paramref name="minRounds"/> alternating rounds and takes another
     /// round (up to <paramref name="maxRounds"/>) while the rounds disagree by more than
     /// <paramref name="agreementPct"/> or a round was CPU-bound or server-bound: more samples, never a retry — the verdict is
-    /// on all of them.
+    /// on all of them. A round in which the emulator was saturated ends the run (inconclusive: more rounds would not help).
     /// </summary>
     public async Task<LinkAccuracy> MeasureAsync(
         EmulatedLink link, CancellationToken cancellationToken, int minRounds = 2, int maxRounds = 4, double agreementPct = 5)
     {
         var source = _lab.SourceAddresses[link.Name];
         var rtt = await PingAsync(source, cancellationToken);
+
+        // The emulator's delay helper is watched over each round (the first round from the first iperf3 reading on): at
+        // a whole core it carries less than the link and varies with the machine, for both tools alike.
+        var emulator = WatchEmulator(link);
         var references = new List<(double Down, double Up)> { await IperfPairAsync(source, cancellationToken) };
         var probes = new List<ResultMessage>();
         var senders = new List<SenderShares>();
+        var emulatorPeaks = new List<double>();
         LinkAccuracy accuracy;
         do
         {
+            emulator ??= WatchEmulator(link);
             var logMark = _speedTest.Output.Length;
             probes.Add(await ProbeMeasureAsync(source, link.Name, cancellationToken));
             senders.Add(SenderShares.Parse(_speedTest.Output[logMark..]));
             references.Add(await IperfPairAsync(source, cancellationToken));
-            accuracy = new LinkAccuracy(link, rtt, [.. references], [.. probes], [.. senders]);
+            emulatorPeaks.Add(emulator is null ? double.NaN : await emulator.StopAsync());
+            emulator = null;
+            accuracy = new LinkAccuracy(link, rtt, [.. references], [.. probes], [.. senders], [.. emulatorPeaks]);
         }
-        while (probes.Count < maxRounds && (probes.Count < minRounds || !accuracy.RoundsAgree(agreementPct)));
+        while (probes.Count < maxRounds && accuracy.EmulatorSaturatedRounds == 0
+               && (probes.Count < minRounds || !accuracy.RoundsAgree(agreementPct)));
 
         return accuracy;
     }
+
+    private CpuPeakWatch? WatchEmulator(EmulatedLink link) =>
+        _lab.DelayHelpers.TryGetValue(link.Name, out var pid) ? CpuPeakWatch.Start(pid) : null;
 
     /// <summary>The median of <see cref="PingCount"/> ICMP round trips from <paramref name="source"/> to the server.</summary>
     public async Task<double> PingAsync(IPAddress source, CancellationToken cancellationToken)

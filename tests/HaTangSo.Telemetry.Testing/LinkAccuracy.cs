@@ -13,12 +13,17 @@ namespace HaTangSo.Telemetry.Testing;
 /// server kept the downloads busy (<see cref="SenderShares"/>: the server stands for a machine in the data centre, and
 /// on this shared box it can be the one that did not get a core); an excluded round must be an under-read — a probe
 /// that under-reads without either side saying why fails. When every round was excluded and the server was the cause
-/// at least once, the run is <see cref="Inconclusive"/>: it says nothing about the probe.
+/// at least once, the run is <see cref="Inconclusive"/>: it says nothing about the probe. So is a run in which the link
+/// emulator's delay helper used a whole core in some second (<see cref="EmulatorPeakPct"/>): the emulated link then
+/// carried what that core had to spare, which varies from one tool's turn to the next, and both readings measured it.
 /// </summary>
 public sealed record LinkAccuracy(
     EmulatedLink Link, double PingRttMs, IReadOnlyList<(double Down, double Up)> References, IReadOnlyList<ResultMessage> Probes,
-    IReadOnlyList<SenderShares> Senders)
+    IReadOnlyList<SenderShares> Senders, IReadOnlyList<double>? EmulatorPeakPct = null)
 {
+    /// <summary>A delay helper at this share of a core in some second was saturated: the link was not the one asked for.</summary>
+    public const double EmulatorSaturatedPct = 90;
+
     /// <summary>The median iperf3 download reading, Mb/s.</summary>
     public double ReferenceDown => Median([.. References.Select(r => r.Down)]);
 
@@ -49,11 +54,16 @@ public sealed record LinkAccuracy(
     /// <summary>Rounds in which the speed-test server held the downloads back.</summary>
     public int ServerBoundRounds => Senders.Count(s => s.ServerBound);
 
+    /// <summary>Rounds in which the link emulator's delay helper was saturated in some second.</summary>
+    public int EmulatorSaturatedRounds => EmulatorPeakPct?.Count(p => p >= EmulatorSaturatedPct) ?? 0;
+
     /// <summary>Why the run says nothing about the probe's downloads; null when it does.</summary>
     public string? Inconclusive =>
-        ServerBoundRounds > 0 && Enumerable.Range(0, Probes.Count).All(Excluded)
-            ? $"the speed-test server held the downloads back in {ServerBoundRounds} of {Probes.Count} rounds (it shares this box; in the field it has a machine of its own) and the probe was CPU-bound in {CpuBoundRounds}: no round to judge the probe by"
-            : null;
+        EmulatorSaturatedRounds > 0
+            ? Invariant($"the link emulator's delay helper used {EmulatorPeakPct!.Max():0} % of a core in some second of {EmulatorSaturatedRounds} of {Probes.Count} rounds: the emulated link carried what the helper's core had to spare, not {Link.DownMbps} Mb/s, and both tools measured that (the harness's limit, not the probe's)")
+            : ServerBoundRounds > 0 && Enumerable.Range(0, Probes.Count).All(Excluded)
+                ? $"the speed-test server held the downloads back in {ServerBoundRounds} of {Probes.Count} rounds (it shares this box; in the field it has a machine of its own) and the probe was CPU-bound in {CpuBoundRounds}: no round to judge the probe by"
+                : null;
 
     /// <summary>
     /// True when no round was CPU-bound, the probe's rounds are within <paramref name="pct"/> of each other, and so are
@@ -114,8 +124,8 @@ public sealed record LinkAccuracy(
     }
 
     public static string Header =>
-        "| link | round | iperf3 down (before / after) | probe down | Δ from median iperf3 | iperf3 up (before / after) | probe up | Δ | ping rtt | probe latency | CPU-bound | probe CPU | download held back by server / probe window / send buffer |\n" +
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|";
+        "| link | round | iperf3 down (before / after) | probe down | Δ from median iperf3 | iperf3 up (before / after) | probe up | Δ | ping rtt | probe latency | CPU-bound | probe CPU | download held back by server / probe window / send buffer | emulator's peak |\n" +
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
     /// <summary>One table row per round, then a summary row with the medians.</summary>
     public override string ToString()
@@ -127,11 +137,11 @@ public sealed record LinkAccuracy(
         {
             var p = Probes[i];
             text.AppendLine(Invariant(
-                $"| {Link} | {i + 1} | {References[i].Down:0.0} / {References[i + 1].Down:0.0} | {p.DownloadMbps:0.0} | {Signed(down[i])} % | {References[i].Up:0.0} / {References[i + 1].Up:0.0} | {p.UploadMbps:0.0} | {Signed(up[i])} % | {PingRttMs:0.0} ms | {p.LatencyMs:0.0} ms | {(p.CpuBound == true ? "yes" : "no")} | {p.Cpu?.ProbePct:0}% (waited {p.Cpu?.WaitPct:0}%, stalled {p.Cpu?.StalledPct:0}%) | {Senders[i]}{(Senders[i].ServerBound ? " (server-bound)" : string.Empty)} |"));
+                $"| {Link} | {i + 1} | {References[i].Down:0.0} / {References[i + 1].Down:0.0} | {p.DownloadMbps:0.0} | {Signed(down[i])} % | {References[i].Up:0.0} / {References[i + 1].Up:0.0} | {p.UploadMbps:0.0} | {Signed(up[i])} % | {PingRttMs:0.0} ms | {p.LatencyMs:0.0} ms | {(p.CpuBound == true ? "yes" : "no")} | {p.Cpu?.ProbePct:0}% (waited {p.Cpu?.WaitPct:0}%, stalled {p.Cpu?.StalledPct:0}%) | {Senders[i]}{(Senders[i].ServerBound ? " (server-bound)" : string.Empty)} | {EmulatorPeak(i)} |"));
         }
 
         text.Append(Invariant(
-            $"| {Link} | median | {ReferenceDown:0.0} | | {Signed(DownDeviationPct)} % | {ReferenceUp:0.0} | | {Signed(UpDeviationPct)} % | {PingRttMs:0.0} ms | {Signed(LatencyErrorMs)} ms | {CpuBoundRounds} of {Probes.Count} | | server-bound {ServerBoundRounds} of {Probes.Count} |"));
+            $"| {Link} | median | {ReferenceDown:0.0} | | {Signed(DownDeviationPct)} % | {ReferenceUp:0.0} | | {Signed(UpDeviationPct)} % | {PingRttMs:0.0} ms | {Signed(LatencyErrorMs)} ms | {CpuBoundRounds} of {Probes.Count} | | server-bound {ServerBoundRounds} of {Probes.Count} | saturated {EmulatorSaturatedRounds} of {Probes.Count} |"));
         return text.ToString();
     }
 
@@ -145,6 +155,11 @@ public sealed record LinkAccuracy(
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
+
+    private string EmulatorPeak(int round) =>
+        EmulatorPeakPct is { } peaks && round < peaks.Count && !double.IsNaN(peaks[round])
+            ? Invariant($"{peaks[round]:0}% of a core{(peaks[round] >= EmulatorSaturatedPct ? " (saturated)" : string.Empty)}")
+            : "-";
 
     private bool Excluded(int round) => Probes[round].CpuBound == true || Senders[round].ServerBound;
 

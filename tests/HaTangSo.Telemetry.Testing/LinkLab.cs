@@ -28,6 +28,9 @@ public sealed class LinkLab : IAsyncDisposable
         ServerAddress = IPAddress.Parse(values["LINKEMU_SERVER_IP"]);
         Links = links;
         SourceAddresses = links.ToDictionary(l => l.Name, l => IPAddress.Parse(values[$"LINKEMU_LINK_{l.Name.ToUpperInvariant()}_IP"]));
+        DelayHelpers = links
+            .Where(l => values.ContainsKey($"LINKEMU_LINK_{l.Name.ToUpperInvariant()}_DELAY_PID"))
+            .ToDictionary(l => l.Name, l => int.Parse(values[$"LINKEMU_LINK_{l.Name.ToUpperInvariant()}_DELAY_PID"], CultureInfo.InvariantCulture));
     }
 
     public string Name { get; }
@@ -42,6 +45,9 @@ public sealed class LinkLab : IAsyncDisposable
 
     /// <summary>The probe-side source address of each link, by link name.</summary>
     public IReadOnlyDictionary<string, IPAddress> SourceAddresses { get; }
+
+    /// <summary>The process id of each delayed link's delay helper (nfqdelay), by link name.</summary>
+    public IReadOnlyDictionary<string, int> DelayHelpers { get; }
 
     /// <summary>Why the lab cannot run here, or null when it can.</summary>
     public static string? Unavailable =>
