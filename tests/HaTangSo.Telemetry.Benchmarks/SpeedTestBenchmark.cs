@@ -26,11 +26,11 @@ internal static class SpeedTestBenchmark
             $"Speed-test server on loopback, {streams} streams x {seconds} s per direction, {Environment.ProcessorCount} cores; server pinned to CPU 0"));
         foreach (var upload in new[] { false, true })
         {
-            var cpuBefore = CpuSeconds(server.ProcessId);
+            var cpuBefore = ProcessCpu.Seconds(server.ProcessId);
             var watch = Stopwatch.StartNew();
             var bytes = await TransferAsync(server.BaseAddress, streams, TimeSpan.FromSeconds(seconds), upload, cancellationToken);
             var elapsed = watch.Elapsed.TotalSeconds;
-            var cores = (CpuSeconds(server.ProcessId) - cpuBefore) / elapsed;
+            var cores = (ProcessCpu.Seconds(server.ProcessId) - cpuBefore) / elapsed;
             var gbps = bytes * 8 / elapsed / 1e9;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {(upload ? "upload  " : "download")}: {gbps,6:0.00} Gb/s   server CPU {cores:0.00} cores   ({gbps / Math.Max(cores, 0.01):0.0} Gb/s per server core)"));
@@ -75,8 +75,6 @@ internal static class SpeedTestBenchmark
         }));
         return total;
     }
-
-    private static double CpuSeconds(int pid) => ProcessCpu.Seconds(pid);
 
     private sealed class BlockContent(byte[] block, Action<int> sent, CancellationToken stop) : HttpContent
     {
