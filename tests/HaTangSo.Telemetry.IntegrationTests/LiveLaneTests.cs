@@ -36,6 +36,8 @@ public sealed partial class LiveLaneTests(PostgresFixture postgres, InfluxDbFixt
             ["Influx__Url"] = ownInflux.BaseAddress.ToString(),
             // Shorter than the default half minute: the test need not wait for it.
             ["Mqtt__LiveLane__OpenAfter"] = "00:00:05",
+            // The server is paused while the backlog is published (below): the broker must not drop it meanwhile.
+            ["Mqtt__KeepAlive"] = "00:05:00",
         });
         var liveProbe = "live-" + Guid.NewGuid().ToString("N")[..10];
         await server.RegisterProbeAsync(liveProbe, IngestionTestContext.CommuneCode, ct);
@@ -44,9 +46,19 @@ public sealed partial class LiveLaneTests(PostgresFixture postgres, InfluxDbFixt
         await ownInflux.StopAsync();
         var origin = DateTimeOffset.UtcNow.AddHours(-1);
         var backlog = Enumerable.Range(0, Backlog).Select(i => SampleResults.Create(context.ProbeId, i, origin.AddSeconds(-i))).ToList();
-        await using (var publisher = context.CreatePublisher())
+        // The server is paused (SIGSTOP) while the backlog is published, so the lane's clock (a full batch waiting for
+        // OpenAfter) starts only once the whole backlog is in the broker. Running, its lane could open while the backlog was
+        // still being published, and a busy machine's slower publisher then sent part of the backlog through the lane
+        // (a CI run of 2026-12-02: 8,036 backlog results taken by the lane, half of what was published after it opened).
+        Signal(server.ProcessId!.Value, "-STOP");
+        try
         {
+            await using var publisher = context.CreatePublisher();
             await publisher.PublishAsync(context.ProbeId, [.. backlog.Select(SampleResults.ToJson)], ct, window: 500);
+        }
+        finally
+        {
+            Signal(server.ProcessId!.Value, "-CONT");
         }
 
         // A full batch has waited for Mqtt:LiveLane:OpenAfter: the lane opens. Results published from then on are live.
@@ -136,6 +148,13 @@ public sealed partial class LiveLaneTests(PostgresFixture postgres, InfluxDbFixt
         await publisher.PublishAsync(marker, ct);
         await WaitForAsync(context, async () => (await context.Influx.ResultIdsAsync(ct)).Contains(marker.ResultId), "a result published after the restart", ct);
         Assert.Equal(1, Metric(await server.Http.GetStringAsync("/metrics", ct), "hts_ingest_messages_received_total", "kind=\"result\""));
+    }
+
+    private static void Signal(int processId, string signal)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", [signal, processId.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
     }
 
     private static async Task<long> CountAsync(InfluxProbe reader, string where, CancellationToken ct)
