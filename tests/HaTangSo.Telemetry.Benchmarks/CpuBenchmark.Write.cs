@@ -47,29 +47,13 @@ internal static partial class CpuBenchmark
     private static ThrottledAdapterFactory AdapterFactory(IngestionQueue queue, MqttConnectionState connection) =>
         new(queue, TimeProvider.System, connection);
 
-    // The pipeline's AcknowledgeAsync: one PUBACK after another, gathered into one write.
-    private static async Task AcknowledgeAsync(MqttConnectionState connection, List<ReceivedMessage> batch, CancellationToken ct)
-    {
-        var held = connection.HoldWrites();
-        try
-        {
-            foreach (var message in batch)
-            {
-                await message.Acknowledge(ct);
-            }
-        }
-        finally
-        {
-            if (held is not null)
-            {
-                await held.ReleaseWritesAsync(ct);
-            }
-        }
-    }
+    // The pipeline's AcknowledgeAsync: the batch's PUBACKs in one write.
+    private static Task AcknowledgeAsync(MqttConnectionState connection, List<ReceivedMessage> batch, CancellationToken ct) =>
+        connection.Channel is { } channel ? channel.AcknowledgeAsync([.. batch.Select(m => m.PacketId)], ct) : Task.CompletedTask;
 
     // Socket reads and writes of the ingestion channel per result (main's channel read and wrote straight through:
     // MQTTnet's 2-byte header read, one read per further length byte and the body read, one write per PUBACK).
-    private static string SocketCalls(MqttConnectionState connection, int count) => connection.Channel is { } channel
+    private static string SocketCalls(MqttConnectionState connection, int count) => connection.Channel is ThrottledChannel channel
         ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"socket reads {channel.SocketReads:N0} ({(double)channel.SocketReads / count:0.000} a result), writes {channel.SocketWrites:N0} ({(double)channel.SocketWrites / count:0.000} a result)")
         : "no channel";

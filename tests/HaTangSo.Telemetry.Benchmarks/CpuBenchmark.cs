@@ -253,7 +253,7 @@ internal static partial class CpuBenchmark
             var id = new byte[16];
             random.NextBytes(id);
             var result = SampleResults.Create(probe, sequence, started, new Guid(id));
-            messages.Add(new ReceivedMessage(Topics.Results(probe), SampleResults.ToJson(result), s_now, 1, _ => Task.CompletedTask));
+            messages.Add(new ReceivedMessage(Topics.Results(probe), SampleResults.ToJson(result), s_now, 1, 1));
         }
 
         return messages;

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.RegularExpressions;
 using HaTangSo.Telemetry.Contracts;
 using HaTangSo.Telemetry.Testing;
 using MQTTnet;
@@ -45,6 +46,37 @@ public sealed class IngestionEdgeCaseTests(PostgresFixture postgres, InfluxDbFix
         written.Remove("seed");
         Assert.Equal(results.Count - failing.Count, written.Count);
         Assert.Empty(written.Intersect(failing));
+    }
+
+    [Fact]
+    public async Task ResultsPublishedAtQos0AmongQos1_AllStored_TheServerSessionStaysConnected()
+    {
+        // The broker delivers a QoS 0 publish at QoS 0 (packet id 0): nothing to acknowledge. A PUBACK for it would be a
+        // protocol error, for which Mosquitto drops the server's session at every batch that held one.
+        var ct = TestContext.Current.CancellationToken;
+        await using var context = await IngestionTestContext.CreateAsync(postgres, influx, ct);
+        await context.StartServerAsync(ct);
+        var results = IngestionEndToEndTests.Results(context.ProbeId, 40);
+        using var qos0 = new MqttClientFactory().CreateMqttClient();
+        await qos0.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(context.Broker.Host, context.Broker.Port)
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithClientId("qos0-" + context.ProbeId).Build(), ct);
+        await using var publisher = context.CreatePublisher();
+        for (var i = 0; i < results.Count; i += 2)
+        {
+            await qos0.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(Topics.Results(context.ProbeId))
+                .WithPayload(SampleResults.ToJson(results[i])).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce).Build(), ct);
+            await publisher.PublishAsync(results[i + 1], ct);
+        }
+
+        await context.WaitForResultsAsync(results.Count, s_timeout, ct);
+
+        // Acknowledged batches later, the session is still the first one, and what follows is still taken.
+        var more = IngestionEndToEndTests.Results(context.ProbeId, 45).Skip(40).ToList();
+        await publisher.PublishAsync(context.ProbeId, [.. more.Select(SampleResults.ToJson)], ct);
+        await context.WaitForResultsAsync(results.Count + more.Count, s_timeout, ct);
+        Assert.DoesNotContain("Disconnected from the MQTT broker", context.Server.Output, StringComparison.Ordinal);
+        Assert.Single(Regex.Matches(context.Server.Output, "Connected to MQTT broker"));
+        Assert.DoesNotContain("protocol error", context.Broker.Output, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

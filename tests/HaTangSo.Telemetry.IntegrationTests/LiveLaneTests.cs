@@ -50,7 +50,7 @@ public sealed partial class LiveLaneTests(PostgresFixture postgres, InfluxDbFixt
         // OpenAfter) starts only once the whole backlog is in the broker. Running, its lane could open while the backlog was
         // still being published, and a busy machine's slower publisher then sent part of the backlog through the lane
         // (a CI run of 2026-12-02: 8,036 backlog results taken by the lane, half of what was published after it opened).
-        Signal(server.ProcessId!.Value, "-STOP");
+        await server.SignalAsync(UnixSignal.Stop);
         try
         {
             await using var publisher = context.CreatePublisher();
@@ -58,7 +58,7 @@ public sealed partial class LiveLaneTests(PostgresFixture postgres, InfluxDbFixt
         }
         finally
         {
-            Signal(server.ProcessId!.Value, "-CONT");
+            await server.SignalAsync(UnixSignal.Continue);
         }
 
         // A full batch has waited for Mqtt:LiveLane:OpenAfter: the lane opens. Results published from then on are live.
@@ -148,13 +148,6 @@ public sealed partial class LiveLaneTests(PostgresFixture postgres, InfluxDbFixt
         await publisher.PublishAsync(marker, ct);
         await WaitForAsync(context, async () => (await context.Influx.ResultIdsAsync(ct)).Contains(marker.ResultId), "a result published after the restart", ct);
         Assert.Equal(1, Metric(await server.Http.GetStringAsync("/metrics", ct), "hts_ingest_messages_received_total", "kind=\"result\""));
-    }
-
-    private static void Signal(int processId, string signal)
-    {
-        using var kill = System.Diagnostics.Process.Start("kill", [signal, processId.ToString(CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
-        Assert.Equal(0, kill.ExitCode);
     }
 
     private static async Task<long> CountAsync(InfluxProbe reader, string where, CancellationToken ct)

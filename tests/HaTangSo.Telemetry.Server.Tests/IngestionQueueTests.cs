@@ -69,5 +69,5 @@ public sealed class IngestionQueueTests
     }
 
     private static ReceivedMessage Message(int i) =>
-        new($"t/{i}", new byte[] { 1 }, DateTimeOffset.UnixEpoch, 1, _ => Task.CompletedTask);
+        new($"t/{i}", new byte[] { 1 }, DateTimeOffset.UnixEpoch, 1, (ushort)(i + 1));
 }

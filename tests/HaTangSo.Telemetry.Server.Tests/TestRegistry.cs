@@ -58,7 +58,7 @@ internal sealed class TestRegistry : IDisposable
     /// <summary>Runs one message through the checks as the pipeline does.</summary>
     public IngestionItem Check(string topic, byte[] payload)
     {
-        var item = Checks.Arrive(new ReceivedMessage(topic, payload, Time.GetUtcNow(), 1, _ => Task.CompletedTask));
+        var item = Checks.Arrive(new ReceivedMessage(topic, payload, Time.GetUtcNow(), 1, 1));
         Checks.Check(item);
         return item;
     }

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using FsCheck;
+using FsCheck.Fluent;
 using HaTangSo.Telemetry.Server.Ingestion;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -11,7 +13,7 @@ namespace HaTangSo.Telemetry.Server.Tests;
 /// <summary>
 /// The ingestion client's channel: a full queue holds reads until the batch writer takes a message — a signal, not a
 /// clock, so a fake clock that never moves does not keep it waiting — or until <see cref="ThrottledChannel.MaxHold"/>;
-/// reads are served from one socket read; a held batch of writes goes out as one write.
+/// reads are served from one socket read; a batch's PUBACKs go out as one write.
 /// </summary>
 public sealed class ThrottledChannelTests
 {
@@ -127,22 +129,35 @@ public sealed class ThrottledChannelTests
     }
 
     [Fact]
-    public async Task WriteAsync_WhileHeld_GoesOutAsOneWriteOnRelease()
+    public async Task AcknowledgeAsync_ABatch_GoesOutAsOneWriteOfPubAcksInOrder()
     {
         var (_, _, inner, channel) = Create();
-        channel.HoldWrites();
-        for (byte i = 1; i <= 3; i++)
-        {
-            await channel.WriteAsync(new ReadOnlySequence<byte>([0x40, 2, 0, i]), true, TestContext.Current.CancellationToken);
-        }
 
-        Assert.Empty(inner.Writes);
-        await channel.ReleaseWritesAsync(TestContext.Current.CancellationToken);
+        await channel.AcknowledgeAsync([1, 0x0102, 0, ushort.MaxValue], TestContext.Current.CancellationToken);
+        await channel.AcknowledgeAsync([], TestContext.Current.CancellationToken);
+        await channel.AcknowledgeAsync([0, 0], TestContext.Current.CancellationToken);
 
+        // MQTT 5, 3.4.2.1 (and 3.1.1, 3.4): type 4, remaining length 2, the packet identifier big-endian; reason Success.
+        // Packet id 0 (a QoS 0 delivery) is not acknowledged: a PUBACK of 0 is a protocol error.
         var write = Assert.Single(inner.Writes);
-        Assert.Equal(new byte[] { 0x40, 2, 0, 1, 0x40, 2, 0, 2, 0x40, 2, 0, 3 }, write);
-        await channel.WriteAsync(new ReadOnlySequence<byte>([0xC0, 0]), true, TestContext.Current.CancellationToken);
-        Assert.Equal(2, inner.Writes.Count);
+        Assert.Equal(new byte[] { 0x40, 2, 0, 1, 0x40, 2, 1, 2, 0x40, 2, 0xFF, 0xFF }, write);
+        Assert.Equal(1, channel.SocketWrites);
+    }
+
+    [Fact]
+    public void AcknowledgeAsync_AnyPacketIds_EachButZeroDecodesAsAPubAckOfThatIdInOrder()
+    {
+        Prop.ForAll<ushort[]>(packetIds =>
+        {
+            var (_, _, inner, channel) = Create();
+            channel.AcknowledgeAsync(packetIds, CancellationToken.None).GetAwaiter().GetResult();
+
+            var expected = packetIds.Where(id => id != 0).ToArray();
+            var written = inner.Writes.SelectMany(w => w).ToArray();
+            return written.Length == expected.Length * 4
+                && inner.Writes.Count == (expected.Length == 0 ? 0 : 1)
+                && expected.Select((id, i) => written[i * 4] == 0x40 && written[(i * 4) + 1] == 2 && ((written[(i * 4) + 2] << 8) | written[(i * 4) + 3]) == id).All(ok => ok);
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(500).WithQuietOnSuccess(true));
     }
 
     private static (IngestionQueue Queue, FakeTimeProvider Time, FakeChannel Inner, ThrottledChannel Channel) Create()
@@ -161,7 +176,7 @@ public sealed class ThrottledChannelTests
         }
     }
 
-    private static ReceivedMessage Message() => new("t", new byte[] { 1 }, DateTimeOffset.UnixEpoch, 1, _ => Task.CompletedTask);
+    private static ReceivedMessage Message() => new("t", new byte[] { 1 }, DateTimeOffset.UnixEpoch, 1, 1);
 
     /// <summary>A socket that always has ten bytes (0..9) to read and records what is written.</summary>
     private sealed class FakeChannel : IMqttChannel

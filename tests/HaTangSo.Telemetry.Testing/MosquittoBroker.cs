@@ -153,18 +153,6 @@ public sealed class MosquittoBroker : IAsyncDisposable
     /// <summary>Kills the broker with SIGKILL (nothing saved since the last autosave).</summary>
     public Task KillAsync() => _process?.KillAsync() ?? Task.CompletedTask;
 
-    /// <summary>Asks the broker to reload its configuration (SIGHUP): password file and ACL changes.</summary>
-    public async Task ReloadAsync()
-    {
-        if (_process is null)
-        {
-            return;
-        }
-
-        using var kill = System.Diagnostics.Process.Start("kill", ["-HUP", _process.Id.ToString(CultureInfo.InvariantCulture)]);
-        await kill.WaitForExitAsync();
-    }
-
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {

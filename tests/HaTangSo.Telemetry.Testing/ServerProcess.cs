@@ -107,6 +107,10 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public Task KillAsync() => _process?.KillAsync() ?? Task.CompletedTask;
 
+    /// <summary>Sends <paramref name="signal"/> to the running server (SIGSTOP pauses it, SIGCONT resumes it).</summary>
+    public Task SignalAsync(UnixSignal signal) =>
+        (_process ?? throw new InvalidOperationException("The server is not running.")).SignalAsync(signal);
+
     public Task StopAsync() => _process?.StopAsync(TimeSpan.FromSeconds(30)) ?? Task.CompletedTask;
 
     /// <summary>Registers a probe through the API (operator key).</summary>

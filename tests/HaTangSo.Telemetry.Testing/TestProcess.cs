@@ -175,11 +175,7 @@ public sealed class TestProcess : IAsyncDisposable
             return;
         }
 
-        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
-
+        await SignalAsync(UnixSignal.Terminate);
         using var cts = new CancellationTokenSource(timeout);
         try
         {
@@ -188,6 +184,24 @@ public sealed class TestProcess : IAsyncDisposable
         catch (OperationCanceledException)
         {
             await KillAsync();
+        }
+    }
+
+    /// <summary>Sends <paramref name="signal"/> to the process (with <c>kill</c>) and checks that it was delivered.</summary>
+    public async Task SignalAsync(UnixSignal signal)
+    {
+        var name = signal switch
+        {
+            UnixSignal.Terminate => "-TERM",
+            UnixSignal.Stop => "-STOP",
+            UnixSignal.Continue => "-CONT",
+            _ => throw new ArgumentOutOfRangeException(nameof(signal), signal, null),
+        };
+        using var kill = Process.Start("kill", [name, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill {name} {_process.Id} ({Name}) exited with {kill.ExitCode}.");
         }
     }
 

@@ -86,7 +86,7 @@ internal sealed class IngestionPipeline(
 
         // PUBACKs in the order the batches were taken: the batch before may still be writing.
         await turn.Previous;
-        await AcknowledgeAsync(batch, cancellationToken);
+        await AcknowledgeAsync(batch);
     }
 
     /// <summary>Writes the quarantine log's summaries of minutes that are over (the batch writer calls this when idle).</summary>
@@ -353,12 +353,12 @@ internal sealed class IngestionPipeline(
     private static QuarantineEntry Entry(IngestionItem item) =>
         new(item.Message.ReceivedAt, item.Message.Topic, item.ProbeId, item.ResultId, item.Refusal!.Value, item.Message.Payload);
 
-    private async Task AcknowledgeAsync(IReadOnlyList<ReceivedMessage> batch, CancellationToken cancellationToken)
+    private async Task AcknowledgeAsync(IReadOnlyList<ReceivedMessage> batch)
     {
         try
         {
-            await AcknowledgeAsync(batch, DeliveryLane.Session, connection, cancellationToken);
-            await AcknowledgeAsync(batch, DeliveryLane.Live, live.Connection, cancellationToken);
+            await AcknowledgeAsync(batch, DeliveryLane.Session, connection);
+            await AcknowledgeAsync(batch, DeliveryLane.Live, live.Connection);
         }
         finally
         {
@@ -366,41 +366,35 @@ internal sealed class IngestionPipeline(
         }
     }
 
-    // Each session's messages on that session's connection, in the order they came (MQTT 5, 4.6).
-    private async Task AcknowledgeAsync(IReadOnlyList<ReceivedMessage> batch, DeliveryLane lane, MqttConnectionState on, CancellationToken cancellationToken)
+    // Each session's messages on that session's connection, in the order they came (MQTT 5, 4.6), in one write.
+    private async Task AcknowledgeAsync(IReadOnlyList<ReceivedMessage> batch, DeliveryLane lane, MqttConnectionState on)
     {
-        if (!batch.Any(m => m.Lane == lane))
+        // MQTT 5, 4.4: a PUBACK answers a packet id of *this* network connection; after a reconnect the broker resends what
+        // was not acknowledged, and the point simply overwrites itself.
+        if (on.Channel is not { } channel || !on.IsConnected || channel.Generation != on.Generation)
         {
             return;
         }
 
-        // The batch's PUBACKs leave in one write (one segment to the broker, not one system call each).
-        var held = on.HoldWrites();
-        try
+        var packetIds = new List<ushort>(batch.Count);
+        foreach (var message in batch)
         {
-            var generation = on.Generation;
-            foreach (var message in batch)
+            if (message.Lane == lane && message.Generation == channel.Generation)
             {
-                // MQTT 5, 4.4: a PUBACK answers a packet id of *this* network connection; after a reconnect the
-                // broker resends what was not acknowledged, and the point simply overwrites itself.
-                if (message.Lane != lane || message.Generation != generation || !on.IsConnected)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    await message.Acknowledge(cancellationToken);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    logger.MqttAckFailed(ex.Message);
-                }
+                packetIds.Add(message.PacketId);
             }
         }
-        finally
+
+        try
         {
-            await ReleaseAsync(held);
+            // Not with the host's token: a batch made durable should still be acknowledged while the host stops.
+            using var limit = new CancellationTokenSource(ThrottledChannel.MaxHold * 3, timeProvider);
+            await channel.AcknowledgeAsync(packetIds, limit.Token);
+        }
+        catch (Exception ex)
+        {
+            // The connection broke: the broker redelivers what was not acknowledged, and each point overwrites itself.
+            logger.MqttAckFailed(ex.Message);
         }
     }
 
@@ -409,26 +403,6 @@ internal sealed class IngestionPipeline(
         var fromLive = batch.Count(m => m.Lane == DeliveryLane.Live);
         queue.Settled(batch.Count - fromLive);
         live.Queue.Settled(fromLive);
-    }
-
-    private async Task ReleaseAsync(ThrottledChannel? held)
-    {
-        if (held is null)
-        {
-            return;
-        }
-
-        try
-        {
-            // Not with the host's token: the hold ends in any case, and what it gathered should still reach the broker.
-            using var limit = new CancellationTokenSource(ThrottledChannel.MaxHold * 3, timeProvider);
-            await held.ReleaseWritesAsync(limit.Token);
-        }
-        catch (Exception ex)
-        {
-            // The connection broke: the broker redelivers what was not acknowledged, and each point overwrites itself.
-            logger.MqttAckFailed(ex.Message);
-        }
     }
 
     private sealed record BatchOutcome(int Written, IReadOnlyList<IngestionItem> Refused)

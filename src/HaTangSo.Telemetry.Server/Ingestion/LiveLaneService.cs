@@ -167,8 +167,7 @@ internal sealed class LiveLaneService(
             e.AutoAcknowledge = false;
             metrics.Received(status: false);
             metrics.LiveTaken();
-            var args = e;
-            var message = new ReceivedMessage(topic, payload, timeProvider.GetUtcNow(), lane.Connection.Generation, ct => args.AcknowledgeAsync(ct))
+            var message = new ReceivedMessage(topic, payload, timeProvider.GetUtcNow(), lane.Connection.Generation, e.PacketIdentifier)
             {
                 Lane = DeliveryLane.Live,
             };

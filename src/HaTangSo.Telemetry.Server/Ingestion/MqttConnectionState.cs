@@ -5,7 +5,7 @@ internal sealed class MqttConnectionState
 {
     private long _generation;
     private int _connected;
-    private ThrottledChannel? _channel;
+    private IPubAckWriter? _channel;
 
     /// <summary>Increases with every connection attempt.</summary>
     public long Generation => Interlocked.Read(ref _generation);
@@ -19,19 +19,21 @@ internal sealed class MqttConnectionState
     public void SetDisconnected() => Volatile.Write(ref _connected, 0);
 
     /// <summary>The current connection's channel, if any.</summary>
-    public ThrottledChannel? Channel => Volatile.Read(ref _channel);
+    public IPubAckWriter? Channel => Volatile.Read(ref _channel);
 
     /// <summary>Makes <paramref name="channel"/> the current connection's channel (before its CONNECT).</summary>
-    public void Attach(ThrottledChannel channel) => Volatile.Write(ref _channel, channel);
+    public void Attach(IPubAckWriter channel) => Volatile.Write(ref _channel, channel);
+}
+
+/// <summary>A connection's way back to the broker for PUBACKs: the <see cref="ThrottledChannel"/> (tests record them).</summary>
+internal interface IPubAckWriter
+{
+    /// <summary>The connection it carries (<see cref="MqttConnectionState.Generation"/> when it was made).</summary>
+    long Generation { get; }
 
     /// <summary>
-    /// Gathers the current connection's writes (a batch's PUBACKs) until the returned channel's
-    /// <see cref="ThrottledChannel.ReleaseWritesAsync"/>; null when there is no channel.
+    /// Acknowledges QoS 1 PUBLISH packets of this connection (their packet identifiers, in the order given: MQTT 5, 4.6)
+    /// with one write; 0 (a message delivered at QoS 0) is skipped.
     /// </summary>
-    public ThrottledChannel? HoldWrites()
-    {
-        var channel = Volatile.Read(ref _channel);
-        channel?.HoldWrites();
-        return channel;
-    }
+    Task AcknowledgeAsync(IReadOnlyList<ushort> packetIds, CancellationToken cancellationToken);
 }

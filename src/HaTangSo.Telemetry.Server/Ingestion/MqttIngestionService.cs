@@ -43,9 +43,9 @@ internal sealed class MqttIngestionService(
                     return;
                 }
 
+                // Acknowledged once durable, by the pipeline (ThrottledChannel.AcknowledgeAsync), not by MQTTnet.
                 e.AutoAcknowledge = false;
                 var generation = state.Generation;
-                var args = e;
                 var topic = e.ApplicationMessage.Topic;
                 var payload = PayloadOf(e.ApplicationMessage);
                 var status = topic.EndsWith("/status", StringComparison.Ordinal);
@@ -64,7 +64,7 @@ internal sealed class MqttIngestionService(
                 // Waits while the queue is full: the client then stops reading and the broker is held back by TCP. Cancelled
                 // only when the host stops; the message stays unacknowledged and the broker redelivers it.
                 await queue.EnqueueAsync(
-                    new ReceivedMessage(topic, payload, timeProvider.GetUtcNow(), generation, ct => args.AcknowledgeAsync(ct)) { IsCopy = copy },
+                    new ReceivedMessage(topic, payload, timeProvider.GetUtcNow(), generation, e.PacketIdentifier) { IsCopy = copy },
                     stoppingToken);
             }
             finally

@@ -5,14 +5,16 @@ namespace HaTangSo.Telemetry.Server.Ingestion;
 
 /// <summary>
 /// A message taken from the broker and not yet acknowledged. <see cref="Generation"/> is the connection
-/// it came on: its PUBACK may only go back on that same connection.
+/// it came on: its PUBACK (<see cref="PacketId"/>, through <see cref="ThrottledChannel.AcknowledgeAsync"/>) may only go
+/// back on that same connection. A probe may publish at QoS 0: the broker then delivers it at QoS 0, with packet id 0
+/// and nothing to acknowledge.
 /// </summary>
 internal sealed record ReceivedMessage(
     string Topic,
     ReadOnlyMemory<byte> Payload,
     DateTimeOffset ReceivedAt,
     long Generation,
-    Func<CancellationToken, Task> Acknowledge)
+    ushort PacketId)
 {
     /// <summary>The session that delivered it; its PUBACK goes back on that session's connection.</summary>
     public DeliveryLane Lane { get; init; }

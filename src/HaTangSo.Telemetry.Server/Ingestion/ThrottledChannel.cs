@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using MQTTnet;
@@ -20,14 +21,15 @@ namespace HaTangSo.Telemetry.Server.Ingestion;
 /// <see cref="MaxHold"/>, so that a PINGRESP or DISCONNECT is never starved for longer than that while the batch writer
 /// waits for a dependency.
 /// <para>
-/// It also saves system calls, which on a 2-core host shared with the broker and InfluxDB are CPU taken from them:
+/// It also saves system calls and CPU, which on a 2-core host shared with the broker and InfluxDB are taken from them:
 /// MQTTnet reads every packet with two or three small reads (the fixed header's 2 bytes, each further length byte,
-/// then the body), so reads are served from a 64 KiB buffer filled by one socket read; and while
-/// <see cref="HoldWrites"/> is in force (the pipeline acknowledging a batch), writes are gathered and go out as one
-/// write when <see cref="ReleaseWritesAsync"/> is called — a batch's PUBACKs in one segment instead of one each.
+/// then the body), so reads are served from a 64 KiB buffer filled by one socket read; and a batch's PUBACKs are
+/// written by <see cref="AcknowledgeAsync"/> as one write of 4 bytes each, not by MQTTnet one packet at a time (each
+/// of which cost a closure, an encoder pass, an array and two locks). A PUBACK answers a packet identifier of this
+/// connection only: <see cref="Generation"/> names it.
 /// </para>
 /// </summary>
-internal sealed class ThrottledChannel(IMqttChannel inner, IngestionQueue queue, TimeProvider timeProvider) : IMqttChannel
+internal sealed class ThrottledChannel(IMqttChannel inner, IngestionQueue queue, TimeProvider timeProvider) : IMqttChannel, IPubAckWriter
 {
     /// <summary>The longest a read is held back (well below MQTTnet's 15 s request timeout and the keep-alive).</summary>
     public static readonly TimeSpan MaxHold = TimeSpan.FromSeconds(5);
@@ -35,15 +37,14 @@ internal sealed class ThrottledChannel(IMqttChannel inner, IngestionQueue queue,
     // One socket read's worth: about a hundred results. What it holds beyond a full queue is bounded by its size.
     private const int ReadBufferSize = 64 * 1024;
 
-    // Gathered writes go out early beyond this, so a hold never grows without bound.
-    private const int MaxGathered = 64 * 1024;
+    // A PUBACK with reason Success and no properties: type 4 (0x40), remaining length 2, the packet identifier (MQTT 5,
+    // 3.4.2.1: the reason code and property length may be left out then; MQTT 3.1.1, 3.4: always this form).
+    private const int PubAckLength = 4;
 
     private readonly byte[] _read = new byte[ReadBufferSize];
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly ArrayBufferWriter<byte> _gathered = new(4096);
     private int _readStart;
     private int _readEnd;
-    private int _holds;
 
     public EndPoint RemoteEndPoint => inner.RemoteEndPoint;
 
@@ -52,6 +53,9 @@ internal sealed class ThrottledChannel(IMqttChannel inner, IngestionQueue queue,
     public bool IsSecureConnection => inner.IsSecureConnection;
 
     public X509Certificate2 ClientCertificate => inner.ClientCertificate;
+
+    /// <inheritdoc />
+    public long Generation { get; init; }
 
     /// <summary>Reads of the socket so far (the benchmark's count of system calls; one reader, so no lock).</summary>
     public long SocketReads { get; private set; }
@@ -91,28 +95,13 @@ internal sealed class ThrottledChannel(IMqttChannel inner, IngestionQueue queue,
 
     public async Task WriteAsync(ReadOnlySequence<byte> buffer, bool isEndOfPacket, CancellationToken cancellationToken)
     {
+        // Whole packets only (ThrottledAdapterFactory turns MQTTnet's packet fragmentation off), so a batch of PUBACKs
+        // written in between can never split one.
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            if (Volatile.Read(ref _holds) == 0)
-            {
-                // What a hold gathered goes first (a release that could not flush leaves it here): order is kept.
-                await FlushGatheredAsync(cancellationToken);
-                SocketWrites++;
-                await inner.WriteAsync(buffer, isEndOfPacket, cancellationToken);
-                return;
-            }
-
-            // MQTTnet reuses its buffer once this returns: copy.
-            foreach (var segment in buffer)
-            {
-                _gathered.Write(segment.Span);
-            }
-
-            if (_gathered.WrittenCount >= MaxGathered)
-            {
-                await FlushGatheredAsync(cancellationToken);
-            }
+            SocketWrites++;
+            await inner.WriteAsync(buffer, isEndOfPacket, cancellationToken);
         }
         finally
         {
@@ -120,29 +109,38 @@ internal sealed class ThrottledChannel(IMqttChannel inner, IngestionQueue queue,
         }
     }
 
-    /// <summary>Gathers writes (PUBACKs of a batch) until <see cref="ReleaseWritesAsync"/>; holds may nest.</summary>
-    public void HoldWrites() => Interlocked.Increment(ref _holds);
-
-    /// <summary>Ends a hold; the last one sends what was gathered, in one write.</summary>
-    /// <remarks>The hold ends even when this is cancelled or fails; what it gathered then goes out before the next write.</remarks>
-    public async Task ReleaseWritesAsync(CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public async Task AcknowledgeAsync(IReadOnlyList<ushort> packetIds, CancellationToken cancellationToken)
     {
-        if (Interlocked.Decrement(ref _holds) > 0)
-        {
-            return;
-        }
-
-        await _writeLock.WaitAsync(cancellationToken);
+        var packets = ArrayPool<byte>.Shared.Rent(packetIds.Count * PubAckLength);
         try
         {
-            if (Volatile.Read(ref _holds) == 0)
+            var length = 0;
+            foreach (var packetId in packetIds)
             {
-                await FlushGatheredAsync(cancellationToken);
+                // 0 is no packet identifier (MQTT 5, 2.2.1): a QoS 0 delivery, which has nothing to acknowledge. A PUBACK of 0
+                // is a protocol error, for which Mosquitto drops the connection.
+                if (packetId == 0)
+                {
+                    continue;
+                }
+
+                packets[length] = 0x40;
+                packets[length + 1] = 2;
+                BinaryPrimitives.WriteUInt16BigEndian(packets.AsSpan(length + 2, 2), packetId);
+                length += PubAckLength;
             }
+
+            if (length == 0)
+            {
+                return;
+            }
+
+            await WriteAsync(new ReadOnlySequence<byte>(packets, 0, length), true, cancellationToken);
         }
         finally
         {
-            _writeLock.Release();
+            ArrayPool<byte>.Shared.Return(packets);
         }
     }
 
@@ -150,24 +148,6 @@ internal sealed class ThrottledChannel(IMqttChannel inner, IngestionQueue queue,
     {
         inner.Dispose();
         _writeLock.Dispose();
-    }
-
-    private async Task FlushGatheredAsync(CancellationToken cancellationToken)
-    {
-        if (_gathered.WrittenCount == 0)
-        {
-            return;
-        }
-
-        try
-        {
-            SocketWrites++;
-            await inner.WriteAsync(new ReadOnlySequence<byte>(_gathered.WrittenMemory), true, cancellationToken);
-        }
-        finally
-        {
-            _gathered.ResetWrittenCount();
-        }
     }
 }
 
@@ -180,11 +160,12 @@ internal sealed class ThrottledAdapterFactory(IngestionQueue queue, TimeProvider
 {
     public IMqttChannelAdapter CreateClientAdapter(MqttClientOptions options, MqttPacketInspector packetInspector, IMqttNetLogger logger)
     {
-        var channel = new ThrottledChannel(new MqttTcpChannel(options), queue, timeProvider);
+        var channel = new ThrottledChannel(new MqttTcpChannel(options), queue, timeProvider) { Generation = connection?.Generation ?? 0 };
         connection?.Attach(channel);
         queue.ConnectionStarted();
         var formatter = new MqttPacketFormatterAdapter(options.ProtocolVersion, new MqttBufferWriter(options.WriterBufferSize, options.WriterBufferSizeMax));
-        var adapter = new MqttChannelAdapter(channel, formatter, logger) { AllowPacketFragmentation = options.AllowPacketFragmentation, PacketInspector = packetInspector };
+        // No fragmentation: every packet MQTTnet sends is one write, so ThrottledChannel.AcknowledgeAsync cannot split one.
+        var adapter = new MqttChannelAdapter(channel, formatter, logger) { AllowPacketFragmentation = false, PacketInspector = packetInspector };
         return new CountingAdapter(adapter, queue);
     }
 
@@ -196,6 +177,9 @@ internal sealed class ThrottledAdapterFactory(IngestionQueue queue, TimeProvider
         public long BytesSent => inner.BytesSent;
 
         public X509Certificate2 ClientCertificate => inner.ClientCertificate;
+
+    /// <inheritdoc />
+    public long Generation { get; init; }
 
         public EndPoint RemoteEndPoint => inner.RemoteEndPoint;
 

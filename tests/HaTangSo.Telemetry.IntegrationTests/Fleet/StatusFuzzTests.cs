@@ -43,7 +43,7 @@ public sealed class StatusFuzzTests(PostgresFixture postgres)
 
             if (accepted.Count < 2_000)
             {
-                accepted.Add(new AcceptedStatus(new ReceivedMessage(topic, payload, DateTimeOffset.UtcNow, 0, _ => Task.CompletedTask), status));
+                accepted.Add(new AcceptedStatus(new ReceivedMessage(topic, payload, DateTimeOffset.UtcNow, 0, 1), status));
             }
 
             var upgrade = status.Upgrade;
